@@ -20,4 +20,16 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // Page scripts share helpers through common.js, loaded first by every page.
+    files: ['src/**/pages/assets/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { callApi: 'readonly', imageUrl: 'readonly', showStatus: 'readonly', location: 'readonly', URLSearchParams: 'readonly', HTMLElement: 'readonly' },
+    },
+  },
+  {
+    files: ['src/**/pages/assets/common.js'],
+    rules: { '@typescript-eslint/no-unused-vars': 'off', 'no-unused-vars': 'off', 'no-redeclare': 'off' },
+  },
 );

@@ -4,8 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testRegex: '\\.(spec|e2e-spec)\\.ts$',
   transform: {
-    // isolatedModules: type-checking is done once by `npm run build`; jest only transpiles.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
+    // tsconfig has isolatedModules, so ts-jest only transpiles; `npm run typecheck` checks types once.
+    '^.+\\.ts$': 'ts-jest',
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,
