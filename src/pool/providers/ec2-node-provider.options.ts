@@ -1,0 +1,103 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+
+export interface Ec2PoolTag {
+  key: string;
+  value: string;
+}
+
+/** Exactly one of `id` and `name`; `version` defaults to the template's default version. */
+export interface Ec2LaunchTemplate {
+  id?: string;
+  name?: string;
+  version?: string;
+}
+
+export interface Ec2NodeProviderOptions {
+  /** Only used by `createEc2Client`; the provider itself talks through the injected client. */
+  region?: string;
+  /** Pool members are the instances carrying this tag ... */
+  tag?: Ec2PoolTag;
+  /** ... or (and, when both are set) the instances with these ids. */
+  instanceIds?: string[];
+  /** Port the cache node listens on, on every instance. */
+  port?: number;
+  /** Used when no stopped pool instance is left; launched instances get the pool tag. */
+  launchTemplate?: Ec2LaunchTemplate;
+  pollIntervalMs?: number;
+  /** How long an instance may take to reach `running` with a private IP. */
+  startTimeoutMs?: number;
+  /** How long a running instance's node may take to answer /health. */
+  healthTimeoutMs?: number;
+}
+
+export interface ResolvedEc2Options {
+  tag?: Ec2PoolTag;
+  instanceIds?: string[];
+  port: number;
+  /** Set only with a tag: launched instances are found again through it. */
+  launch?: { template: Ec2LaunchTemplate; tag: Ec2PoolTag };
+  pollIntervalMs: number;
+  startTimeoutMs: number;
+  healthTimeoutMs: number;
+}
+
+export const EC2_PROVIDER_DEFAULTS = {
+  port: 5001,
+  pollIntervalMs: 5_000,
+  startTimeoutMs: 300_000,
+  healthTimeoutMs: 120_000,
+} as const;
+
+/** Rejects option sets that would make the provider touch instances outside its pool or lose launched ones. */
+export function resolveEc2Options(options: Ec2NodeProviderOptions): ResolvedEc2Options {
+  const { tag, instanceIds, launchTemplate } = options;
+  const hasIds = instanceIds !== undefined && instanceIds.length > 0;
+  if (!tag && !hasIds) {
+    throw new Error(
+      'EC2 node provider needs a tag or a non-empty instanceIds list to find its instances',
+    );
+  }
+  if (tag && (!tag.key || !tag.value)) {
+    throw new Error('EC2 node provider tag needs both a key and a value');
+  }
+  let launch: ResolvedEc2Options['launch'];
+  if (launchTemplate) {
+    // Launched instances are found again only through the tag; an id list cannot grow at runtime.
+    if (!tag)
+      throw new Error(
+        'EC2 node provider launchTemplate needs a tag to tag the instances it launches',
+      );
+    if (!launchTemplate.id === !launchTemplate.name) {
+      throw new Error('EC2 node provider launchTemplate needs exactly one of id and name');
+    }
+    launch = { template: launchTemplate, tag };
+  }
+  const resolved: ResolvedEc2Options = {
+    tag,
+    instanceIds: hasIds ? [...new Set(instanceIds)].sort() : undefined,
+    launch,
+    port: options.port ?? EC2_PROVIDER_DEFAULTS.port,
+    pollIntervalMs: options.pollIntervalMs ?? EC2_PROVIDER_DEFAULTS.pollIntervalMs,
+    startTimeoutMs: options.startTimeoutMs ?? EC2_PROVIDER_DEFAULTS.startTimeoutMs,
+    healthTimeoutMs: options.healthTimeoutMs ?? EC2_PROVIDER_DEFAULTS.healthTimeoutMs,
+  };
+  for (const field of ['port', 'pollIntervalMs', 'startTimeoutMs', 'healthTimeoutMs'] as const) {
+    if (!Number.isInteger(resolved[field]) || resolved[field] <= 0) {
+      throw new Error(
+        `EC2 node provider ${field} must be a positive integer, got ${resolved[field]}`,
+      );
+    }
+  }
+  return resolved;
+}
+
+export function describePool(options: ResolvedEc2Options): string {
+  const parts: string[] = [];
+  if (options.tag) parts.push(`tagged ${options.tag.key}=${options.tag.value}`);
+  if (options.instanceIds) parts.push(`among ${options.instanceIds.join(', ')}`);
+  return parts.join(' ');
+}
+
+export function createEc2Client(options: Pick<Ec2NodeProviderOptions, 'region'>): EC2Client {
+  return new EC2Client(options.region ? { region: options.region } : {});
+}
