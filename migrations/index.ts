@@ -1,0 +1,13 @@
+import { CreateImages1795751000000 } from './1795751000000-CreateImages';
+import { CreateStatsMinutes1795751549371 } from './1795751549371-CreateStatsMinutes';
+import { CreatePoolState1795752000000 } from './1795752000000-CreatePoolState';
+
+/**
+ * Every migration, oldest first. Passed to TypeORM as classes (not a glob) so they run the same
+ * from ts-jest and from the compiled dist/. Append new ones at the end.
+ */
+export const MIGRATIONS = [
+  CreateImages1795751000000,
+  CreateStatsMinutes1795751549371,
+  CreatePoolState1795752000000,
+];

@@ -1,0 +1,59 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from '../../migrations';
+import { DatabaseConfig } from '../config/app-config';
+import { ENTITIES } from './entities';
+
+/** How long a SQLite writer waits for another process's lock before SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * TypeORM options for database.driver. The schema only ever changes through migrations
+ * (synchronize is off); a relative SQLite file is taken from `cwd`, and its folder is created.
+ */
+export function createDataSourceOptions(
+  config: DatabaseConfig,
+  cwd: string = process.cwd(),
+): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: config.migrationsRun,
+    synchronize: false,
+    // Errors reach callers as exceptions; logging them here too would also print the expected
+    // duplicate-key races that upsert retries.
+    logging: false,
+  };
+  if (config.driver === 'sqlite') {
+    const database = path.resolve(cwd, config.file);
+    fs.mkdirSync(path.dirname(database), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database,
+      // WAL lets readers run while one writer commits; the timeout makes a second process
+      // (the migrate CLI, a second app) wait for the lock instead of failing with SQLITE_BUSY.
+      enableWAL: true,
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
+    };
+  }
+  return {
+    ...common,
+    type: 'mysql',
+    connectorPackage: 'mysql2',
+    ...(config.url
+      ? { url: config.url }
+      : {
+          host: config.host,
+          port: config.port,
+          username: config.user,
+          password: config.password,
+          database: config.database,
+        }),
+    // utf8mb4 on the wire (the default utf8 is 3-byte and mangles emoji); UTC so every app
+    // instance reads the same instant whatever its local zone.
+    charset: 'utf8mb4_bin',
+    timezone: 'Z',
+  };
+}

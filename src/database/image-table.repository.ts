@@ -1,0 +1,122 @@
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { ImageEntity } from './image.entity';
+import { ImageRecord, ImageTable, UpsertImageInput, UpsertImageResult } from './image-table';
+import { inTransaction, isSqlite } from './transaction';
+import { systemVersionClock, VersionClock } from './version-clock';
+import { isWriteConflict } from './write-conflict';
+
+/** An upsert that lost a race runs again; after the winner commits, the retry finds its row. */
+const UPSERT_ATTEMPTS = 4;
+/** Rows per DELETE … WHERE key IN (…), well under every driver's parameter limit. */
+const DELETE_CHUNK = 500;
+
+/** ImageTable on TypeORM, for SQLite and MySQL alike. */
+export class TypeOrmImageTable implements ImageTable {
+  private readonly locksRows: boolean;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: VersionClock = systemVersionClock,
+  ) {
+    // SQLite has no row locks (and TypeORM refuses setLock there): its writers are serialised.
+    this.locksRows = !isSqlite(dataSource);
+  }
+
+  async find(key: string): Promise<ImageRecord | null> {
+    const row = await this.images().findOneBy({ key });
+    return row ? toRecord(row) : null;
+  }
+
+  async upsert(input: UpsertImageInput): Promise<UpsertImageResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await inTransaction(this.dataSource, (manager) => this.upsertIn(manager, input));
+      } catch (err) {
+        if (attempt >= UPSERT_ATTEMPTS || !isWriteConflict(err)) throw err;
+      }
+    }
+  }
+
+  async listKeys(): Promise<string[]> {
+    const rows = await this.images()
+      .createQueryBuilder('image')
+      .select('image.key', 'key')
+      .orderBy('image.key', 'ASC')
+      .getRawMany<{ key: string }>();
+    return rows.map((r) => r.key);
+  }
+
+  /**
+   * Deletes the rows it read (locked), not "everything": a key written meanwhile survives with
+   * its object, instead of losing its row while its object name goes unreported.
+   */
+  async deleteAll(): Promise<string[]> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const repo = manager.getRepository(ImageEntity);
+      const query = repo.createQueryBuilder('image').select(['image.key', 'image.objectName']);
+      if (this.locksRows) query.setLock('pessimistic_write');
+      const rows = await query.getMany();
+      for (let i = 0; i < rows.length; i += DELETE_CHUNK) {
+        await repo.delete({ key: In(rows.slice(i, i + DELETE_CHUNK).map((r) => r.key)) });
+      }
+      return rows.map((r) => r.objectName);
+    });
+  }
+
+  count(): Promise<number> {
+    return this.images().count();
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.dataSource.query('SELECT 1');
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new Error(`database: ${this.dataSource.options.type} does not answer: ${reason}`, {
+        cause: err,
+      });
+    }
+  }
+
+  private async upsertIn(
+    manager: EntityManager,
+    input: UpsertImageInput,
+  ): Promise<UpsertImageResult> {
+    const repo = manager.getRepository(ImageEntity);
+    const query = repo.createQueryBuilder('image').where({ key: input.key });
+    // Holding the row until commit orders concurrent upserts of the key: each reads the one
+    // before, so versions rise in commit order and replacedObjectName is the true orphan.
+    if (this.locksRows) query.setLock('pessimistic_write');
+    const previous = await query.getOne();
+    const now = new Date();
+    const record: ImageRecord = {
+      ...pick(input),
+      version: Math.max((previous?.version ?? 0) + 1, this.clock()),
+      createdAt: previous?.createdAt ?? now,
+      updatedAt: now,
+    };
+    if (previous) {
+      const { objectName, contentType, byteSize, checksum, version, updatedAt } = record;
+      await repo.update(
+        { key: record.key },
+        { objectName, contentType, byteSize, checksum, version, updatedAt },
+      );
+    } else {
+      await repo.insert(record);
+    }
+    return { record, replacedObjectName: previous?.objectName ?? null };
+  }
+
+  private images(): Repository<ImageEntity> {
+    return this.dataSource.getRepository(ImageEntity);
+  }
+}
+
+function pick(input: UpsertImageInput): UpsertImageInput {
+  const { key, objectName, contentType, byteSize, checksum } = input;
+  return { key, objectName, contentType, byteSize, checksum };
+}
+
+function toRecord(row: ImageEntity): ImageRecord {
+  return { ...pick(row), version: row.version, createdAt: row.createdAt, updatedAt: row.updatedAt };
+}

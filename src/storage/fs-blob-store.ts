@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import { constants as fsConstants, Dirent } from 'node:fs';
+import * as path from 'node:path';
+import { BlobStore } from './blob-store';
+import { assertValidObjectName, isValidObjectName } from './object-name';
+
+/**
+ * Objects as files under one folder, fanned out by the first two characters of the name
+ * (`ab/abcdef…`) so no folder grows to millions of entries.
+ *
+ * A put writes a hidden temp file in the target folder, syncs it and renames it over the final
+ * name: rename is atomic within a file system, so a reader or a crash never finds a half-written
+ * object under its real name. Temp names start with "." and hold a "." later on, which no object
+ * name may, so they are never mistaken for objects.
+ */
+export class FsBlobStore implements BlobStore {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = path.resolve(dir);
+  }
+
+  async put(name: string, body: Buffer, _contentType: string): Promise<void> {
+    const target = this.pathOf(name);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const temp = path.join(path.dirname(target), `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      const handle = await fs.open(temp, 'wx');
+      try {
+        await handle.writeFile(body);
+        // The rename below must not outrun the data: without the sync a power cut could leave
+        // the final name pointing at an empty file.
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temp, target);
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      throw new Error(`blob store: cannot write ${name} under ${this.dir}: ${message(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async get(name: string): Promise<Buffer | null> {
+    try {
+      return await fs.readFile(this.pathOf(name));
+    } catch (err) {
+      if (isCode(err, 'ENOENT')) return null;
+      throw err;
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    await fs.rm(this.pathOf(name), { force: true });
+  }
+
+  /**
+   * Removes objects, and temp files left by crashed puts; counts only objects. A young temp file
+   * belongs to a put in flight, which must not fail because a clear ran beside it.
+   */
+  async deleteAll(): Promise<number> {
+    let deleted = 0;
+    for (const folder of await this.fanOutFolders()) {
+      for (const entry of await readDirOrEmpty(folder)) {
+        if (!entry.isFile()) continue;
+        const file = path.join(folder, entry.name);
+        if (isValidObjectName(entry.name)) {
+          await fs.rm(file, { force: true });
+          deleted += 1;
+        } else if (entry.name.endsWith('.tmp') && (await isStale(file))) {
+          await fs.rm(file, { force: true });
+        }
+      }
+    }
+    return deleted;
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await fs.mkdir(this.dir, { recursive: true });
+      await fs.access(this.dir, fsConstants.R_OK | fsConstants.W_OK);
+    } catch (err) {
+      throw new Error(`blob store: folder ${this.dir} is not usable: ${message(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  private pathOf(name: string): string {
+    assertValidObjectName(name);
+    return path.join(this.dir, name.slice(0, 2), name);
+  }
+
+  /** Only folders the store itself could have made, so a mis-set dir never loses foreign files. */
+  private async fanOutFolders(): Promise<string[]> {
+    const entries = await readDirOrEmpty(this.dir);
+    return entries
+      .filter((e) => e.isDirectory() && /^[a-z0-9][a-z0-9_-]$/.test(e.name))
+      .map((e) => path.join(this.dir, e.name));
+  }
+}
+
+/** Older than any put could take: a temp file this old was left by a crash. */
+export const STALE_TEMP_FILE_MS = 10 * 60 * 1000;
+
+async function isStale(file: string): Promise<boolean> {
+  try {
+    return Date.now() - (await fs.stat(file)).mtimeMs > STALE_TEMP_FILE_MS;
+  } catch {
+    return false;
+  }
+}
+
+async function readDirOrEmpty(dir: string): Promise<Dirent[]> {
+  try {
+    return await fs.readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (isCode(err, 'ENOENT')) return [];
+    throw err;
+  }
+}
+
+function isCode(err: unknown, code: string): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === code;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { BlobStore } from '../../../src/storage/blob-store';
+import { InvalidObjectNameError, newObjectName } from '../../../src/storage/object-name';
+
+/** Every byte value, so an encoding slip (utf8, base64, line ends) shows. */
+const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+export const BAD_NAMES = [
+  '',
+  'a',
+  '../../etc/passwd',
+  '..',
+  'ab/cd',
+  'ab\\cd',
+  '.hidden',
+  'ABCDEF12',
+  'name.png',
+  'with space',
+  'x'.repeat(129),
+  'caf\u00e9',
+  'nul\u0000byte',
+];
+
+/**
+ * The behaviour every BlobStore adapter owes the app. `freshStore` must give an empty store that
+ * no other test touches (a new folder, a new prefix).
+ */
+export function behavesLikeABlobStore(freshStore: () => Promise<BlobStore>): void {
+  let sut: BlobStore;
+  beforeEach(async () => {
+    sut = await freshStore();
+  });
+
+  it('gives back exactly the bytes it was given, binary included', async () => {
+    const small = newObjectName();
+    const large = newObjectName();
+    const body = randomBytes(1024 * 1024 + 7);
+    await sut.put(small, ALL_BYTES, 'application/octet-stream');
+    await sut.put(large, body, 'image/png');
+    expect((await sut.get(small))?.equals(ALL_BYTES)).toBe(true);
+    expect((await sut.get(large))?.equals(body)).toBe(true);
+  });
+
+  it('tells an empty object from a missing one', async () => {
+    const name = newObjectName();
+    await sut.put(name, Buffer.alloc(0), 'image/png');
+    expect(await sut.get(name)).toEqual(Buffer.alloc(0));
+    expect(await sut.get(newObjectName())).toBeNull();
+  });
+
+  it('returns null for an object never written', async () => {
+    expect(await sut.get(newObjectName())).toBeNull();
+  });
+
+  it('replaces the bytes on overwrite', async () => {
+    const name = newObjectName();
+    await sut.put(name, Buffer.from('first version, longer than the second'), 'image/png');
+    await sut.put(name, Buffer.from('second'), 'image/jpeg');
+    expect((await sut.get(name))?.toString()).toBe('second');
+  });
+
+  it('deletes one object and leaves the others', async () => {
+    const gone = newObjectName();
+    const kept = newObjectName();
+    await sut.put(gone, Buffer.from('a'), 'image/png');
+    await sut.put(kept, Buffer.from('b'), 'image/png');
+    await sut.delete(gone);
+    expect(await sut.get(gone)).toBeNull();
+    expect((await sut.get(kept))?.toString()).toBe('b');
+  });
+
+  it('deletes idempotently: twice, or a name never written', async () => {
+    const name = newObjectName();
+    await sut.put(name, Buffer.from('a'), 'image/png');
+    await sut.delete(name);
+    await expect(sut.delete(name)).resolves.toBeUndefined();
+    await expect(sut.delete(newObjectName())).resolves.toBeUndefined();
+  });
+
+  it('deleteAll removes every object and says how many', async () => {
+    const names = Array.from({ length: 25 }, () => newObjectName());
+    await Promise.all(names.map((n) => sut.put(n, Buffer.from(n), 'image/png')));
+    expect(await sut.deleteAll()).toBe(25);
+    for (const n of names) expect(await sut.get(n)).toBeNull();
+    expect(await sut.deleteAll()).toBe(0);
+  });
+
+  it('deleteAll on a store never written to deletes nothing', async () => {
+    expect(await sut.deleteAll()).toBe(0);
+  });
+
+  it('keeps many objects written at once apart', async () => {
+    const entries = Array.from(
+      { length: 40 },
+      (_, i) => [newObjectName(), randomBytes(100 + i)] as const,
+    );
+    await Promise.all(entries.map(([n, b]) => sut.put(n, b, 'image/png')));
+    const back = await Promise.all(entries.map(([n]) => sut.get(n)));
+    back.forEach((b, i) => expect(b?.equals(entries[i][1])).toBe(true));
+  });
+
+  it('answers ping when usable', async () => {
+    await expect(sut.ping()).resolves.toBeUndefined();
+  });
+
+  it.each(BAD_NAMES.map((n) => [JSON.stringify(n), n]))(
+    'refuses the name %s for put, get and delete',
+    async (_label, name) => {
+      await expect(sut.put(name, Buffer.from('x'), 'image/png')).rejects.toThrow(
+        InvalidObjectNameError,
+      );
+      await expect(sut.get(name)).rejects.toThrow(InvalidObjectNameError);
+      await expect(sut.delete(name)).rejects.toThrow(InvalidObjectNameError);
+    },
+  );
+}

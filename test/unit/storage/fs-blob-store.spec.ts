@@ -1,0 +1,126 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FsBlobStore } from '../../../src/storage/fs-blob-store';
+import { newObjectName } from '../../../src/storage/object-name';
+import { behavesLikeABlobStore } from './blob-store.contract';
+
+const roots: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-fs-blobs-'));
+  roots.push(dir);
+  return dir;
+}
+afterAll(() => roots.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+/** Every file under dir, as paths relative to it. */
+function filesUnder(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe('FsBlobStore', () => {
+  // A folder that does not exist yet: the store must create it on demand.
+  behavesLikeABlobStore(async () => new FsBlobStore(path.join(tempDir(), 'data', 'blobs')));
+
+  it('creates its folder on first write and fans out by the first two characters', async () => {
+    const dir = path.join(tempDir(), 'blobs');
+    const sut = new FsBlobStore(dir);
+    const name = newObjectName();
+    await sut.put(name, Buffer.from('x'), 'image/png');
+    expect(filesUnder(dir)).toEqual([path.join(name.slice(0, 2), name)]);
+  });
+
+  it('leaves no temp file behind after writes and overwrites', async () => {
+    const dir = tempDir();
+    const sut = new FsBlobStore(dir);
+    const names = Array.from({ length: 10 }, () => newObjectName());
+    for (const n of names) await sut.put(n, Buffer.from('1'), 'image/png');
+    await Promise.all(names.map((n) => sut.put(n, Buffer.from('2'), 'image/png')));
+    expect(filesUnder(dir)).toEqual(names.map((n) => path.join(n.slice(0, 2), n)).sort());
+  });
+
+  it('never shows a reader a half-written object while it is overwritten', async () => {
+    const sut = new FsBlobStore(tempDir());
+    const name = newObjectName();
+    const size = 8 * 1024 * 1024;
+    const before = Buffer.alloc(size, 0xaa);
+    const after = Buffer.alloc(size, 0x55);
+    await sut.put(name, before, 'image/png');
+
+    let writing = true;
+    const seen = { before: 0, after: 0, torn: 0 };
+    const reader = async (): Promise<void> => {
+      while (writing) {
+        const got = await sut.get(name);
+        if (got?.equals(before)) seen.before += 1;
+        else if (got?.equals(after)) seen.after += 1;
+        else seen.torn += 1;
+      }
+    };
+    const readers = [reader(), reader()];
+    await sut.put(name, after, 'image/png');
+    writing = false;
+    await Promise.all(readers);
+
+    expect(seen.torn).toBe(0);
+    expect(seen.before + seen.after).toBeGreaterThan(0);
+    expect((await sut.get(name))?.equals(after)).toBe(true);
+  });
+
+  it('does not take the temp file of a crashed write for the object, and clears it', async () => {
+    const dir = tempDir();
+    const sut = new FsBlobStore(dir);
+    const name = newObjectName();
+    const folder = path.join(dir, name.slice(0, 2));
+    fs.mkdirSync(folder, { recursive: true });
+    const crashed = path.join(folder, `.${name}.0a1b2c3d4e5f.tmp`);
+    const inFlight = path.join(folder, `.${newObjectName()}.a1b2c3d4e5f6.tmp`);
+    fs.writeFileSync(crashed, 'half an ima');
+    fs.writeFileSync(inFlight, 'a put still writ');
+    const anHourAgo = new Date(Date.now() - 60 * 60 * 1000);
+    fs.utimesSync(crashed, anHourAgo, anHourAgo);
+
+    expect(await sut.get(name)).toBeNull();
+    expect(await sut.deleteAll()).toBe(0);
+    expect(filesUnder(dir)).toEqual([path.relative(dir, inFlight)]);
+  });
+
+  it('deleteAll leaves files it did not make alone', async () => {
+    const dir = tempDir();
+    const sut = new FsBlobStore(dir);
+    fs.writeFileSync(path.join(dir, 'README.txt'), 'keep me');
+    fs.mkdirSync(path.join(dir, 'photos'));
+    fs.writeFileSync(path.join(dir, 'photos', 'holiday1'), 'keep me too');
+    await sut.put(newObjectName(), Buffer.from('x'), 'image/png');
+
+    expect(await sut.deleteAll()).toBe(1);
+    expect(filesUnder(dir)).toEqual(['README.txt', path.join('photos', 'holiday1')]);
+  });
+
+  it('writes nothing anywhere for a name that is a path', async () => {
+    const dir = tempDir();
+    const sut = new FsBlobStore(path.join(dir, 'blobs'));
+    await expect(sut.put('../escaped', Buffer.from('x'), 'image/png')).rejects.toThrow();
+    expect(filesUnder(dir)).toEqual([]);
+  });
+
+  it('fails ping with the folder in the message when the folder cannot exist', async () => {
+    const file = path.join(tempDir(), 'a-file');
+    fs.writeFileSync(file, 'not a folder');
+    const sut = new FsBlobStore(path.join(file, 'blobs'));
+    await expect(sut.ping()).rejects.toThrow(`folder ${path.join(file, 'blobs')} is not usable`);
+  });
+
+  it('fails a write with the name and folder in the message when the folder cannot exist', async () => {
+    const file = path.join(tempDir(), 'a-file');
+    fs.writeFileSync(file, 'not a folder');
+    const sut = new FsBlobStore(path.join(file, 'blobs'));
+    await expect(sut.put(newObjectName(), Buffer.from('x'), 'image/png')).rejects.toThrow(
+      /ENOTDIR/,
+    );
+  });
+});
