@@ -1,0 +1,16 @@
+import { AppConfig } from '../config/app-config';
+import { ScalingLimits } from './autoscaler-decision';
+
+export const AUTOSCALER_SETTINGS = Symbol('AutoscalerSettings');
+
+/** What the auto-scaler reads from the config at start; the policy (mode, band, ratios) is read every tick instead. */
+export interface AutoscalerSettings {
+  limits: ScalingLimits;
+  intervalMs: number;
+}
+
+export function autoscalerSettings(config: AppConfig): AutoscalerSettings {
+  const { min, max } = config.pool;
+  const { minLookups, cooldownMs, intervalMs } = config.autoscaler;
+  return { limits: { min, max, minLookups, cooldownMs }, intervalMs };
+}
