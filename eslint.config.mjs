@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: {
-      globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', document: 'readonly', window: 'readonly', FormData: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Chart: 'readonly', localStorage: 'readonly', confirm: 'readonly', performance: 'readonly' },
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', document: 'readonly', window: 'readonly', FormData: 'readonly', Blob: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Chart: 'readonly', localStorage: 'readonly', confirm: 'readonly', performance: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

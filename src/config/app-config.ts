@@ -25,6 +25,8 @@ export class ServerConfig {
   /** Largest accepted upload, in bytes. */
   @IsInt() @Min(1) uploadLimitBytes!: number;
   @IsInt() @Min(1) @Max(1024) maxKeyLength!: number;
+  /** Other app instances to notify of pool changes: comma-separated base URLs. */
+  @IsString() peers!: string;
 }
 
 export class StorageConfig {

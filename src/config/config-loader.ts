@@ -46,7 +46,13 @@ export function loadConfig(sources: ConfigSources = {}): AppConfig {
 
 /** The environment variable that overrides a field, e.g. pool.ec2.startTimeoutMs → PIXPOOL_POOL_EC2_START_TIMEOUT_MS. */
 export function envName(fieldPath: string[]): string {
-  return 'PIXPOOL_' + fieldPath.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2')).join('_').toUpperCase();
+  return (
+    'PIXPOOL_' +
+    fieldPath
+      .map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2'))
+      .join('_')
+      .toUpperCase()
+  );
 }
 
 function readYaml(file: string): Tree {
@@ -64,7 +70,11 @@ function readYaml(file: string): Tree {
   return parsed as Tree;
 }
 
-function envOverrides(defaults: Tree, env: Record<string, string | undefined>, at: string[] = []): Tree {
+function envOverrides(
+  defaults: Tree,
+  env: Record<string, string | undefined>,
+  at: string[] = [],
+): Tree {
   const out: Tree = {};
   for (const [key, value] of Object.entries(defaults)) {
     const fieldPath = [...at, key];
@@ -81,7 +91,8 @@ function envOverrides(defaults: Tree, env: Record<string, string | undefined>, a
 
 /** Read an env string as the type of its default; leave it a string when it is not, so validation names the field. */
 function coerce(raw: string, like: Leaf): Leaf {
-  if (typeof like === 'number' && raw.trim() !== '' && !Number.isNaN(Number(raw))) return Number(raw);
+  if (typeof like === 'number' && raw.trim() !== '' && !Number.isNaN(Number(raw)))
+    return Number(raw);
   if (typeof like === 'boolean' && /^(true|false|1|0)$/i.test(raw)) return /^(true|1)$/i.test(raw);
   return raw;
 }

@@ -19,9 +19,16 @@ describe('loadConfig', () => {
 
   it('layers default.yaml < PIXPOOL_CONFIG file < environment', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-cfg-')), 'c.yaml');
-    fs.writeFileSync(file, 'server:\n  port: 6000\n  host: 127.0.0.1\ndatabase:\n  driver: mysql\n  url: mysql://u@h/db\n');
+    fs.writeFileSync(
+      file,
+      'server:\n  port: 6000\n  host: 127.0.0.1\ndatabase:\n  driver: mysql\n  url: mysql://u@h/db\n',
+    );
     const sut = loadConfig({
-      env: { PIXPOOL_CONFIG: file, PIXPOOL_SERVER_PORT: '7000', PIXPOOL_STORAGE_FORCE_PATH_STYLE: 'true' },
+      env: {
+        PIXPOOL_CONFIG: file,
+        PIXPOOL_SERVER_PORT: '7000',
+        PIXPOOL_STORAGE_FORCE_PATH_STYLE: 'true',
+      },
     });
     expect(sut.server.port).toBe(7000);
     expect(sut.server.host).toBe('127.0.0.1');
@@ -46,7 +53,9 @@ describe('loadConfig', () => {
   it('refuses an unknown field in a config file, so a typo is not ignored', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-cfg-')), 'c.yaml');
     fs.writeFileSync(file, 'server:\n  prot: 6000\n');
-    expect(() => loadConfig({ env: { PIXPOOL_CONFIG: file } })).toThrow('config: unknown field server.prot');
+    expect(() => loadConfig({ env: { PIXPOOL_CONFIG: file } })).toThrow(
+      'config: unknown field server.prot',
+    );
   });
 
   it('refuses a config file that is missing', () => {

@@ -1,0 +1,39 @@
+import { Logger, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import * as path from 'node:path';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { CourseExceptionFilter } from './common/course-exception.filter';
+import { PAGES_DIR } from './frontend/pages.controller';
+
+/** Builds the app (not listening yet), so tests and main.ts share one setup. */
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger: ['log', 'warn', 'error'],
+  });
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
+  app.useGlobalFilters(new CourseExceptionFilter());
+  app.useStaticAssets(path.join(PAGES_DIR, 'assets'), { prefix: '/assets/', maxAge: '1h' });
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+
+  const openApi = new DocumentBuilder()
+    .setTitle('pixpool')
+    .setDescription('Distributed image cache: course-compatible API, images, pool manager')
+    .setVersion('0.1.0')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
+  return app;
+}
+
+export async function listen(app: NestExpressApplication, config: AppConfig): Promise<string> {
+  await app.listen(config.server.port, config.server.host);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
+  new Logger('pixpool').log(`pixpool listening on ${url}`);
+  return url;
+}

@@ -1,0 +1,58 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  UnauthorizedException,
+  ForbiddenException,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+import { COURSE_TESTER_ROUTE } from './admin-only.decorator';
+
+/**
+ * Manager, notify and pool endpoints are not public. With security.adminToken set they need
+ * `Authorization: Bearer <token>`; with none set they answer loopback callers only, so a
+ * fresh install is not an open control panel. Course tester routes may be opened to everyone by
+ * security.openCourseEndpoints, since course test clients send no token.
+ */
+@Injectable()
+export class AdminGuard implements CanActivate {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly reflector: Reflector,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<Request>();
+    const isCourseRoute = this.reflector.getAllAndOverride<boolean>(COURSE_TESTER_ROUTE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isCourseRoute && this.config.security.openCourseEndpoints) return true;
+    const token = this.config.security.adminToken;
+    if (token) {
+      const sent = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (sent && safeEqual(sent, token)) return true;
+      throw new UnauthorizedException(
+        'admin token required: Authorization: Bearer <security.adminToken>',
+      );
+    }
+    if (isLoopback(req.socket.remoteAddress)) return true;
+    throw new ForbiddenException(
+      'this endpoint answers loopback callers only until security.adminToken is set',
+    );
+  }
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

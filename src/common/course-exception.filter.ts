@@ -1,0 +1,74 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { failure } from './course-response';
+import { allowedMethods } from './allowed-methods';
+
+/**
+ * Every error leaves the app in the course's failure shape with its HTTP status. Errors we did
+ * not anticipate are logged with their stack and answered 500 without internals.
+ */
+@Catch()
+export class CourseExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    let { status, message } = describe(exception);
+    if (status === HttpStatus.NOT_FOUND && isRouteMiss(exception)) {
+      const allow = allowedMethods(req);
+      if (allow.length > 0) {
+        status = HttpStatus.METHOD_NOT_ALLOWED;
+        message = `${req.method} is not allowed on ${req.path}; use ${allow.join(', ')}`;
+        res.setHeader('Allow', allow.join(', '));
+      }
+    }
+    if (status >= 500) {
+      this.logger.error(`${req.method} ${req.originalUrl}: ${stackOf(exception)}`);
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json(failure(status, message));
+  }
+}
+
+function describe(exception: unknown): { status: number; message: string } {
+  if (exception instanceof HttpException) {
+    return { status: exception.getStatus(), message: messageOf(exception.getResponse()) };
+  }
+  // Errors raised by Express's body parsers carry a status (400 bad JSON, 413 too large, 415 charset).
+  const status = (exception as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, message: (exception as Error).message };
+  }
+  return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error' };
+}
+
+function messageOf(response: string | object): string {
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  if (typeof message === 'string') return message;
+  return 'request failed';
+}
+
+/** Nest answers an unknown route with "Cannot GET /x"; other 404s (unknown key) are real. */
+function isRouteMiss(exception: unknown): boolean {
+  return (
+    exception instanceof HttpException && /^Cannot [A-Z]+ /.test(messageOf(exception.getResponse()))
+  );
+}
+
+function stackOf(exception: unknown): string {
+  return exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
+}

@@ -1,0 +1,86 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { success } from '../common/course-response';
+import { CourseTesterRoute } from '../common/admin-only.decorator';
+import { ImageService, UploadedImageFile } from './image.service';
+import { RequireMultipartInterceptor } from './require-multipart.interceptor';
+import { ReadPathService } from './read-path.service';
+
+/** The course's front-end API (shared/reference/course-api.md): these bodies are compared exactly. */
+@ApiTags('course API')
+@Controller('api')
+export class CourseApiController {
+  constructor(
+    private readonly images: ImageService,
+    private readonly readPath: ReadPathService,
+  ) {}
+
+  @Post('upload')
+  @HttpCode(200)
+  @UseInterceptors(RequireMultipartInterceptor, FileInterceptor('file'))
+  @ApiOperation({ summary: 'Store an image under a key (replaces what the key held)' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['key', 'file'],
+      properties: { key: { type: 'string' }, file: { type: 'string', format: 'binary' } },
+    },
+  })
+  async upload(
+    @Body() body: Record<string, unknown> | undefined,
+    @UploadedFile() file: UploadedImageFile | undefined,
+  ) {
+    const record = await this.images.upload(body?.key, file);
+    return success({ key: record.key });
+  }
+
+  @Post('list_keys')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'All keys, sorted' })
+  async listKeys() {
+    return success({ keys: await this.images.listKeys() });
+  }
+
+  @Post('key/:key')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'One image as base64 in JSON' })
+  async getKey(@Param('key') key: string) {
+    const image = await this.images.get(key);
+    return success({ key: image.key, content: image.body.toString('base64') });
+  }
+
+  /** The course API is POST only; GET is accepted too since it is a read. */
+  @Get('key/:key')
+  @ApiOperation({ summary: 'One image as base64 in JSON (GET alias)' })
+  getKeyByGet(@Param('key') key: string) {
+    return this.getKey(key);
+  }
+
+  @Delete('clear/data')
+  @CourseTesterRoute()
+  @ApiOperation({ summary: 'Delete every image, row and cached copy' })
+  async clearData() {
+    await this.images.clearData();
+    return success({});
+  }
+
+  @Delete('clear/cache')
+  @CourseTesterRoute()
+  @ApiOperation({ summary: 'Drop every cached copy (storage keeps the images)' })
+  async clearCache() {
+    await this.readPath.clearCache();
+    return success({});
+  }
+}

@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { memoryStorage } from 'multer';
+import { AppConfig } from '../config/app-config';
+import { CourseApiController } from './course-api.controller';
+import { ImagesController } from './images.controller';
+import { PagesController } from './pages.controller';
+import { ImageService } from './image.service';
+import { ReadPathService } from './read-path.service';
+import { NotifyController } from './notify.controller';
+import { PoolModule } from '../pool/pool.module';
+
+@Module({
+  imports: [
+    PoolModule,
+    MulterModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        storage: memoryStorage(),
+        // Tight limits: one file, a couple of small fields; anything else is a malformed upload.
+        limits: {
+          fileSize: config.server.uploadLimitBytes,
+          files: 1,
+          fields: 4,
+          fieldSize: 64 * 1024,
+          parts: 8,
+        },
+      }),
+    }),
+  ],
+  controllers: [CourseApiController, ImagesController, PagesController, NotifyController],
+  providers: [ImageService, ReadPathService],
+  exports: [ImageService, ReadPathService],
+})
+export class FrontendModule {}

@@ -1,0 +1,62 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BLOB_STORE, BlobStore } from '../storage/blob-store';
+import { IMAGE_TABLE, ImageTable } from '../database/image-table';
+import { StoredImage } from './stored-image';
+import { SingleFlight } from '../pool/single-flight';
+import { PoolCacheService, StorageLoad } from '../pool/pool-cache.service';
+
+/**
+ * The one way images are read: every route that returns an image goes through here, so the cache
+ * pool has a single place to slot into. Storage (row + blob) is the truth.
+ */
+@Injectable()
+export class ReadPathService {
+  private readonly logger = new Logger(ReadPathService.name);
+  private readonly blobFetches = new SingleFlight<Buffer | null>();
+
+  constructor(
+    @Inject(IMAGE_TABLE) private readonly table: ImageTable,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly pool: PoolCacheService,
+  ) {}
+
+  /** Through the owner node; on a miss, from storage, and the owner is filled. */
+  read(key: string): Promise<StoredImage | null> {
+    return this.pool.read(key, (k) => this.readFromStorage(k));
+  }
+
+  /** Called after an upload of `key` committed `version`: no cached copy older than it may be served. */
+  invalidate(key: string, version: number): Promise<void> {
+    return this.pool.invalidate(key, version);
+  }
+
+  clearCache(): Promise<void> {
+    return this.pool.clear();
+  }
+
+  /**
+   * Row then blob. Every reader reads the row itself (a primary-key lookup), so it sees every
+   * upload acknowledged before it arrived; concurrent readers of the same object share one blob
+   * fetch, which is always safe because an object name is never reused for other bytes.
+   * An overwrite that commits between row and blob deletes the blob we were about to read; the
+   * row we would read now names the new one, so look again (a few times at most).
+   */
+  async readFromStorage(key: string): Promise<StorageLoad> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const row = await this.table.find(key);
+      if (!row) return { image: null, leader: false };
+      let leader = false;
+      const body = await this.blobFetches.run(row.objectName, () => {
+        leader = true;
+        return this.blobs.get(row.objectName);
+      });
+      if (body) {
+        const { contentType, version } = row;
+        return { image: { key, body, contentType, version, source: 'storage' }, leader };
+      }
+    }
+    // Only a clear-data racing this read, or an object removed behind our back, ends here.
+    this.logger.warn(`key ${JSON.stringify(key)} has a row but its object is missing`);
+    return { image: null, leader: false };
+  }
+}

@@ -1,0 +1,116 @@
+import { AppProcess, startApp } from '../support/app-process';
+import { makePng } from '../support/images';
+import { postJson, upload } from '../support/http';
+import { countBlobs } from '../support/blobs';
+
+describe('images through the course API and /images (real app, SQLite + files)', () => {
+  let app: AppProcess;
+  const cat = makePng(3000);
+  const dog = makePng(5000);
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('uploads, lists and returns an image as base64 and as raw bytes', async () => {
+    const up = await upload(app.url, 'cat', cat);
+    expect(up).toEqual({ status: 200, body: { success: 'true', key: 'cat' } });
+
+    expect(await postJson(`${app.url}/api/list_keys`)).toEqual({
+      status: 200,
+      body: { success: 'true', keys: ['cat'] },
+    });
+
+    const got = await postJson(`${app.url}/api/key/cat`);
+    expect(got).toEqual({
+      status: 200,
+      body: { success: 'true', key: 'cat', content: cat.toString('base64') },
+    });
+
+    const raw = await fetch(`${app.url}/images/cat`);
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get('content-type')).toBe('image/png');
+    expect(raw.headers.get('content-length')).toBe(String(cat.length));
+    expect(Buffer.from(await raw.arrayBuffer()).equals(cat)).toBe(true);
+    const etag = raw.headers.get('etag');
+    expect(etag).toMatch(/^"v\d+"$/);
+
+    const again = await fetch(`${app.url}/images/cat`, { headers: { 'If-None-Match': etag! } });
+    expect(again.status).toBe(304);
+  });
+
+  it('overwrites a key: new bytes and ETag, and the old object is deleted', async () => {
+    const before = await fetch(`${app.url}/images/cat`);
+    await upload(app.url, 'cat', dog);
+    const after = await fetch(`${app.url}/images/cat`);
+    expect(Buffer.from(await after.arrayBuffer()).equals(dog)).toBe(true);
+    expect(after.headers.get('etag')).not.toBe(before.headers.get('etag'));
+    expect(countBlobs(app)).toBe(1);
+    const stale = await fetch(`${app.url}/images/cat`, {
+      headers: { 'If-None-Match': before.headers.get('etag')! },
+    });
+    expect(stale.status).toBe(200);
+  });
+
+  it('keys are opaque: unicode, spaces and slashes round-trip', async () => {
+    for (const key of ['café ☕', 'a/b/c', 'UPPER', 'upper']) {
+      expect((await upload(app.url, key, cat)).status).toBe(200);
+      const got = await postJson(`${app.url}/api/key/${encodeURIComponent(key)}`);
+      expect(got.body).toEqual({ success: 'true', key, content: cat.toString('base64') });
+    }
+    const keys = (await postJson(`${app.url}/api/list_keys`)).body.keys as string[];
+    expect(keys).toEqual(expect.arrayContaining(['café ☕', 'a/b/c', 'UPPER', 'upper', 'cat']));
+  });
+
+  it('keeps the data across a restart', async () => {
+    await app.restart();
+    const got = await postJson(`${app.url}/api/key/cat`);
+    expect(got.body.content).toBe(dog.toString('base64'));
+  });
+
+  it('describes a key for the pages', async () => {
+    const res = await fetch(`${app.url}/api/images/cat`);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      success: 'true',
+      key: 'cat',
+      contentType: 'image/png',
+      byteSize: dog.length,
+    });
+  });
+
+  it('clears all data: no key, no row, no object', async () => {
+    const res = await fetch(`${app.url}/api/clear/data`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ success: 'true' });
+    expect((await postJson(`${app.url}/api/list_keys`)).body).toEqual({
+      success: 'true',
+      keys: [],
+    });
+    expect((await postJson(`${app.url}/api/key/cat`)).status).toBe(404);
+    expect(countBlobs(app)).toBe(0);
+  });
+
+  it('serves health and the OpenAPI document', async () => {
+    const health = await fetch(`${app.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, storage: { status: 'up' } },
+    });
+    const docs = await fetch(`${app.url}/api/docs-json`);
+    const spec = (await docs.json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/upload',
+        '/api/list_keys',
+        '/api/key/{key}',
+        '/images/{key}',
+        '/health',
+      ]),
+    );
+  });
+});
