@@ -13,6 +13,7 @@ export class CreatePoolState1795752000000 implements MigrationInterface {
           { name: 'epoch', type: 'bigint' },
           { name: 'owners', type: 'text' },
           { name: 'nodes', type: 'text' },
+          { name: 'previous', type: 'text', isNullable: true },
           { name: 'updatedAt', type: 'datetime', precision: 3 },
         ],
       }),

@@ -1,6 +1,7 @@
 import { CreateImages1795751000000 } from './1795751000000-CreateImages';
 import { CreateStatsMinutes1795751549371 } from './1795751549371-CreateStatsMinutes';
 import { CreatePoolState1795752000000 } from './1795752000000-CreatePoolState';
+import { CreateManagerSettings1795753000000 } from './1795753000000-CreateManagerSettings';
 
 /**
  * Every migration, oldest first. Passed to TypeORM as classes (not a glob) so they run the same
@@ -10,4 +11,5 @@ export const MIGRATIONS = [
   CreateImages1795751000000,
   CreateStatsMinutes1795751549371,
   CreatePoolState1795752000000,
+  CreateManagerSettings1795753000000,
 ];

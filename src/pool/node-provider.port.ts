@@ -16,6 +16,11 @@ export interface NodeProvider {
   start(count: number): Promise<NodeEndpoint[]>;
   /** Stop these nodes (called after their regions were drained). */
   stop(ids: string[]): Promise<void>;
+  /**
+   * The nodes the stored pool uses now (another app instance may have changed it), so start()
+   * does not hand out a node that is already a member. Providers that own their nodes ignore it.
+   */
+  adopt?(ids: string[]): void;
   /** Max nodes this provider can offer (EC2: tagged instances, or unbounded with a launch template). */
   capacity(): Promise<number>;
 }

@@ -5,6 +5,10 @@ import { loadConfig } from '../../../src/config/config-loader';
 import { openDataSource } from '../../../src/database/data-source.factory';
 import { runMigrateCommand } from '../../../src/database/migrate.command';
 import { createTestMysqlDatabase, describeWithMysql } from '../../support/mysql';
+import { MIGRATIONS } from '../../../migrations';
+
+const NAMES = MIGRATIONS.map((m) => m.name);
+const LAST = NAMES[NAMES.length - 1];
 
 async function migrate(env: Record<string, string>, ...args: string[]): Promise<string[]> {
   const lines: string[] = [];
@@ -34,7 +38,7 @@ describe('migrate command on SQLite', () => {
   it('runs pending migrations, then reports there are none', async () => {
     expect(await migrate(env)).toEqual([
       `database: SQLite file ${env.PIXPOOL_DATABASE_FILE}`,
-      'migrated CreateImages1795751000000',
+      ...NAMES.map((name) => `migrated ${name}`),
     ]);
     expect(await hasImagesTable()).toBe(true);
     expect(await migrate(env)).toContain('up to date: no pending migration');
@@ -42,7 +46,11 @@ describe('migrate command on SQLite', () => {
 
   it('reverts the last migration with --revert, and says when there is nothing left', async () => {
     await migrate(env);
-    expect(await migrate(env, '--revert')).toContain('reverted CreateImages1795751000000');
+    expect(await migrate(env, '--revert')).toContain(`reverted ${LAST}`);
+    expect(await hasImagesTable()).toBe(true);
+    for (const name of [...NAMES].reverse().slice(1)) {
+      expect(await migrate(env, '--revert')).toContain(`reverted ${name}`);
+    }
     expect(await hasImagesTable()).toBe(false);
     expect(await migrate(env, '--revert')).toContain('nothing to revert: no migration has run');
   });
@@ -62,8 +70,10 @@ describeWithMysql('migrate command on MariaDB/MySQL', () => {
   it('migrates and reverts the database of PIXPOOL_DATABASE_URL', async () => {
     const db = await createTestMysqlDatabase();
     try {
-      expect(await migrate(db.env)).toContain('migrated CreateImages1795751000000');
-      expect(await migrate(db.env, '--revert')).toContain('reverted CreateImages1795751000000');
+      expect(await migrate(db.env)).toContain(`migrated ${LAST}`);
+      for (const name of [...NAMES].reverse()) {
+        expect(await migrate(db.env, '--revert')).toContain(`reverted ${name}`);
+      }
     } finally {
       await db.drop();
     }

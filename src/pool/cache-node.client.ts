@@ -1,0 +1,254 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { CacheNodeRequestError } from './cache-node-errors';
+import { NodeTransport, type NodeRequest, type NodeResponse } from './cache-node-transport';
+import {
+  NODE_DEFAULT_CONTENT_TYPE,
+  NODE_HEADERS,
+  NODE_ROUTES,
+  NODE_STATS_RESET_PARAM,
+  type NodeClearResult,
+  type NodeConfig,
+  type NodeDropResult,
+  type NodeErrorCode,
+  type NodeHealth,
+  type NodeOwnership,
+  type NodeStaleReason,
+  type NodeStats,
+  type NodeTransferResult,
+} from './cache-node.protocol';
+
+export { CacheNodeRequestError, CacheNodeUnavailableError } from './cache-node-errors';
+
+export interface CacheNodeClientOptions {
+  /** http://host:port */
+  url: string;
+  secret?: string;
+  /** Per call, from sending to the whole answer; default 2000 ms. */
+  timeoutMs?: number;
+  /** For transfer(), which streams whole regions; default 10 min. */
+  transferTimeoutMs?: number;
+  /** Keep-alive connections to this node; default 64. */
+  maxSockets?: number;
+}
+
+/** `epoch` in every result is the node's, from its x-pixpool-epoch header. */
+export type CacheGetResult =
+  | { kind: 'hit'; value: Buffer; contentType: string; version: number; epoch: number }
+  | { kind: 'miss'; lease: string; epoch: number }
+  | { kind: 'not_owner'; epoch: number; region: number };
+
+export type CachePutResult =
+  | { kind: 'stored'; epoch: number }
+  | { kind: 'stale'; reason: NodeStaleReason; epoch: number }
+  | { kind: 'too_large'; maxBytes: number; epoch: number }
+  | { kind: 'not_owner'; epoch: number; region: number };
+
+export type CacheInvalidateResult =
+  | { kind: 'invalidated'; removed: boolean; epoch: number }
+  | { kind: 'not_owner'; epoch: number; region: number };
+
+export interface CachePutOptions {
+  version: number;
+  contentType?: string;
+  /** The lease from a miss: makes this a fill, refused if the key was invalidated since. */
+  lease?: string;
+}
+
+type NotOwner = { kind: 'not_owner'; epoch: number; region: number };
+
+/**
+ * Typed client of one cache node (wire contract: cache-node.protocol.ts). Key calls return
+ * discriminated unions for every answer the protocol allows; anything else throws
+ * CacheNodeRequestError, and a node that is down or too slow throws CacheNodeUnavailableError.
+ * Pass the caller's assignment epoch to key calls so the node can tell a stale caller.
+ */
+export class CacheNodeClient {
+  readonly url: string;
+  private readonly transport: NodeTransport;
+  private readonly secret: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly transferTimeoutMs: number;
+
+  constructor(options: CacheNodeClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.transport = new NodeTransport(this.url, options.maxSockets ?? 64);
+    this.secret = options.secret;
+    this.timeoutMs = options.timeoutMs ?? 2_000;
+    this.transferTimeoutMs = options.transferTimeoutMs ?? 600_000;
+  }
+
+  async get(key: string, region: number, epoch?: number): Promise<CacheGetResult> {
+    const res = await this.send('GET', keyPath(key, region), epoch);
+    const nodeEpoch = epochOf(res);
+    if (res.status === 200) {
+      return {
+        kind: 'hit',
+        value: res.body,
+        contentType: res.headers['content-type'] ?? NODE_DEFAULT_CONTENT_TYPE,
+        version: Number(res.headers[NODE_HEADERS.version]),
+        epoch: nodeEpoch,
+      };
+    }
+    const body = jsonOf(res);
+    if (res.status === 404 && body.error === 'miss' && typeof body.lease === 'string') {
+      return { kind: 'miss', lease: body.lease, epoch: nodeEpoch };
+    }
+    return this.notOwnerOrThrow(res, body);
+  }
+
+  async put(
+    key: string,
+    region: number,
+    value: Buffer,
+    options: CachePutOptions,
+    epoch?: number,
+  ): Promise<CachePutResult> {
+    let path = `${keyPath(key, region)}&version=${options.version}`;
+    if (options.lease !== undefined) path += `&lease=${encodeURIComponent(options.lease)}`;
+    const res = await this.send(
+      'PUT',
+      path,
+      epoch,
+      value,
+      options.contentType ?? NODE_DEFAULT_CONTENT_TYPE,
+    );
+    const nodeEpoch = epochOf(res);
+    if (res.status === 204) return { kind: 'stored', epoch: nodeEpoch };
+    const body = jsonOf(res);
+    if (res.status === 409 && body.error === 'stale') {
+      return { kind: 'stale', reason: body.reason as NodeStaleReason, epoch: nodeEpoch };
+    }
+    if (res.status === 413 && body.error === 'too_large') {
+      return { kind: 'too_large', maxBytes: Number(body.maxBytes), epoch: nodeEpoch };
+    }
+    return this.notOwnerOrThrow(res, body);
+  }
+
+  /** After an upload of `version` committed: drop the cached copy and refuse older writes. */
+  async invalidate(
+    key: string,
+    region: number,
+    version: number,
+    epoch?: number,
+  ): Promise<CacheInvalidateResult> {
+    const res = await this.send('DELETE', `${keyPath(key, region)}&version=${version}`, epoch);
+    const body = jsonOf(res);
+    if (res.status === 200)
+      return { kind: 'invalidated', removed: body.removed === true, epoch: epochOf(res) };
+    return this.notOwnerOrThrow(res, body);
+  }
+
+  clear(): Promise<NodeClearResult> {
+    return this.admin('DELETE', NODE_ROUTES.keys);
+  }
+
+  health(): Promise<NodeHealth> {
+    return this.admin('GET', NODE_ROUTES.health);
+  }
+
+  getConfig(): Promise<NodeConfig> {
+    return this.admin('GET', NODE_ROUTES.config);
+  }
+
+  setConfig(change: Partial<NodeConfig>): Promise<NodeConfig> {
+    return this.admin('PUT', NODE_ROUTES.config, change);
+  }
+
+  /** With resetInterval, the answer's `interval` is the one just closed and a new one starts. */
+  stats(options: { resetInterval?: boolean } = {}): Promise<NodeStats> {
+    const query = options.resetInterval ? `?${NODE_STATS_RESET_PARAM}=interval` : '';
+    return this.admin('GET', `${NODE_ROUTES.stats}${query}`);
+  }
+
+  getOwnership(): Promise<NodeOwnership> {
+    return this.admin('GET', NODE_ROUTES.ownership);
+  }
+
+  /** Replaces the node's regions; an epoch older than the node's throws (code 'stale_epoch'). */
+  setOwnership(epoch: number, regions: number[]): Promise<NodeOwnership> {
+    return this.admin('PUT', NODE_ROUTES.ownership, { epoch, regions });
+  }
+
+  /** Streams the regions to `targetUrl` (put-if-newer there), then drops them here. */
+  transfer(regions: number[], targetUrl: string, epoch: number): Promise<NodeTransferResult> {
+    return this.admin(
+      'POST',
+      NODE_ROUTES.transfer,
+      { regions, target: targetUrl, epoch },
+      this.transferTimeoutMs,
+    );
+  }
+
+  drop(regions: number[]): Promise<NodeDropResult> {
+    return this.admin('POST', NODE_ROUTES.drop, { regions });
+  }
+
+  /** Closes the keep-alive connections. */
+  close(): void {
+    this.transport.close();
+  }
+
+  private async admin<T>(
+    method: NodeRequest['method'],
+    path: string,
+    body?: object,
+    timeoutMs?: number,
+  ): Promise<T> {
+    const json = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const res = await this.send(method, path, undefined, json, 'application/json', timeoutMs);
+    const parsed = jsonOf(res);
+    if (res.status !== 200) throw this.failure(res, parsed);
+    return parsed as T;
+  }
+
+  private send(
+    method: NodeRequest['method'],
+    path: string,
+    epoch: number | undefined,
+    body?: Buffer,
+    contentType?: string,
+    timeoutMs = this.timeoutMs,
+  ): Promise<NodeResponse> {
+    const headers: OutgoingHttpHeaders = {};
+    if (this.secret !== undefined) headers[NODE_HEADERS.secret] = this.secret;
+    if (epoch !== undefined) headers[NODE_HEADERS.epoch] = String(epoch);
+    if (body) {
+      headers['content-type'] = contentType;
+      headers['content-length'] = body.length;
+    }
+    const retry = path !== NODE_ROUTES.transfer;
+    return this.transport.send({ method, path, headers, body, timeoutMs, retry });
+  }
+
+  private notOwnerOrThrow(res: NodeResponse, body: Record<string, unknown>): NotOwner {
+    if (res.status === 421 && body.error === 'not_owner') {
+      return { kind: 'not_owner', epoch: Number(body.epoch), region: Number(body.region) };
+    }
+    throw this.failure(res, body);
+  }
+
+  private failure(res: NodeResponse, body: Record<string, unknown>): CacheNodeRequestError {
+    const code = typeof body.error === 'string' ? (body.error as NodeErrorCode) : undefined;
+    const detail =
+      typeof body.message === 'string' ? body.message : res.body.toString('utf8', 0, 200);
+    return new CacheNodeRequestError(this.url, res.status, code, detail);
+  }
+}
+
+function keyPath(key: string, region: number): string {
+  return `${NODE_ROUTES.keyPrefix}${encodeURIComponent(key)}?region=${region}`;
+}
+
+function epochOf(res: NodeResponse): number {
+  return Number(res.headers[NODE_HEADERS.epoch] ?? -1);
+}
+
+function jsonOf(res: NodeResponse): Record<string, unknown> {
+  if (!String(res.headers['content-type']).startsWith('application/json')) return {};
+  try {
+    const parsed: unknown = JSON.parse(res.body.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

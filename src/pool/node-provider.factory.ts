@@ -1,0 +1,58 @@
+import { AppConfig } from '../config/app-config';
+import { systemClock } from './clock.port';
+import { CacheNodeClient } from './cache-node.client';
+import { HealthProbe, NodeProvider } from './node-provider.port';
+import { Ec2NodeProvider } from './providers/ec2-node.provider';
+import { createEc2Client } from './providers/ec2-node-provider.options';
+import { LocalNodeProvider } from './providers/local-node.provider';
+import { StaticNodeProvider } from './providers/static-node.provider';
+
+/** Picks the node provider named by pool.provider. */
+export function createNodeProvider(config: AppConfig): NodeProvider {
+  const { pool, cache, security } = config;
+  const probe: HealthProbe = async (url) => {
+    const client = new CacheNodeClient({
+      url,
+      secret: security.nodeSecret || undefined,
+      timeoutMs: 2000,
+    });
+    try {
+      return (await client.health()).status === 'ok';
+    } catch {
+      return false;
+    } finally {
+      client.close();
+    }
+  };
+  switch (pool.provider) {
+    case 'local':
+      return new LocalNodeProvider({
+        basePort: pool.basePort,
+        maxNodes: pool.max,
+        capacityMb: cache.capacityMb,
+        policy: cache.policy,
+        secret: security.nodeSecret,
+      });
+    case 'static':
+      return new StaticNodeProvider(splitList(pool.staticNodes), probe);
+    case 'ec2': {
+      const [key, ...value] = pool.ec2.tag.split('=');
+      const options = {
+        region: pool.ec2.region,
+        tag: pool.ec2.tag ? { key, value: value.join('=') } : undefined,
+        instanceIds: pool.ec2.instanceIds ? splitList(pool.ec2.instanceIds) : undefined,
+        port: pool.ec2.port,
+        launchTemplate: pool.ec2.launchTemplate ? { name: pool.ec2.launchTemplate } : undefined,
+        startTimeoutMs: pool.ec2.startTimeoutMs,
+      };
+      return new Ec2NodeProvider(options, createEc2Client(options), probe, systemClock);
+    }
+  }
+}
+
+function splitList(list: string): string[] {
+  return list
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,83 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from './node-provider.port';
+import { POOL_STATE_STORE, PoolStateStore } from './pool-state';
+import { PoolRouter } from './pool-router.service';
+import { ResizeService } from './resize.service';
+import { NodeSetup } from './node-setup.service';
+import { LocalNodeProvider } from './providers/local-node.provider';
+
+/**
+ * Brings the pool up at start. A stored pool whose nodes all answer at its epoch is adopted as it
+ * is (a second app instance joining); otherwise the pool is rebuilt at the next epoch with the
+ * nodes that are still up plus fresh ones (after a restart with local nodes, or a node lost
+ * meanwhile), the stored size kept.
+ */
+@Injectable()
+export class PoolBootstrap implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(PoolBootstrap.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly router: PoolRouter,
+    private readonly resizer: ResizeService,
+    private readonly setup: NodeSetup,
+    @Inject(NODE_PROVIDER) private readonly provider: NodeProvider,
+    @Inject(POOL_STATE_STORE) private readonly store: PoolStateStore,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.resizer.runExclusive('pool start', async () => {
+      const stored = await this.store.load();
+      if (stored) {
+        this.provider.adopt?.(stored.nodes.map((n) => n.id));
+        this.router.adopt(stored); // connects to its nodes, to ask them their epoch
+      }
+      const running = new Set((await this.provider.list()).map((n) => n.id));
+      const alive: NodeEndpoint[] = [];
+      let allCurrent = true;
+      for (const node of stored?.nodes ?? []) {
+        const epoch = running.has(node.id) ? await this.epochOf(node) : null;
+        if (epoch !== stored?.epoch) allCurrent = false;
+        if (epoch === null) continue;
+        // A node behind the stored epoch may have missed invalidations: it rejoins empty.
+        if (epoch !== stored?.epoch) await this.setup.prepare(node, stored?.epoch ?? 0);
+        alive.push(node);
+      }
+      if (stored && allCurrent && alive.length > 0) {
+        this.logger.log(`joined the pool at epoch ${stored.epoch} (${alive.length} nodes)`);
+        return;
+      }
+      const { min, max, initial } = this.config.pool;
+      const want = Math.min(max, Math.max(min, stored ? stored.nodes.length : initial));
+      const fresh =
+        want > alive.length ? await this.resizer.startNodes(stored, want - alive.length) : [];
+      const members = [...alive, ...fresh];
+      const next = await this.resizer.switchTo(stored, members, []);
+      const gone = (stored?.nodes ?? []).filter((n) => !members.some((m) => m.id === n.id));
+      if (gone.length > 0) await this.provider.stop(gone.map((n) => n.id)).catch(() => undefined);
+      this.logger.log(`pool started at epoch ${next.epoch} with ${next.nodes.length} node(s)`);
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.provider instanceof LocalNodeProvider) await this.provider.stopAll();
+  }
+
+  private async epochOf(node: NodeEndpoint): Promise<number | null> {
+    const routed = this.router.node(node.id);
+    try {
+      const client = routed?.client;
+      if (!client) return null;
+      return (await client.health()).epoch;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { StoredImage } from '../frontend/stored-image';
+import { CacheNodeUnavailableError } from './cache-node.client';
+import { NodeFailureService } from './node-failure.service';
+import { PoolRouter, RoutedNode } from './pool-router.service';
+
+/** A storage read; `leader` is true for the one reader whose blob fetch the others shared. */
+export type StorageLoad = { image: StoredImage | null; leader: boolean };
+type Loader = (key: string) => Promise<StorageLoad>;
+
+/**
+ * The cache tier of the read path (look-aside). Storage stays the truth: any trouble with a node
+ * (down, slow, not the owner any more) ends in a storage read, never in an error for a read that
+ * storage can serve.
+ *
+ * Fills carry the lease the node handed out with the miss: an upload's invalidation voids it, so
+ * a reader that loaded the old image before the upload committed cannot put it back afterwards.
+ * There is deliberately no single-flight per key here: a reader that arrived after an upload was
+ * acknowledged must not be handed the result of a load that began before it.
+ */
+@Injectable()
+export class PoolCacheService {
+  private readonly logger = new Logger(PoolCacheService.name);
+
+  constructor(
+    private readonly router: PoolRouter,
+    private readonly failures: NodeFailureService,
+  ) {}
+
+  async read(key: string, load: Loader): Promise<StoredImage | null> {
+    // Twice: a node that says "not owner" made us reload the assignment; the second try uses it.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const { region, node } = this.router.route(key);
+      if (!node) break;
+      const epoch = this.router.epoch;
+      let answer;
+      try {
+        answer = await node.client.get(key, region, epoch);
+      } catch (err) {
+        this.nodeFailed(node, err);
+        break;
+      }
+      this.router.observeEpoch(answer.epoch);
+      if (answer.kind === 'hit') {
+        return {
+          key,
+          body: answer.value,
+          contentType: answer.contentType,
+          version: answer.version,
+          source: 'cache',
+        };
+      }
+      if (answer.kind === 'not_owner') {
+        await this.router.reload();
+        continue;
+      }
+      // Concurrent misses share one blob fetch (see ReadPathService); only its leader fills, so
+      // a key is filled once however many readers missed it.
+      const { image, leader } = await load(key);
+      if (image && leader) this.fill(node, region, epoch, image, answer.lease);
+      return image;
+    }
+    return (await load(key)).image;
+  }
+
+  /**
+   * After an upload committed `version`: the owner drops its copy, voids outstanding leases and
+   * refuses anything older from now on. If the owner cannot be told, it is taken out of the pool
+   * before the upload is acknowledged, so it can never serve the old image.
+   */
+  async invalidate(key: string, version: number): Promise<void> {
+    await Promise.all([
+      this.invalidateOwner(key, version),
+      this.invalidatePreviousOwner(key, version),
+    ]);
+  }
+
+  private async invalidateOwner(key: string, version: number): Promise<void> {
+    // Every node applies an invalidation even when it answers "not owner", so a node that gives
+    // up a region never ships the old copy; retrying reaches the owner of the new assignment. A
+    // region between owners (mid-resize) may answer "not owner" from both: safe, see store.ts.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { region, node } = this.router.route(key);
+      if (!node) return;
+      try {
+        const answer = await node.client.invalidate(key, region, version, this.router.epoch);
+        this.router.observeEpoch(answer.epoch);
+        if (answer.kind !== 'not_owner') return;
+        await this.router.reload();
+      } catch (err) {
+        if (!(err instanceof CacheNodeUnavailableError)) throw err;
+        await this.failures.removeNow(node.id, `invalidation failed: ${err.message}`);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Right after a resize, instances that have not seen the new epoch still read the old owner
+   * until it gives the region up: it must drop the old copy too. Best effort: a previous owner that
+   * cannot be reached is leaving the pool or already gone.
+   */
+  private async invalidatePreviousOwner(key: string, version: number): Promise<void> {
+    const { region } = this.router.route(key);
+    const previous = this.router.previousOwner(region);
+    if (!previous) return;
+    await previous.client
+      .invalidate(key, region, version, this.router.epoch)
+      .catch(() => undefined);
+  }
+
+  async clear(): Promise<void> {
+    await Promise.all(
+      this.router.nodes().map(async (node) => {
+        try {
+          await node.client.clear();
+        } catch (err) {
+          if (!(err instanceof CacheNodeUnavailableError)) throw err;
+          await this.failures.removeNow(node.id, `clear failed: ${err.message}`);
+        }
+      }),
+    );
+  }
+
+  private fill(
+    node: RoutedNode,
+    region: number,
+    epoch: number,
+    image: StoredImage,
+    lease: string,
+  ): void {
+    // Not awaited: the reader has its image; a refused or failed fill only costs a later miss.
+    node.client
+      .put(
+        image.key,
+        region,
+        image.body,
+        { version: image.version, contentType: image.contentType, lease },
+        epoch,
+      )
+      .catch((err: unknown) => this.nodeFailed(node, err));
+  }
+
+  private nodeFailed(node: RoutedNode, err: unknown): void {
+    if (!(err instanceof CacheNodeUnavailableError)) {
+      this.logger.error(`unexpected answer from ${node.url}: ${(err as Error).message}`);
+      return;
+    }
+    this.failures.suspect(node.id, err.message);
+  }
+}

@@ -1,0 +1,130 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { CacheNodeClient } from './cache-node.client';
+import { TRANSFER_TIMEOUT_MS } from './pool.tokens';
+import { partition } from './hash-ring';
+import { NodeEndpoint } from './node-provider.port';
+import { POOL_STATE_STORE, PoolState, PoolStateStore } from './pool-state';
+
+export interface RoutedNode {
+  id: string;
+  url: string;
+  client: CacheNodeClient;
+}
+
+/**
+ * This instance's view of the pool: the assignment it routes by and one keep-alive client per
+ * node. It only changes by adopting a state with a higher epoch, read from the database, so a
+ * notify, a node's "not owner" answer and the periodic poll all converge on the same state.
+ */
+@Injectable()
+export class PoolRouter implements OnModuleDestroy {
+  private readonly logger = new Logger(PoolRouter.name);
+  private state: PoolState | null = null;
+  private readonly clients = new Map<string, RoutedNode>();
+  /** Clients of nodes that left the pool, kept for previousOwner() until the next epoch. */
+  private readonly retiring = new Map<string, RoutedNode>();
+  private reloading: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: AppConfig,
+    @Inject(POOL_STATE_STORE) private readonly store: PoolStateStore,
+  ) {}
+
+  get epoch(): number {
+    return this.state?.epoch ?? 0;
+  }
+
+  get current(): PoolState | null {
+    return this.state;
+  }
+
+  /** The owner of the key's region, or null while the pool has no node. */
+  route(key: string): { region: number; node: RoutedNode | null } {
+    const region = partition(key);
+    const owner = this.state?.owners[region];
+    return { region, node: owner ? (this.clients.get(owner) ?? null) : null };
+  }
+
+  node(id: string): RoutedNode | null {
+    return this.clients.get(id) ?? null;
+  }
+
+  /**
+   * The owner of the region in the assignment before this one, when it differs from the current
+   * owner: it may still serve instances that have not seen this epoch yet.
+   */
+  previousOwner(region: number): RoutedNode | null {
+    const previous = this.state?.previous;
+    const id = previous?.owners[region];
+    if (!previous || !id || id === this.state?.owners[region]) return null;
+    const known = this.clients.get(id) ?? this.retiring.get(id);
+    if (known) return known;
+    const endpoint = previous.nodes.find((n) => n.id === id);
+    if (!endpoint) return null;
+    const routed = this.connect(endpoint);
+    this.retiring.set(id, routed);
+    return routed;
+  }
+
+  nodes(): RoutedNode[] {
+    return [...this.clients.values()];
+  }
+
+  /** Adopts `next` when it is newer than what we route by (older states are ignored). */
+  adopt(next: PoolState): boolean {
+    if (this.state && next.epoch <= this.state.epoch) return false;
+    for (const routed of this.retiring.values()) routed.client.close();
+    this.retiring.clear();
+    const wanted = new Map(next.nodes.map((n) => [n.id, n]));
+    for (const [id, routed] of this.clients) {
+      const still = wanted.get(id);
+      if (!still || still.url !== routed.url) {
+        routed.client.close();
+        this.clients.delete(id);
+      }
+    }
+    for (const node of next.nodes)
+      if (!this.clients.has(node.id)) this.clients.set(node.id, this.connect(node));
+    if (this.state)
+      this.logger.log(
+        `routing by epoch ${next.epoch} (${next.nodes.length} nodes), was ${this.state.epoch}`,
+      );
+    this.state = structuredClone(next);
+    return true;
+  }
+
+  /** Reads the stored state and adopts it if newer; concurrent callers share one read. */
+  reload(): Promise<void> {
+    this.reloading ??= this.store
+      .load()
+      .then((stored) => {
+        if (stored) this.adopt(stored);
+      })
+      .catch((err: Error) => this.logger.warn(`could not reload the pool state: ${err.message}`))
+      .finally(() => (this.reloading = null));
+    return this.reloading;
+  }
+
+  /** A node told us its epoch: if it is ahead of ours, we route by an old assignment. */
+  observeEpoch(nodeEpoch: number | undefined): void {
+    if (nodeEpoch !== undefined && nodeEpoch > this.epoch) void this.reload();
+  }
+
+  onModuleDestroy(): void {
+    for (const routed of [...this.clients.values(), ...this.retiring.values()])
+      routed.client.close();
+    this.clients.clear();
+    this.retiring.clear();
+  }
+
+  private connect(node: NodeEndpoint): RoutedNode {
+    const client = new CacheNodeClient({
+      url: node.url,
+      secret: this.config.security.nodeSecret || undefined,
+      timeoutMs: this.config.pool.requestTimeoutMs,
+      transferTimeoutMs: TRANSFER_TIMEOUT_MS,
+    });
+    return { id: node.id, url: node.url, client };
+  }
+}

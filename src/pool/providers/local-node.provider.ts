@@ -1,0 +1,134 @@
+import { Logger } from '@nestjs/common';
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { packageRoot } from '../../config/config-loader';
+import { NodeEndpoint, NodeProvider } from '../node-provider.port';
+
+export interface LocalNodeOptions {
+  basePort: number;
+  maxNodes: number;
+  capacityMb: number;
+  policy: string;
+  secret: string;
+  startTimeoutMs?: number;
+  /** The compiled node entry; the default is this build's. */
+  entry?: string;
+}
+
+/**
+ * Cache nodes as child processes on 127.0.0.1, ports basePort.. (the embedded default). Each child
+ * has an IPC channel and exits when it closes, so killing the app (even with -9) leaves no orphans.
+ */
+export class LocalNodeProvider implements NodeProvider {
+  readonly kind = 'local' as const;
+  private readonly logger = new Logger(LocalNodeProvider.name);
+  private readonly running = new Map<number, { endpoint: NodeEndpoint; child: ChildProcess }>();
+
+  constructor(private readonly options: LocalNodeOptions) {}
+
+  async list(): Promise<NodeEndpoint[]> {
+    return [...this.running.values()].map((r) => r.endpoint);
+  }
+
+  async start(count: number): Promise<NodeEndpoint[]> {
+    const ports = this.freePorts(count);
+    const started = await Promise.allSettled(ports.map((port) => this.spawnNode(port)));
+    const failed = started.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    if (failed.length > 0) {
+      await this.stop(ok.map((n) => n.id));
+      throw new Error(
+        `could not start local cache nodes: ${failed.map((f) => (f.reason as Error).message).join('; ')}`,
+      );
+    }
+    return ok;
+  }
+
+  async stop(ids: string[]): Promise<void> {
+    await Promise.all(
+      ids.map(async (id) => {
+        const port = Number(id.replace(/^local-/, ''));
+        const entry = this.running.get(port);
+        if (!entry) return;
+        this.running.delete(port);
+        await terminate(entry.child);
+      }),
+    );
+  }
+
+  async capacity(): Promise<number> {
+    return this.options.maxNodes;
+  }
+
+  /** Stops every child (app shutdown). */
+  async stopAll(): Promise<void> {
+    await this.stop([...this.running.values()].map((r) => r.endpoint.id));
+  }
+
+  private freePorts(count: number): number[] {
+    const ports: number[] = [];
+    for (let i = 0; i < this.options.maxNodes && ports.length < count; i++) {
+      const port = this.options.basePort + i;
+      if (!this.running.has(port)) ports.push(port);
+    }
+    if (ports.length < count) {
+      throw new Error(`local provider runs at most ${this.options.maxNodes} nodes`);
+    }
+    return ports;
+  }
+
+  private spawnNode(port: number): Promise<NodeEndpoint> {
+    const entry =
+      this.options.entry ?? path.join(packageRoot(), 'dist', 'src', 'cache-node', 'main.js');
+    const args = [entry, '--port', String(port), '--host', '127.0.0.1'];
+    args.push('--capacity-mb', String(this.options.capacityMb), '--policy', this.options.policy);
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, PIXPOOL_NODE_SECRET: this.options.secret },
+    });
+    const endpoint = { id: `local-${port}`, url: `http://127.0.0.1:${port}` };
+    return new Promise<NodeEndpoint>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`node on port ${port} not ready in time: ${output.trim()}`));
+      }, this.options.startTimeoutMs ?? 10_000);
+      const onOutput = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (!output.includes('listening on')) return;
+        clearTimeout(timer);
+        this.running.set(port, { endpoint, child });
+        resolve(endpoint);
+      };
+      child.stdout!.on('data', onOutput);
+      child.stderr!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        this.logger.warn(`node ${port}: ${chunk.toString().trim()}`);
+      });
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(`node on port ${port} could not be spawned: ${err.message}`));
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (this.running.get(port)?.child === child) {
+          this.running.delete(port);
+          this.logger.warn(`node ${endpoint.id} exited (${signal ?? code})`);
+        }
+        reject(new Error(`node on port ${port} exited with ${signal ?? code}: ${output.trim()}`));
+      });
+    });
+  }
+}
+
+function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

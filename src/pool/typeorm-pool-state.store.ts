@@ -1,0 +1,60 @@
+import { DataSource } from 'typeorm';
+import { isWriteConflict } from '../database/write-conflict';
+import { PoolState, PoolStateStore } from './pool-state';
+import { PoolStateEntity } from './pool-state.entity';
+
+const ROW_ID = 1;
+
+export class TypeOrmPoolStateStore implements PoolStateStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get repo() {
+    return this.dataSource.getRepository(PoolStateEntity);
+  }
+
+  async load(): Promise<PoolState | null> {
+    const row = await this.repo.findOneBy({ id: ROW_ID });
+    if (!row) return null;
+    return {
+      epoch: row.epoch,
+      owners: JSON.parse(row.owners),
+      nodes: JSON.parse(row.nodes),
+      previous: row.previous ? JSON.parse(row.previous) : null,
+    };
+  }
+
+  async epoch(): Promise<number> {
+    const row = await this.repo.findOne({
+      where: { id: ROW_ID },
+      select: { id: true, epoch: true },
+    });
+    return row?.epoch ?? 0;
+  }
+
+  async compareAndSave(expectedEpoch: number, next: PoolState): Promise<boolean> {
+    const values = {
+      epoch: next.epoch,
+      owners: JSON.stringify(next.owners),
+      nodes: JSON.stringify(next.nodes),
+      previous: next.previous ? JSON.stringify(next.previous) : null,
+      updatedAt: new Date(),
+    };
+    if (expectedEpoch === 0) {
+      try {
+        await this.repo.insert({ id: ROW_ID, ...values });
+        return true;
+      } catch (err) {
+        // Another instance created the row first: it won.
+        if (isWriteConflict(err)) return false;
+        throw err;
+      }
+    }
+    const result = await this.repo
+      .createQueryBuilder()
+      .update(PoolStateEntity)
+      .set(values)
+      .where('id = :id AND epoch = :expected', { id: ROW_ID, expected: expectedEpoch })
+      .execute();
+    return result.affected === 1;
+  }
+}

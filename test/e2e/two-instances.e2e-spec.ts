@@ -1,0 +1,123 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AppProcess, startApp } from '../support/app-process';
+import { ConsistencyChecker } from '../support/consistency-checker';
+import { makePng } from '../support/images';
+import { postJson, upload } from '../support/http';
+import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '../support/mysql';
+import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
+
+const KEYS = Array.from({ length: 40 }, (_, i) => `shared-${i}`);
+
+async function numNodes(app: AppProcess): Promise<number> {
+  return (await postJson(`${app.url}/api/getNumNodes`)).body.numNodes as number;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Two front-ends on one database and one set of cache nodes (the production shape behind a load
+ * balancer): a resize through either is seen by the other, and neither serves stale data.
+ */
+describeWithMysql('two app instances sharing the database and the nodes', () => {
+  let db: TestMysqlDatabase;
+  let nodes: SpawnedCacheNode[];
+  let a: AppProcess;
+  let b: AppProcess;
+  const checker = new ConsistencyChecker();
+
+  beforeAll(async () => {
+    db = await createTestMysqlDatabase();
+    nodes = await Promise.all(Array.from({ length: 8 }, () => spawnCacheNode({ port: 0 })));
+    const blobs = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-shared-'));
+    const env = {
+      ...db.env,
+      PIXPOOL_STORAGE_DIR: blobs,
+      PIXPOOL_POOL_PROVIDER: 'static',
+      PIXPOOL_POOL_STATIC_NODES: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+      PIXPOOL_POOL_INITIAL: '2',
+      PIXPOOL_POOL_HEALTH_INTERVAL_MS: '300',
+    };
+    a = await startApp({ env });
+    b = await startApp({ env: { ...env, PIXPOOL_SERVER_PEERS: a.url } });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all((nodes ?? []).map((n) => n.stop()));
+    await db?.drop();
+  });
+
+  it('the second instance joins the pool the first one built', async () => {
+    expect(await numNodes(a)).toBe(2);
+    expect(await numNodes(b)).toBe(2);
+    expect(b.output()).toMatch(/joined the pool at epoch \d+ \(2 nodes\)/);
+  });
+
+  it('uploads through one are read through the other, cached or not', async () => {
+    for (const key of KEYS) {
+      const png = makePng(2000);
+      checker.sending(key, png);
+      expect((await upload(a.url, key, png)).status).toBe(200);
+      checker.acknowledged(key, png);
+      for (const app of [b, a, b]) {
+        const startedAt = ConsistencyChecker.now();
+        const res = await fetch(`${app.url}/images/${key}`);
+        checker.read(key, startedAt, Buffer.from(await res.arrayBuffer()));
+      }
+    }
+    expect(checker.staleReads).toEqual([]);
+  });
+
+  it('a resize through B is pushed to A at once (notify); one through A reaches B (epoch poll)', async () => {
+    expect((await postJson(`${b.url}/api/configure_cache?mode=manual&numNodes=4`)).status).toBe(
+      200,
+    );
+    expect(await numNodes(a)).toBe(4);
+    expect((await postJson(`${a.url}/api/configure_cache?mode=manual&numNodes=3`)).status).toBe(
+      200,
+    );
+    await waitFor('B to see 3 nodes', async () => (await numNodes(b)) === 3);
+  });
+
+  it('writes through one and reads through the other during resizes: no stale read', async () => {
+    let running = true;
+    const errors: string[] = [];
+    const traffic = (async () => {
+      let i = 0;
+      while (running) {
+        const key = KEYS[i++ % KEYS.length];
+        const png = makePng(2000);
+        const [writer, reader] = i % 2 ? [a, b] : [b, a];
+        checker.sending(key, png);
+        const up = await upload(writer.url, key, png);
+        if (up.status !== 200) errors.push(`upload ${key}: ${up.status}`);
+        else checker.acknowledged(key, png);
+        const startedAt = ConsistencyChecker.now();
+        const res = await fetch(`${reader.url}/images/${key}`);
+        if (res.status !== 200) errors.push(`read ${key}: ${res.status}`);
+        checker.read(key, startedAt, Buffer.from(await res.arrayBuffer()));
+      }
+    })();
+    for (const [app, size] of [
+      [a, 5],
+      [b, 2],
+      [a, 8],
+      [b, 1],
+    ] as const) {
+      const res = await postJson(`${app.url}/api/configure_cache?mode=manual&numNodes=${size}`);
+      expect(res.status).toBe(200);
+    }
+    running = false;
+    await traffic;
+    expect(errors).toEqual([]);
+    expect(checker.staleReads).toEqual([]);
+    expect(checker.reads).toBeGreaterThan(KEYS.length * 3);
+  }, 60_000);
+});
