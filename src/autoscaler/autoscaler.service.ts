@@ -12,7 +12,11 @@ import { decide, Decision, noAction } from './autoscaler-decision';
 import { AUTOSCALER_SETTINGS, AutoscalerSettings } from './autoscaler-settings';
 import { DecisionLog } from './decision-log';
 
-/** The course judges "the miss rate over the last minute", whatever the tick interval. */
+/**
+ * The course judges "the miss rate over the last minute". A scaler ticking faster than once a
+ * minute (demos, tests) looks at the time since its previous tick instead, so one tick's evidence
+ * is not counted again by the next.
+ */
 export const MISS_RATE_WINDOW_MS = 60_000;
 
 /**
@@ -70,7 +74,8 @@ export class AutoscalerService {
       let policy = await this.policies.get();
       // Manual mode does nothing, not even a (billed) CloudWatch read.
       if (policy.mode === 'auto') {
-        reading = await this.missRates.missRate(now, MISS_RATE_WINDOW_MS);
+        const windowMs = Math.min(MISS_RATE_WINDOW_MS, this.settings.intervalMs);
+        reading = await this.missRates.missRate(now, windowMs);
         // Read again: a switch to manual during a slow metrics read must win.
         policy = await this.policies.get();
       }

@@ -1,0 +1,26 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional } from 'class-validator';
+import { NODE_POLICIES, NodePolicy } from '../../pool/cache-node.protocol';
+import { CAPACITY_MB_MAX, CAPACITY_MB_MIN } from '../settings/stored-cache-settings';
+import { toNodePolicy, toStrictNumber } from './param-transforms';
+import { IsIntegerIn } from './range.validators';
+
+/** A change of the pool's one cache configuration; fields left out keep their value. */
+export class CacheSettingsDto {
+  @ApiPropertyOptional({
+    minimum: CAPACITY_MB_MIN,
+    maximum: CAPACITY_MB_MAX,
+    description: 'Per node, MB',
+  })
+  @IsOptional()
+  @Transform(toStrictNumber)
+  @IsIntegerIn(CAPACITY_MB_MIN, CAPACITY_MB_MAX, ' (MB)')
+  capacityMb?: number;
+
+  @ApiPropertyOptional({ enum: NODE_POLICIES, description: 'Also LRU / RR, any case' })
+  @IsOptional()
+  @Transform(toNodePolicy)
+  @IsIn(NODE_POLICIES, { message: 'policy must be LRU, RR (random) or sieve' })
+  policy?: NodePolicy;
+}

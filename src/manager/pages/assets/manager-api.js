@@ -1,0 +1,48 @@
+// The dashboard's calls to the guarded manager API, with the admin token the operator typed in.
+(function () {
+  const TOKEN_KEY = 'pixpool.adminToken';
+  const storage = window.sessionStorage;
+
+  /** 401 or 403: the page asks for the token instead of reporting an error. */
+  class AuthError extends Error {
+    constructor(message, status, sentToken) {
+      super(message);
+      this.status = status;
+      this.sentToken = sentToken;
+    }
+  }
+
+  /** Every call carries the token the operator gave (kept for this tab only). */
+  async function api(path, options = {}) {
+    const headers = {};
+    const token = storage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await fetch(path, {
+      method: options.method || 'GET',
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    const message =
+      body && body.error ? body.error.message : `${response.status} ${response.statusText}`;
+    if (response.status === 401 || response.status === 403) {
+      throw new AuthError(message, response.status, Boolean(token));
+    }
+    if (!body || body.success !== 'true') throw new Error(message);
+    return body;
+  }
+
+  window.PixpoolApi = {
+    api,
+    AuthError,
+    // Kept for this tab only: sessionStorage dies with the tab, unlike localStorage.
+    setToken: (token) => storage.setItem(TOKEN_KEY, token),
+    forgetToken: () => storage.removeItem(TOKEN_KEY),
+  };
+})();

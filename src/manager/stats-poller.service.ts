@@ -1,0 +1,112 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { METRICS_SINK, MetricsSink } from '../metrics/metrics.ports';
+import { StatsAggregator } from '../metrics/stats.aggregator';
+import { NodeStats } from '../pool/cache-node.protocol';
+import { Clock, CLOCK, systemClock } from '../pool/clock.port';
+import { PoolRouter, RoutedNode } from '../pool/pool-router.service';
+import { CacheSettingsReconciler } from './cache-settings.reconciler';
+import { toSample } from './node-sample';
+
+export interface PolledNode {
+  node: RoutedNode;
+  stats: NodeStats;
+}
+
+/**
+ * Asks every routed node for its statistics each metrics.pollIntervalMs, closing the node's
+ * interval (so each poll gets the deltas since the previous one), and feeds the per-minute
+ * aggregator (which also feeds Prometheus), the metrics sink and the cache-settings reconciler.
+ *
+ * A poll starts only after the previous one ended: a slow node must not pile polls up. A node that
+ * does not answer is left out of this poll; NodeFailureService's health checks decide its fate.
+ */
+@Injectable()
+export class StatsPoller implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(StatsPoller.name);
+  private readonly clock: Clock;
+  private readonly latest = new Map<string, NodeStats>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly router: PoolRouter,
+    private readonly aggregator: StatsAggregator,
+    private readonly reconciler: CacheSettingsReconciler,
+    @Optional() @Inject(METRICS_SINK) private readonly sink: MetricsSink | null,
+    @Optional() @Inject(CLOCK) clock?: Clock,
+  ) {
+    this.clock = clock ?? systemClock;
+  }
+
+  onApplicationBootstrap(): void {
+    this.schedule();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** What the node said at the last poll (gauges for the dashboard's node list). */
+  latestStats(nodeId: string): NodeStats | undefined {
+    return this.latest.get(nodeId);
+  }
+
+  /** One poll of every node; never rejects. */
+  async pollOnce(): Promise<PolledNode[]> {
+    const state = this.router.current;
+    if (!state) return []; // the pool has not started: there is nothing to measure yet
+    const answers = await Promise.all(this.router.nodes().map((node) => this.ask(node)));
+    const polled = answers.filter((answer): answer is PolledNode => answer !== null);
+    const at = this.clock.now();
+    const samples = polled.map(({ node, stats }) => toSample(node.id, at, stats));
+    this.remember(polled);
+    const poolSize = state.nodes.length;
+    try {
+      await this.aggregator.ingest(samples, poolSize);
+    } catch (err) {
+      this.logger.warn(`statistics of this poll not saved: ${(err as Error).message}`);
+    }
+    // Not awaited: a slow CloudWatch must not delay the next poll.
+    this.sink
+      ?.publish(samples, poolSize)
+      .catch((err: Error) => this.logger.warn(`metrics not published: ${err.message}`));
+    await this.reconciler
+      .reconcile(polled)
+      .catch((err: Error) => this.logger.warn(`cache settings not checked: ${err.message}`));
+    return polled;
+  }
+
+  private async ask(node: RoutedNode): Promise<PolledNode | null> {
+    try {
+      return { node, stats: await node.client.stats({ resetInterval: true }) };
+    } catch (err) {
+      this.logger.debug(`no statistics from ${node.id}: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  private remember(polled: PolledNode[]): void {
+    const routed = new Set(this.router.nodes().map((node) => node.id));
+    for (const id of this.latest.keys()) if (!routed.has(id)) this.latest.delete(id);
+    for (const { node, stats } of polled) this.latest.set(node.id, stats);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.pollOnce().finally(() => this.schedule());
+    }, this.config.metrics.pollIntervalMs);
+    // The poll never keeps a process alive that is otherwise done (tests, the migrate CLI).
+    this.timer.unref();
+  }
+}
