@@ -1,0 +1,140 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  NODE_MAX_JSON_BYTES,
+  type NodeClearResult,
+  type NodeConfig,
+  type NodeHealth,
+  type NodeOwnership,
+  type NodeStats,
+} from '../pool/cache-node.protocol';
+import { readJson } from './body';
+import type { NodeContext } from './context';
+import { ENTRY_OVERHEAD_BYTES } from './entry';
+import { sendError, sendJson } from './responses';
+import { checkConfig, checkDrop, checkOwnership, type Checked } from './validation';
+
+export function health(ctx: NodeContext, res: ServerResponse): void {
+  const body: NodeHealth = {
+    status: 'ok',
+    epoch: ctx.ownership.epoch,
+    regions: ctx.ownership.regions(),
+  };
+  sendJson(res, 200, body, ctx.ownership.epochHeader);
+}
+
+export function getConfig(ctx: NodeContext, res: ServerResponse): void {
+  sendJson(res, 200, currentConfig(ctx), ctx.ownership.epochHeader);
+}
+
+export async function putConfig(
+  ctx: NodeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const change = await readChecked(ctx, req, res, checkConfig);
+  if (!change) return;
+  // Policy first: a shrink then evicts in the new policy's order, as a caller setting both expects.
+  if (change.policy) ctx.store.table.setPolicy(change.policy);
+  if (change.capacityBytes !== undefined) ctx.store.table.setCapacity(change.capacityBytes);
+  sendJson(res, 200, currentConfig(ctx), ctx.ownership.epochHeader);
+}
+
+export function getStats(ctx: NodeContext, res: ServerResponse, reset: boolean): void {
+  const { store, stats, ownership } = ctx;
+  stats.counters.evictions = store.table.evictions;
+  store.sweepExpired();
+  const now = Date.now();
+  const body: NodeStats = {
+    items: store.table.size,
+    bytesUsed: store.table.bytesUsed,
+    capacityBytes: store.table.capacityBytes,
+    policy: store.table.policyName,
+    entryOverheadBytes: ENTRY_OVERHEAD_BYTES,
+    pooledBytes: store.table.pooledBytes,
+    leases: store.leaseCount,
+    tombstones: store.tombstoneCount,
+    epoch: ownership.epoch,
+    startedAt: new Date(stats.startedAt).toISOString(),
+    uptimeMs: now - stats.startedAt,
+    sinceStart: { ...stats.counters },
+    interval: stats.interval(reset),
+  };
+  sendJson(res, 200, body, ownership.epochHeader);
+}
+
+export function getOwnership(ctx: NodeContext, res: ServerResponse): void {
+  const body: NodeOwnership = { epoch: ctx.ownership.epoch, regions: ctx.ownership.regions() };
+  sendJson(res, 200, body, ctx.ownership.epochHeader);
+}
+
+export async function putOwnership(
+  ctx: NodeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const next = await readChecked(ctx, req, res, checkOwnership);
+  if (!next) return;
+  const { ownership, store } = ctx;
+  if (next.epoch < ownership.epoch) {
+    const message = `epoch ${next.epoch} is older than the node's epoch ${ownership.epoch}`;
+    return sendJson(
+      res,
+      409,
+      { error: 'stale_epoch', message, epoch: ownership.epoch },
+      ownership.epochHeader,
+    );
+  }
+  const change = ownership.set(next.epoch, next.regions);
+  store.regionsLost(change.lost);
+  store.regionsGained(change.gained);
+  getOwnership(ctx, res);
+}
+
+export function clear(ctx: NodeContext, res: ServerResponse): void {
+  const body: NodeClearResult = { entries: ctx.store.clear() };
+  sendJson(res, 200, body, ctx.ownership.epochHeader);
+}
+
+export async function drop(
+  ctx: NodeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const regions = await readChecked(ctx, req, res, checkDrop);
+  if (!regions) return;
+  sendJson(res, 200, ctx.store.dropRegions(new Set(regions)), ctx.ownership.epochHeader);
+}
+
+function currentConfig(ctx: NodeContext): NodeConfig {
+  return { capacityBytes: ctx.store.table.capacityBytes, policy: ctx.store.table.policyName };
+}
+
+/** Reads and checks a JSON body; on failure answers the request and returns undefined. */
+export async function readChecked<T>(
+  ctx: NodeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  check: (body: unknown) => Checked<T>,
+): Promise<T | undefined> {
+  const epoch = ctx.ownership.epochHeader;
+  const body = await readJson(req, NODE_MAX_JSON_BYTES);
+  if (!body.ok) {
+    if (body.reason === 'too_large')
+      sendError(
+        res,
+        413,
+        'too_large',
+        `JSON bodies are limited to ${NODE_MAX_JSON_BYTES} bytes`,
+        epoch,
+      );
+    else if (body.reason === 'bad_json')
+      sendError(res, 400, 'bad_request', 'body is not valid JSON', epoch);
+    return undefined;
+  }
+  const checked = check(body.value);
+  if (!checked.ok) {
+    sendError(res, 400, 'bad_request', checked.message, epoch);
+    return undefined;
+  }
+  return checked.value;
+}

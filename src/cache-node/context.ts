@@ -1,0 +1,25 @@
+import type { NodePolicy } from '../pool/cache-node.protocol';
+import type { Ownership } from './ownership';
+import type { NodeStatsRecorder } from './stats';
+import type { CacheStore } from './store';
+
+export interface CacheNodeOptions {
+  port: number;
+  host: string;
+  capacityBytes: number;
+  policy: NodePolicy;
+  /** Pool secret: required from callers on every route but /health, and sent on transfers. */
+  secret: string | undefined;
+  leaseTtlMs: number;
+  leaseMaxBytes: number;
+  tombstoneTtlMs: number;
+  tombstoneMaxBytes: number;
+}
+
+/** The node's state, shared by the route handlers. */
+export interface NodeContext {
+  readonly options: CacheNodeOptions;
+  readonly store: CacheStore;
+  readonly ownership: Ownership;
+  readonly stats: NodeStatsRecorder;
+}

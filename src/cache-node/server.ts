@@ -1,0 +1,118 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { CacheNodeOptions, NodeContext } from './context';
+import { Ownership } from './ownership';
+import { PoolResponse } from './pool-response';
+import { route } from './routes';
+import { NodeStatsRecorder } from './stats';
+import { CacheStore } from './store';
+
+/** Idle keep-alive connections live this long (clients should drop theirs sooner). */
+const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+/** A connection silent this long in the middle of a request is cut. */
+const SOCKET_IDLE_TIMEOUT_MS = 120_000;
+
+export interface CacheNode {
+  readonly server: Server;
+  readonly context: NodeContext;
+  /** Resolves with the bound address (port 0 picks a free port). */
+  listen(): Promise<AddressInfo>;
+  /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createCacheNode(options: CacheNodeOptions): CacheNode {
+  const context: NodeContext = {
+    options,
+    store: new CacheStore({
+      capacityBytes: options.capacityBytes,
+      policy: options.policy,
+      leases: { ttlMs: options.leaseTtlMs, maxBytes: options.leaseMaxBytes },
+      tombstones: { ttlMs: options.tombstoneTtlMs, maxBytes: options.tombstoneMaxBytes },
+    }),
+    ownership: new Ownership(),
+    stats: new NodeStatsRecorder(),
+  };
+  const server = createServer({ noDelay: true, ServerResponse: PoolResponse }, (req, res) =>
+    handle(context, req, res),
+  );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Transfers stream for as long as they need; stalls are caught by the idle timeout instead.
+  server.requestTimeout = 0;
+  server.timeout = SOCKET_IDLE_TIMEOUT_MS;
+  server.on('clientError', answerClientError);
+
+  return {
+    server,
+    context,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: (graceMs = 5_000) =>
+      new Promise((resolve) => {
+        const cutAll = setTimeout(() => server.closeAllConnections(), graceMs);
+        // Connections turn idle as their last response ends: close them then, not at keep-alive end.
+        const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
+        server.close(() => {
+          clearTimeout(cutAll);
+          clearInterval(closeIdle);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function handle(ctx: NodeContext, req: IncomingMessage, res: ServerResponse): void {
+  try {
+    const pending = route(ctx, req, res);
+    if (pending) pending.catch((err: unknown) => internalError(res, err));
+  } catch (err) {
+    internalError(res, err);
+  }
+}
+
+/** A bug, not bad input: answer 500 (or cut the response) and keep serving. */
+function internalError(res: ServerResponse, err: unknown): void {
+  console.error('pixpool cache node: internal error:', err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: 'internal', message: 'internal error' });
+  res.writeHead(500, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * Requests Node's parser rejects (bad syntax, oversized headers, a body cut off by the client
+ * closing its side) get a JSON 400/431 too. Like Node's default handler, it writes only when no
+ * response on this connection has started, so it cannot corrupt one half-sent.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const error = err.code === 'HPE_INVALID_EOF_STATE' ? 'truncated' : 'bad_request';
+  const body = JSON.stringify({
+    error,
+    message: `malformed HTTP request (${err.code ?? err.message})`,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `connection: close\r\n\r\n${body}`,
+  );
+}

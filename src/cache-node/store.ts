@@ -1,0 +1,199 @@
+/*
+ * The cache node's store: entries bounded by bytes, a switchable replacement policy, and the
+ * write rules that keep the pool's promise "no stale read after an acknowledged upload"
+ * (DESIGN.md, Consistency rules).
+ *
+ * Protocol (the app's side is in src/pool): versions are safe integers that grow per key. An
+ * upload commits version v durably, then invalidates the key at its owner (DELETE with v); the
+ * upload is acknowledged only once an owner answered that invalidation. A read that misses gets a
+ * lease, then reads the truth (row + blob) and fills with PUT ...&lease.
+ *
+ * Three kinds of write, three rules:
+ * 1. Lease fill: accepted iff the lease is still in the table (issued for this key and region, not
+ *    expired, not used) and v >= the entry's version and v >= any tombstone. Invalidating a key
+ *    voids its lease; so does clear(), losing the region, and gaining it. Hence an accepted fill
+ *    read the truth after its lease was issued, and no invalidation reached this node since: any
+ *    upload acknowledged before the fill was committed before that read, so the fill carries that
+ *    upload or a newer one. A lease that is lost (TTL, byte bound, restart) only fails the fill.
+ *    (The tombstone check is a second line of defence, e.g. against a replica lagging behind.)
+ * 2. Import (region transfer, put-if-newer): refused if the node holds the same or a newer
+ *    version, a tombstone > v, or v < floor[region], where floor is the highest version of any
+ *    tombstone of that region that left the table (TTL, byte bound, clear) since the node gained
+ *    the region. So dropping a tombstone never forgets it: it degrades into the floor, which only
+ *    refuses more. Why tombstones since the gain suffice: an imported entry can only be stale for
+ *    an upload whose invalidation the sender never saw, i.e. one acknowledged here, by the new
+ *    owner (the sender drops entries on invalidation, even when it answers 421, and ships its
+ *    tombstones after its entries; uploads acknowledged before this node gained the region were
+ *    committed before any read this tenure can fill from). This needs the manager to take a region
+ *    from its old owner before giving it to the new one, so two nodes never own it at once, and
+ *    the import to carry the epoch the receiver is at (import.ts refuses any other).
+ * 3. Unleased put (write-through by the writer of the newest version, tools, benchmarks): the same
+ *    checks as an import, but v == held version replaces (idempotent). Not safe for a reader
+ *    filling a miss: that is what leases are for.
+ * Gaining a region also purges whatever this node still held of it from an earlier tenure.
+ *
+ * Bounded memory: leases and tombstones have TTLs and byte budgets; the floors are 16 numbers.
+ *
+ * Memory: entries are charged key + content type + the value's block + ENTRY_OVERHEAD_BYTES and
+ * never exceed capacityBytes; evicted blocks are recycled through a bounded pool (value-pool.ts).
+ *
+ * Ownership of values: a value passed to fill/put/import belongs to the store from then on (it is
+ * stored, or recycled when refused), so callers get values from table.acquireValue() and never
+ * touch them again.
+ */
+import { NODE_REGION_COUNT, type NodePolicy } from '../pool/cache-node.protocol';
+import type { Entry } from './entry';
+import { EntryTable, type NewEntry } from './entry-table';
+import { LeaseTable, type LeaseOptions } from './leases';
+import type { RandomSource } from './policies';
+import { TombstoneTable, type TombstoneOptions, type Tombstone } from './tombstones';
+
+export interface StoreOptions {
+  capacityBytes: number;
+  policy: NodePolicy;
+  leases: LeaseOptions;
+  tombstones: TombstoneOptions;
+  now?: () => number;
+  random?: RandomSource;
+}
+
+export type WriteRequest = NewEntry;
+
+/** `kept`: an import the node already had at that version or newer. */
+export type WriteOutcome = 'stored' | 'too_large' | 'kept' | 'version' | 'tombstone' | 'lease';
+
+export interface RegionDrop {
+  entries: number;
+  bytes: number;
+}
+
+export class CacheStore {
+  /** Capacity, policy, eviction and value memory; read by the routes for stats and hits. */
+  readonly table: EntryTable;
+  private readonly leases: LeaseTable;
+  private readonly tombstones: TombstoneTable;
+  private readonly floors = new Array<number>(NODE_REGION_COUNT).fill(-1);
+
+  constructor(options: StoreOptions) {
+    const now = options.now ?? Date.now;
+    this.table = new EntryTable(
+      options.capacityBytes,
+      options.policy,
+      options.random ?? Math.random,
+    );
+    this.leases = new LeaseTable(options.leases, now);
+    this.tombstones = new TombstoneTable(options.tombstones, now, (region, version) => {
+      if (version > this.floors[region]) this.floors[region] = version;
+    });
+  }
+
+  get leaseCount(): number {
+    return this.leases.size;
+  }
+  get tombstoneCount(): number {
+    return this.tombstones.size;
+  }
+
+  /** Forgets expired leases and tombstones now rather than on the next write (for stats). */
+  sweepExpired(): void {
+    this.leases.sweep();
+    this.tombstones.sweep();
+  }
+
+  issueLease(key: string, region: number): string {
+    return this.leases.issue(key, region, Buffer.byteLength(key));
+  }
+
+  fill(write: WriteRequest, lease: string): WriteOutcome {
+    return this.settle(write, this.checkFill(write, lease));
+  }
+
+  put(write: WriteRequest): WriteOutcome {
+    const held = this.table.peek(write.key);
+    if (held && held.version > write.version) return this.settle(write, 'version');
+    return this.settle(write, this.checkTombstones(write) ?? this.table.insert(write, held));
+  }
+
+  import(write: WriteRequest): WriteOutcome {
+    const held = this.table.peek(write.key);
+    if (held && held.version >= write.version) return this.settle(write, 'kept');
+    return this.settle(write, this.checkTombstones(write) ?? this.table.insert(write, held));
+  }
+
+  /** Drops the entry, voids its lease, remembers the version. True if an entry was dropped. */
+  invalidate(key: string, region: number, version: number): boolean {
+    const held = this.table.peek(key);
+    if (held) this.table.remove(held);
+    this.leases.void(key);
+    this.tombstones.record(key, region, version, Buffer.byteLength(key));
+    return held !== undefined;
+  }
+
+  /** A tombstone shipped by the region's previous owner: an invalidation it saw and we may not. */
+  importTombstone(key: string, region: number, version: number): void {
+    const held = this.table.peek(key);
+    // A tombstone says "older than v is stale": the entry of version v itself is the upload.
+    if (held && held.version < version) this.table.remove(held);
+    this.leases.void(key);
+    this.tombstones.record(key, region, version, Buffer.byteLength(key));
+  }
+
+  /** Everything goes, tombstones too (their versions stay in the region floors). */
+  clear(): number {
+    this.leases.clear();
+    this.tombstones.clear();
+    return this.table.clear();
+  }
+
+  tombstonesOf(regions: ReadonlySet<number>): Array<[string, Tombstone]> {
+    return this.tombstones.ofRegions(regions);
+  }
+
+  dropRegions(regions: ReadonlySet<number>): RegionDrop {
+    const dropped = this.table.ofRegions(regions);
+    let bytes = 0;
+    for (const entry of dropped) {
+      bytes += entry.value.length;
+      this.table.remove(entry);
+    }
+    this.leases.voidRegions(regions);
+    return { entries: dropped.length, bytes };
+  }
+
+  /** A new tenure: leftovers of an earlier one may be stale, and old tombstones no longer matter. */
+  regionsGained(regions: ReadonlySet<number>): void {
+    this.dropRegions(regions);
+    for (const region of regions) this.floors[region] = -1;
+  }
+
+  /** Fills in flight for a region this node no longer owns must not land if it comes back. */
+  regionsLost(regions: ReadonlySet<number>): void {
+    this.leases.voidRegions(regions);
+  }
+
+  private checkFill(write: WriteRequest, lease: string): WriteOutcome {
+    if (!this.leases.redeem(write.key, write.region, lease)) return 'lease';
+    const held = this.table.peek(write.key);
+    if (held && held.version > write.version) return 'version';
+    if (this.tombstones.versionOf(write.key) > write.version) return 'tombstone';
+    return this.table.insert(write, held);
+  }
+
+  /**
+   * A tombstone of version v is recorded after v was committed: it condemns versions below v, not
+   * v itself, which is the upload (refusing it would keep every key uploaded within the tombstone
+   * TTL from moving with its region).
+   */
+  private checkTombstones(write: WriteRequest): WriteOutcome | undefined {
+    const floor = Math.max(this.tombstones.versionOf(write.key), this.floors[write.region]);
+    return floor > write.version ? 'tombstone' : undefined;
+  }
+
+  /** A refused value is stored nowhere: recycle its block. */
+  private settle(write: WriteRequest, outcome: WriteOutcome): WriteOutcome {
+    if (outcome !== 'stored') this.table.discardValue(write.value);
+    return outcome;
+  }
+}
+
+export type { Entry };

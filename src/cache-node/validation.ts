@@ -1,0 +1,80 @@
+import { isNodePolicy, NODE_REGION_COUNT, type NodeConfig } from '../pool/cache-node.protocol';
+
+/** Result of checking a JSON body: the typed value, or what is wrong with it. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export function isNonNegativeInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Distinct regions 0..15, sorted; an empty list is allowed where `allowEmpty`. */
+export function checkRegions(value: unknown, allowEmpty: boolean): Checked<number[]> {
+  const message = `regions must be a list of distinct integers 0..${NODE_REGION_COUNT - 1}`;
+  if (!Array.isArray(value) || (!allowEmpty && value.length === 0)) return { ok: false, message };
+  const regions = value as unknown[];
+  if (!regions.every((r) => isNonNegativeInt(r) && r < NODE_REGION_COUNT))
+    return { ok: false, message };
+  const sorted = [...new Set(regions as number[])].sort((a, b) => a - b);
+  if (sorted.length !== regions.length) return { ok: false, message };
+  return { ok: true, value: sorted };
+}
+
+export function checkOwnership(body: unknown): Checked<{ epoch: number; regions: number[] }> {
+  if (!isObject(body) || !isNonNegativeInt(body.epoch)) {
+    return { ok: false, message: 'body must be {epoch: non-negative integer, regions: number[]}' };
+  }
+  const regions = checkRegions(body.regions, true);
+  return regions.ok ? { ok: true, value: { epoch: body.epoch, regions: regions.value } } : regions;
+}
+
+/** Largest capacity accepted: far above any node's memory, low enough to stay exact in a double. */
+export const MAX_CAPACITY_BYTES = 2 ** 40;
+
+export function checkConfig(body: unknown): Checked<Partial<NodeConfig>> {
+  if (!isObject(body)) return { ok: false, message: 'body must be {capacityBytes?, policy?}' };
+  const out: Partial<NodeConfig> = {};
+  if (body.capacityBytes !== undefined) {
+    if (!isNonNegativeInt(body.capacityBytes) || body.capacityBytes > MAX_CAPACITY_BYTES) {
+      return { ok: false, message: `capacityBytes must be an integer 0..${MAX_CAPACITY_BYTES}` };
+    }
+    out.capacityBytes = body.capacityBytes;
+  }
+  if (body.policy !== undefined) {
+    if (!isNodePolicy(body.policy))
+      return { ok: false, message: 'policy must be lru, random or sieve' };
+    out.policy = body.policy;
+  }
+  return { ok: true, value: out };
+}
+
+export function checkDrop(body: unknown): Checked<number[]> {
+  if (!isObject(body)) return { ok: false, message: 'body must be {regions: number[]}' };
+  return checkRegions(body.regions, false);
+}
+
+export function checkTransfer(
+  body: unknown,
+): Checked<{ regions: number[]; target: URL; epoch: number }> {
+  if (!isObject(body) || !isNonNegativeInt(body.epoch) || typeof body.target !== 'string') {
+    return {
+      ok: false,
+      message: 'body must be {regions: number[], target: "http://host:port", epoch}',
+    };
+  }
+  const regions = checkRegions(body.regions, false);
+  if (!regions.ok) return regions;
+  let target: URL;
+  try {
+    target = new URL(body.target);
+  } catch {
+    return { ok: false, message: 'target must be a URL like http://host:port' };
+  }
+  if (target.protocol !== 'http:' || target.pathname !== '/' || target.search !== '') {
+    return { ok: false, message: 'target must be a URL like http://host:port' };
+  }
+  return { ok: true, value: { regions: regions.value, target, epoch: body.epoch } };
+}

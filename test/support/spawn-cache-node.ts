@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { NodePolicy } from '../../src/pool/cache-node.protocol';
+import { compileTs, nodePathEnv } from './compile-ts';
+
+export interface SpawnCacheNodeOptions {
+  /** Default 0: a free port, read back from the ready line. */
+  port?: number;
+  host?: string;
+  capacityMb?: number;
+  capacityBytes?: number;
+  policy?: NodePolicy;
+  /** Passed in PIXPOOL_NODE_SECRET; without it the node runs with no secret. */
+  secret?: string;
+  /** More argv, e.g. ['--lease-ttl-ms', '200']. */
+  args?: string[];
+  startTimeoutMs?: number;
+}
+
+export interface SpawnedCacheNode {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  /** stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+/** The node failed to start: it exited (code set) or did not print its ready line in time. */
+export class CacheNodeStartError extends Error {
+  override readonly name = 'CacheNodeStartError';
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+
+const READY = /pixpool cache node listening on (http:\/\/(\S+):(\d+))/;
+
+/** Compiled src/cache-node/main.ts (cached between runs; see compile-ts.ts). */
+export function cacheNodeMain(): string {
+  return compileTs('src/cache-node/main.ts', 'cache-node');
+}
+
+/**
+ * Runs a real cache node process (the same program as `npm run start:node`) and resolves once it
+ * listens. It is spawned with an IPC channel, so it exits by itself if the test process dies.
+ */
+export function spawnCacheNode(options: SpawnCacheNodeOptions = {}): Promise<SpawnedCacheNode> {
+  const args = ['--port', String(options.port ?? 0)];
+  if (options.host) args.push('--host', options.host);
+  if (options.capacityBytes !== undefined)
+    args.push('--capacity-bytes', String(options.capacityBytes));
+  if (options.capacityMb !== undefined) args.push('--capacity-mb', String(options.capacityMb));
+  if (options.policy) args.push('--policy', options.policy);
+  args.push(...(options.args ?? []));
+  const env: NodeJS.ProcessEnv = { ...process.env, ...nodePathEnv() };
+  delete env.PIXPOOL_NODE_SECRET;
+  if (options.secret !== undefined) env.PIXPOOL_NODE_SECRET = options.secret;
+
+  const child = spawn(process.execPath, [cacheNodeMain(), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let log = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (child.connected) child.disconnect();
+  };
+  return new Promise((resolve, reject) => {
+    const fail = (message: string): void => {
+      clearTimeout(timer);
+      void stop().then(() =>
+        reject(new CacheNodeStartError(`${message}\n${log}`, child.exitCode, log)),
+      );
+    };
+    const timer = setTimeout(
+      () => fail('cache node did not report ready in time'),
+      options.startTimeoutMs ?? 10_000,
+    );
+    const onEarlyExit = (code: number | null): void =>
+      fail(`cache node exited with code ${code} before it was ready`);
+    child.on('exit', onEarlyExit);
+    child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      const ready = READY.exec(log);
+      if (!ready) return;
+      clearTimeout(timer);
+      child.off('exit', onEarlyExit);
+      resolve({ url: ready[1], port: Number(ready[3]), process: child, output: () => log, stop });
+    });
+  });
+}
