@@ -22,13 +22,36 @@ async function main() {
     const started = Date.now();
     const markdown = await bench.run();
     console.log(markdown);
-    sections.push(`## ${bench.title}\n\n${markdown.trim()}\n\n_${file}, ${((Date.now() - started) / 1000).toFixed(0)} s_\n`);
+    sections.push(
+      `## ${bench.title}\n\n${markdown.trim()}\n\n_${file}, ${((Date.now() - started) / 1000).toFixed(0)} s_\n`,
+    );
   }
   const header =
-    `# Benchmark results\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} ` +
-    `(${require('node:os').cpus().length} cores, Node ${process.version}). Ratios compare against a baseline measured in the same run.\n\n`;
-  if (only.length === 0) fs.writeFileSync(path.join(__dirname, 'RESULTS.md'), header + sections.join('\n'));
-  else console.log('\n(partial run: bench/RESULTS.md left unchanged)');
+    `# Benchmark results\n\nWritten by \`npm run bench\` (${require('node:os').cpus().length} cores, ` +
+    `Node ${process.version}). Ratios compare against a baseline measured in the same run.\n\n`;
+  // A partial run (`npm run bench -- name`) replaces only its own sections.
+  const file = path.join(__dirname, 'RESULTS.md');
+  const kept =
+    only.length > 0 && fs.existsSync(file) ? splitSections(fs.readFileSync(file, 'utf8')) : [];
+  const merged = [
+    ...kept.filter((old) => !sections.some((s) => title(s) === title(old))),
+    ...sections,
+  ];
+  merged.sort((a, b) => benchFile(a).localeCompare(benchFile(b)));
+  fs.writeFileSync(file, header + merged.map((s) => s.trim() + '\n').join('\n'));
+}
+
+function splitSections(text) {
+  return text.split(/^(?=## )/m).filter((part) => part.startsWith('## '));
+}
+
+/** The bench file named in a section's footer, so sections keep the order of the files. */
+function benchFile(section) {
+  return /_(\S+\.bench\.js),/.exec(section)?.[1] ?? '';
+}
+
+function title(section) {
+  return section.split('\n', 1)[0];
 }
 
 main().catch((err) => {

@@ -1,0 +1,71 @@
+/*
+ * Load generators. wrk (Debian's, C) for throughput comparisons: it needs little CPU, so on this
+ * 2-core machine it measures the server rather than itself; it runs for a fixed time (its Lua
+ * thread:stop() does not end the run early). autocannon for fixed request counts, where each
+ * request must hit a different key (e.g. every key read once: all misses).
+ */
+const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const autocannon = require('autocannon');
+
+const WRK = '/usr/bin/wrk';
+
+function requireWrk() {
+  if (!fs.existsSync(WRK)) throw new Error('wrk is missing: apt-get install wrk');
+}
+
+/** wrk against baseUrl for `seconds`, rotating over `paths`. */
+function wrk(baseUrl, paths, { seconds = 10, connections = 64, threads = 1 } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-wrk-'));
+  const script = path.join(dir, 'rotate.lua');
+  fs.writeFileSync(
+    script,
+    `local paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+`,
+  );
+  const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`];
+  return new Promise((resolve, reject) => {
+    execFile(WRK, [...args, '--latency', '-s', script, baseUrl], (err, stdout) => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      if (err) return reject(err);
+      resolve(parseWrk(stdout));
+    });
+  });
+}
+
+function parseWrk(out) {
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+    total: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    p50: /50%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '?',
+    p99: /99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '?',
+  };
+}
+
+/** Exactly `amount` GETs over `paths` in order (each once when amount = paths.length). */
+async function fixedCount(baseUrl, paths, { amount = paths.length, connections = 64 } = {}) {
+  let next = 0;
+  const result = await autocannon({
+    url: baseUrl,
+    connections,
+    amount,
+    requests: [{ setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length] }) }],
+  });
+  return {
+    rps: result.requests.total / (result.duration || 1),
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    p50: `${result.latency.p50}ms`,
+    p99: `${result.latency.p99}ms`,
+  };
+}
+
+module.exports = { wrk, fixedCount, requireWrk };
