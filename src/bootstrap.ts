@@ -2,7 +2,9 @@ import { Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import * as path from 'node:path';
+import { ImageFastPath } from './frontend/image-fast-path';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { CourseExceptionFilter } from './common/course-exception.filter';
@@ -17,6 +19,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useGlobalFilters(new CourseExceptionFilter());
   app.useStaticAssets(path.join(PAGES_DIR, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   app.disable('x-powered-by');
+  routeImageReadsFirst(app);
   app.enableShutdownHooks();
 
   const openApi = new DocumentBuilder()
@@ -36,4 +39,15 @@ export async function listen(app: NestExpressApplication, config: AppConfig): Pr
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   new Logger('pixpool').log(`pixpool listening on ${url}`);
   return url;
+}
+
+/** Puts ImageFastPath in front of Express on the app's own server (see image-fast-path.ts). */
+function routeImageReadsFirst(app: NestExpressApplication): void {
+  const server = app.getHttpServer() as Server;
+  const fastPath = app.get(ImageFastPath);
+  const framework = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!fastPath.handle(req, res)) for (const listener of framework) listener(req, res);
+  });
 }

@@ -22,7 +22,7 @@ export class CourseExceptionFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
-    let { status, message } = describe(exception);
+    let { status, message } = describeException(exception);
     if (status === HttpStatus.NOT_FOUND && isRouteMiss(exception)) {
       const allow = allowedMethods(req);
       if (allow.length > 0) {
@@ -42,7 +42,8 @@ export class CourseExceptionFilter implements ExceptionFilter {
   }
 }
 
-function describe(exception: unknown): { status: number; message: string } {
+/** The HTTP status and message an error is answered with (500 hides internals). */
+export function describeException(exception: unknown): { status: number; message: string } {
   if (exception instanceof HttpException) {
     return { status: exception.getStatus(), message: messageOf(exception.getResponse()) };
   }

@@ -8,6 +8,7 @@ import { PagesController } from './pages.controller';
 import { ImageService } from './image.service';
 import { ReadPathService } from './read-path.service';
 import { NotifyController } from './notify.controller';
+import { ImageFastPath } from './image-fast-path';
 import { PoolModule } from '../pool/pool.module';
 
 @Module({
@@ -29,7 +30,7 @@ import { PoolModule } from '../pool/pool.module';
     }),
   ],
   controllers: [CourseApiController, ImagesController, PagesController, NotifyController],
-  providers: [ImageService, ReadPathService],
-  exports: [ImageService, ReadPathService],
+  providers: [ImageService, ReadPathService, ImageFastPath],
+  exports: [ImageService, ReadPathService, ImageFastPath],
 })
 export class FrontendModule {}

@@ -48,7 +48,8 @@ async function createAggregator(
   providers: [
     { provide: PROMETHEUS_REGISTRY, useFactory: createPrometheusRegistry },
     PoolMetrics,
-    { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
+    HttpMetricsInterceptor,
+    { provide: APP_INTERCEPTOR, useExisting: HttpMetricsInterceptor },
     // DataSource comes from the database module (TypeOrmModule exports it app-wide).
     {
       provide: STATS_STORE,
@@ -81,6 +82,13 @@ async function createAggregator(
       inject: [AppConfig, CLOUDWATCH_CLIENT],
     },
   ],
-  exports: [StatsAggregator, PoolMetrics, MISS_RATE_SOURCE, METRICS_SINK, PROMETHEUS_REGISTRY],
+  exports: [
+    StatsAggregator,
+    PoolMetrics,
+    MISS_RATE_SOURCE,
+    METRICS_SINK,
+    PROMETHEUS_REGISTRY,
+    HttpMetricsInterceptor,
+  ],
 })
 export class MetricsModule {}

@@ -40,6 +40,23 @@ describe('images through the course API and /images (real app, SQLite + files)',
 
     const again = await fetch(`${app.url}/images/cat`, { headers: { 'If-None-Match': etag! } });
     expect(again.status).toBe(304);
+
+    const head = await fetch(`${app.url}/images/cat`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(cat.length));
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  it('serves a second read from the cache pool and times image reads by route in /metrics', async () => {
+    await (await fetch(`${app.url}/images/cat`)).arrayBuffer();
+    const hit = await fetch(`${app.url}/images/cat`);
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    await hit.arrayBuffer();
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /pixpool_http_request_duration_seconds_count\{method="GET",route="\/images\/:key",status="200"\} [1-9]/,
+    );
+    expect(metrics).not.toContain('route="/images/cat"');
   });
 
   it('overwrites a key: new bytes and ETag, and the old object is deleted', async () => {

@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } fr
 import type { Request, Response } from 'express';
 import { Histogram, Registry } from 'prom-client';
 import { Observable } from 'rxjs';
+import type { ServerResponse } from 'node:http';
 import { PROMETHEUS_REGISTRY } from './prometheus-registry';
 
 /** nginx's status for a request whose client went away before the answer was sent. */
@@ -29,19 +30,26 @@ export class HttpMetricsInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const request = context.switchToHttp().getRequest<Request>();
-    const response = context.switchToHttp().getResponse<Response>();
+    this.time(
+      request.method,
+      routePattern(request),
+      context.switchToHttp().getResponse<Response>(),
+    );
+    return next.handle();
+  }
+
+  /**
+   * Times one answer from now until its response closes: after the body is written (or the client
+   * left), whatever produced it: a handler, an exception filter, a handler writing to @Res, or a
+   * route served outside Nest (the image fast path).
+   */
+  time(method: string, route: string, response: ServerResponse): void {
     const startedAt = process.hrtime.bigint();
-    // 'close' comes after the body is written (or the client left), whatever path produced the answer:
-    // the handler, an exception filter, or a handler writing to @Res itself.
     response.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       const status = response.writableFinished ? response.statusCode : CLIENT_CLOSED;
-      this.duration.observe(
-        { method: request.method, route: routePattern(request), status: String(status) },
-        seconds,
-      );
+      this.duration.observe({ method, route, status: String(status) }, seconds);
     });
-    return next.handle();
   }
 }
 
