@@ -21,8 +21,8 @@ export interface PolledNode {
 }
 
 /**
- * Asks every routed node for its statistics each metrics.pollIntervalMs, closing the node's
- * interval (so each poll gets the deltas since the previous one), and feeds the per-minute
+ * Asks every routed node for its statistics each metrics.pollIntervalMs, turns its running totals
+ * into the deltas since the previous poll (see toSample), and feeds the per-minute
  * aggregator (which also feeds Prometheus), the metrics sink and the cache-settings reconciler.
  *
  * A poll starts only after the previous one ended: a slow node must not pile polls up. A node that
@@ -68,7 +68,9 @@ export class StatsPoller implements OnApplicationBootstrap, OnApplicationShutdow
     const answers = await Promise.all(this.router.nodes().map((node) => this.ask(node)));
     const polled = answers.filter((answer): answer is PolledNode => answer !== null);
     const at = this.clock.now();
-    const samples = polled.map(({ node, stats }) => toSample(node.id, at, stats));
+    const samples = polled.map(({ node, stats }) =>
+      toSample(node.id, at, stats, this.latest.get(node.id)),
+    );
     this.remember(polled);
     const poolSize = state.nodes.length;
     try {
@@ -88,7 +90,7 @@ export class StatsPoller implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async ask(node: RoutedNode): Promise<PolledNode | null> {
     try {
-      return { node, stats: await node.client.stats({ resetInterval: true }) };
+      return { node, stats: await node.client.stats() };
     } catch (err) {
       this.logger.debug(`no statistics from ${node.id}: ${(err as Error).message}`);
       return null;

@@ -77,9 +77,9 @@ describe('StatsPoller with real cache nodes', () => {
     }
   }
 
-  it('turns each node’s closed interval into counts, and the gauges into pool totals', async () => {
+  it('turns each node’s traffic since the last poll into counts, and the gauges into pool totals', async () => {
     const { sut, aggregator, clock } = setUp();
-    await sut.pollOnce(); // closes whatever interval the nodes had open
+    await sut.pollOnce(); // first sight of the nodes: their totals so far are the baseline
     for (const key of ['k1', 'k2', 'test', 'test123']) await read(key); // 4 misses, 4 fills
     for (const key of ['k1', 'k2', 'test']) await read(key); // 3 hits
     clock.set(T0 + 5000);
@@ -95,8 +95,24 @@ describe('StatsPoller with real cache nodes', () => {
     expect(sut.latestStats('a')?.capacityBytes).toBe(8 * MIB);
 
     clock.set(T0 + 10_000);
-    await sut.pollOnce(); // no traffic since: the interval was closed, nothing is counted twice
+    await sut.pollOnce(); // no traffic since: nothing is counted twice
     expect(aggregator.window(clock.now(), 60_000)).toMatchObject({ hits: 3, misses: 4 });
+  });
+
+  it('two pollers of the same nodes (two app instances) each count all of the traffic', async () => {
+    const first = setUp();
+    const second = setUp();
+    await Promise.all([first.sut.pollOnce(), second.sut.pollOnce()]);
+    for (const key of ['k1', 'k2']) await read(key); // hits: filled by the test above
+    await read('two-pollers', false); // a miss
+    await first.sut.pollOnce();
+    first.clock.set(T0 + 5000);
+    second.clock.set(T0 + 5000);
+    await first.sut.pollOnce();
+    await second.sut.pollOnce();
+    for (const { aggregator, clock } of [first, second]) {
+      expect(aggregator.window(clock.now(), 60_000)).toMatchObject({ hits: 2, misses: 1 });
+    }
   });
 
   it('re-configures a node that drifted from the stored cache settings, and pushes a change', async () => {
