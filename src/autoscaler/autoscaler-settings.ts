@@ -7,10 +7,12 @@ export const AUTOSCALER_SETTINGS = Symbol('AutoscalerSettings');
 export interface AutoscalerSettings {
   limits: ScalingLimits;
   intervalMs: number;
+  /** Whether this app instance runs the job (one instance of several should). */
+  enabled: boolean;
 }
 
 export function autoscalerSettings(config: AppConfig): AutoscalerSettings {
   const { min, max } = config.pool;
-  const { minLookups, cooldownMs, intervalMs } = config.autoscaler;
-  return { limits: { min, max, minLookups, cooldownMs }, intervalMs };
+  const { minLookups, cooldownMs, intervalMs, enabled } = config.autoscaler;
+  return { limits: { min, max, minLookups, cooldownMs }, intervalMs, enabled };
 }

@@ -22,6 +22,10 @@ export class AutoscalerScheduler implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    if (!this.settings.enabled) {
+      this.logger.log('auto-scaler job off on this instance (autoscaler.enabled: false)');
+      return;
+    }
     const handle = setInterval(() => {
       this.autoscaler
         .tick()

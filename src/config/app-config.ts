@@ -113,6 +113,8 @@ export class MetricsConfig {
 }
 
 export class AutoscalerConfig {
+  /** This instance runs the job; with several app instances, enable it on one. */
+  @IsBoolean() enabled!: boolean;
   @IsIn(['manual', 'auto']) mode!: 'manual' | 'auto';
   @IsInt() @Min(1000) intervalMs!: number;
   @IsNumber() @Min(0) @Max(1) maxMiss!: number;

@@ -26,7 +26,7 @@ describe('AutoscalerService with CloudWatch as the miss-rate source', () => {
       source,
       new InMemoryAutoscalerPolicyStore(AUTO),
       new PoolMetrics(new Registry()),
-      { limits: LIMITS, intervalMs: MINUTE },
+      { limits: LIMITS, intervalMs: MINUTE, enabled: true },
       clock,
     );
     return { sut, pool };

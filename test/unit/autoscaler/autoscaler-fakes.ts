@@ -115,7 +115,7 @@ export function autoscaler(options: { policy?: Partial<AutoscalerPolicy>; n?: nu
     missRates,
     policies,
     new PoolMetrics(registry),
-    { limits: LIMITS, intervalMs: MINUTE },
+    { limits: LIMITS, intervalMs: MINUTE, enabled: true },
     clock,
   );
   return { sut, clock, pool, missRates, policies, registry };

@@ -37,8 +37,10 @@ describe('AutoscalerModule', () => {
 
   async function start(
     extraProviders: { provide: symbol; useValue: AutoscalerPolicyStore }[] = [],
+    enabled = true,
   ) {
     const config = loadConfig();
+    config.autoscaler.enabled = enabled;
     // Far below the validated minimum (1 s), so the real interval fires within the test.
     config.autoscaler.intervalMs = 20;
     const pool = new FakePool(new FakeClock(), 2);
@@ -79,6 +81,13 @@ describe('AutoscalerModule', () => {
       target: 4,
       outcome: 'ok',
     });
+  });
+
+  it('runs no job on an instance where autoscaler.enabled is false', async () => {
+    const { app } = await start([], false);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(app.get(SchedulerRegistry).getIntervals()).not.toContain(AUTOSCALER_INTERVAL);
+    expect(app.get(AutoscalerService).recentDecisions()).toEqual([]);
   });
 
   it('stops ticking when the app closes', async () => {
