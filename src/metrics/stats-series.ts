@@ -1,4 +1,4 @@
-import { minuteStart, MinuteStats } from './stats-store.port';
+import { emptyMinute, MinuteStats } from './stats-store.port';
 
 /** One minute of the dashboard's 30-minute charts. */
 export interface StatsPoint {
@@ -62,15 +62,5 @@ function toPoint(stats: MinuteStats): StatsPoint {
 }
 
 function emptyPoint(minute: number, poolSize: number): StatsPoint {
-  return toPoint({
-    minuteStart: minuteStart(minute),
-    poolSize,
-    poolSizeMax: poolSize,
-    requests: 0,
-    hits: 0,
-    misses: 0,
-    evictions: 0,
-    items: 0,
-    bytes: 0,
-  });
+  return toPoint(emptyMinute(minute, poolSize));
 }

@@ -37,3 +37,18 @@ export function minuteOf(at: Date | number): number {
 export function minuteStart(minute: number): Date {
   return new Date(minute * MINUTE_MS);
 }
+
+/** A minute with no traffic yet: the start of every bucket and every gap in a series. */
+export function emptyMinute(minute: number, poolSize: number): MinuteStats {
+  return {
+    minuteStart: minuteStart(minute),
+    poolSize,
+    poolSizeMax: poolSize,
+    requests: 0,
+    hits: 0,
+    misses: 0,
+    evictions: 0,
+    items: 0,
+    bytes: 0,
+  };
+}

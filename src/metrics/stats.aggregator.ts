@@ -3,7 +3,14 @@ import { MissRate, NodeStatsSample } from './metrics.ports';
 import { PoolGauges } from './pool-gauges';
 import { RecentSamples } from './recent-samples';
 import { buildSeries, StatsPoint } from './stats-series';
-import { MINUTE_MS, minuteOf, minuteStart, MinuteStats, StatsStore } from './stats-store.port';
+import {
+  emptyMinute,
+  MINUTE_MS,
+  minuteOf,
+  minuteStart,
+  MinuteStats,
+  StatsStore,
+} from './stats-store.port';
 
 /** Told about every poll after it is aggregated (the Prometheus node metrics listen here). */
 export interface StatsObserver {
@@ -127,17 +134,7 @@ export class StatsAggregator {
   private bucket(minute: number, poolSize: number): MinuteStats {
     let bucket = this.buckets.get(minute);
     if (!bucket) {
-      bucket = {
-        minuteStart: minuteStart(minute),
-        poolSize,
-        poolSizeMax: poolSize,
-        requests: 0,
-        hits: 0,
-        misses: 0,
-        evictions: 0,
-        items: 0,
-        bytes: 0,
-      };
+      bucket = emptyMinute(minute, poolSize);
       this.buckets.set(minute, bucket);
     }
     return bucket;

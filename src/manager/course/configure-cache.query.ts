@@ -5,7 +5,7 @@ import { NODE_POLICIES, NodePolicy } from '../../pool/cache-node.protocol';
 import { AutoscalerPolicyDto } from '../dto/autoscaler-policy.dto';
 import { toNodePolicy, toStrictNumber } from '../dto/param-transforms';
 import { IsIntegerIn } from '../dto/range.validators';
-import { CAPACITY_MB_MAX, CAPACITY_MB_MIN } from '../settings/stored-cache-settings';
+import { OptionalCapacityMb } from '../dto/cache-settings.dto';
 
 /**
  * The course's `configure_cache` query: every parameter optional and read by name; the auto-scaler
@@ -22,14 +22,7 @@ export class ConfigureCacheQuery extends AutoscalerPolicyDto {
   @IsIntegerIn(1, 8)
   numNodes?: number;
 
-  @ApiPropertyOptional({
-    minimum: CAPACITY_MB_MIN,
-    maximum: CAPACITY_MB_MAX,
-    description: 'Per node, MB',
-  })
-  @IsOptional()
-  @Transform(toStrictNumber)
-  @IsIntegerIn(CAPACITY_MB_MIN, CAPACITY_MB_MAX, ' (MB)')
+  @OptionalCapacityMb()
   cacheSize?: number;
 
   @ApiPropertyOptional({ enum: ['LRU', 'RR', 'sieve'], description: 'Any case' })
