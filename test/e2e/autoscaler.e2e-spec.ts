@@ -3,6 +3,7 @@ import { ConsistencyChecker } from '../support/consistency-checker';
 import { makePng } from '../support/images';
 import { postJson, upload } from '../support/http';
 import { startLoad } from '../support/load';
+import type { Decision } from '../../src/autoscaler/autoscaler-decision';
 
 const TICK_MS = 2000;
 const MANY = Array.from({ length: 240 }, (_, i) => `many-${i}`);
@@ -47,11 +48,24 @@ describe('auto-scaler with real nodes and a real load', () => {
     }
   }, 60_000);
   afterAll(async () => {
+    // The scaler's own record of each tick (what docs/autoscaler-run.md shows), oldest first.
+    const res = app && (await fetch(`${app.url}/api/manager/autoscaler`).catch(() => null));
+    const decisions = res?.ok ? ((await res.json()) as { decisions: Decision[] }).decisions : [];
     await app?.stop();
     console.log(
-      ['| time | phase | nodes | miss rate (last 60 s) |', '|---|---|---|---|', ...timeline].join(
-        '\n',
-      ),
+      [
+        '| tick | miss rate (since last tick) | lookups | nodes | action | reason |',
+        '|---|---|---|---|---|---|',
+        ...decisions.reverse().map((d) => {
+          const rate = d.missRate === null ? '–' : d.missRate.toFixed(2);
+          const nodes = d.action === 'none' ? `${d.n}` : `${d.n} → ${d.target}`;
+          return `| ${d.at.slice(11, 19)} | ${rate} | ${d.lookups ?? '–'} | ${nodes} | ${d.action} | ${d.reason} |`;
+        }),
+        '',
+        '| time | phase | nodes | miss rate (last 60 s) |',
+        '|---|---|---|---|',
+        ...timeline,
+      ].join('\n'),
     );
   });
 

@@ -51,7 +51,6 @@ describe('pool resize under load (real app, real cache-node processes)', () => {
       kept[size] = (await hitRatio(app, STABLE)) / before;
     }
     const report = await load.stop();
-    console.log('KEPT', JSON.stringify(kept));
     expect(report.errors).toEqual([]);
     expect(report.staleReads).toEqual([]);
     expect(report.reads).toBeGreaterThan(200);
