@@ -97,4 +97,15 @@ async function uploadMany(url, keys, bytes, concurrency = 8) {
   return keys.length / ((Date.now() - started) / 1000);
 }
 
-module.exports = { startApp, makePng, uploadMany, ROOT, DIST };
+/** A multipart/form-data upload body (key + file) as autocannon sends it. */
+function multipartUpload(key, png) {
+  const boundary = `pixpool${Math.random().toString(16).slice(2)}`;
+  const head =
+    `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\n${key}\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="image.png"\r\n` +
+    'Content-Type: image/png\r\n\r\n';
+  const body = Buffer.concat([Buffer.from(head), png, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  return { body, boundary };
+}
+
+module.exports = { startApp, makePng, uploadMany, multipartUpload, ROOT, DIST };

@@ -68,4 +68,35 @@ async function fixedCount(baseUrl, paths, { amount = paths.length, connections =
   };
 }
 
-module.exports = { wrk, fixedCount, requireWrk };
+/** Exactly `bodies.length` multipart uploads, one per prepared body, over `connections`. */
+async function fixedUploads(baseUrl, bodies, { connections = 16 } = {}) {
+  let next = 0;
+  const result = await autocannon({
+    url: baseUrl,
+    connections,
+    amount: bodies.length,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/upload',
+        setupRequest: (req) => {
+          const { body, boundary } = bodies[next++ % bodies.length];
+          return {
+            ...req,
+            body,
+            headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+          };
+        },
+      },
+    ],
+  });
+  return {
+    rps: result.requests.total / (result.duration || 1),
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    p50: `${result.latency.p50}ms`,
+    p99: `${result.latency.p99}ms`,
+  };
+}
+
+module.exports = { wrk, fixedCount, fixedUploads, requireWrk };
