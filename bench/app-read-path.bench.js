@@ -22,6 +22,7 @@ const NGINX = '/usr/sbin/nginx';
 const KEYS = Array.from({ length: 2000 }, (_, i) => `img-${i}`);
 const IMAGE_BYTES = 64 * 1024;
 const SECONDS = 10;
+const NODE_PORT = 25001; // the app's one local cache node
 const MOVE_IMAGES = 4096; // × 64 KiB = 256 MiB
 
 module.exports = { title: 'Read path: cached vs uncached vs nginx (64 KiB images)', run };
@@ -30,8 +31,13 @@ async function run() {
   requireWrk();
   if (!fs.existsSync(NGINX)) throw new Error('nginx is missing: apt-get install nginx');
   const lines = [];
-  const app = await startApp({ PIXPOOL_CACHE_CAPACITY_MB: '1024' });
+  const app = await startApp({
+    PIXPOOL_CACHE_CAPACITY_MB: '1024',
+    PIXPOOL_POOL_BASE_PORT: String(NODE_PORT),
+  });
   let nginx;
+  let floor;
+  let proxy;
   try {
     const bodies = Array.from({ length: 1000 }, (_, i) =>
       multipartUpload(`upload-${i}`, makePng(IMAGE_BYTES)),
@@ -46,6 +52,10 @@ async function run() {
     const cached = await wrk(app.url, paths, { seconds: SECONDS });
     const files = KEYS.map((k) => `/${k}.png`);
     const viaNginx = await wrk(nginx.url, files, { seconds: SECONDS });
+    floor = await startFloor(nginx.root, KEYS);
+    const viaFloor = await wrk(floor.url, files, { seconds: SECONDS });
+    proxy = await startProxyFloor(NODE_PORT);
+    const viaProxy = await wrk(proxy.url, paths, { seconds: SECONDS });
     const row = (name, load, r) =>
       `| ${name} | ${load} | ${r.total} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.non2xx} |`;
     lines.push(
@@ -55,14 +65,28 @@ async function run() {
       '| GET, 64 connections | load | requests | req/s | p50 | p99 | non-2xx |',
       '|---|---|---|---|---|---|---|',
       row('nginx static file', `wrk ${SECONDS} s`, viaNginx),
+      row('node:http floor: bytes from memory, no work', `wrk ${SECONDS} s`, viaFloor),
+      row(
+        'node:http proxy floor: each GET forwarded to the cache node, no work',
+        `wrk ${SECONDS} s`,
+        viaProxy,
+      ),
       row('pixpool cached (pool hit)', `wrk ${SECONDS} s`, cached),
       row('pixpool uncached (miss: row + blob + fill)', 'autocannon, each key once', uncached),
       '',
       `Cached / nginx: **${(cached.rps / viaNginx.rps).toFixed(2)}×** (goal ≥ 0.5). ` +
-        `Cached / uncached: **${(cached.rps / uncached.rps).toFixed(1)}×** (goal ≥ 5).`,
+        `Cached / uncached: **${(cached.rps / uncached.rps).toFixed(1)}×** (goal ≥ 5). ` +
+        `The floor (a Node process that only answers the same bytes from memory) reaches ` +
+        `${(viaFloor.rps / viaNginx.rps).toFixed(2)}× nginx; pixpool's hit path, one hop to a node more, ` +
+        `${(cached.rps / viaFloor.rps).toFixed(2)}× the floor. A Node process that does nothing but forward ` +
+        `each GET to the cache node (the one hop a look-aside pool needs) reaches ` +
+        `${(viaProxy.rps / viaNginx.rps).toFixed(2)}× nginx; pixpool's hit path is ` +
+        `${(cached.rps / viaProxy.rps).toFixed(2)}× of that.`,
     );
   } finally {
     nginx?.stop();
+    floor?.stop();
+    proxy?.stop();
     await app.stop();
   }
   lines.push('', ...(await moveBench()));
@@ -146,11 +170,54 @@ http {
   await waitForPort(port);
   return {
     url: `http://127.0.0.1:${port}`,
+    root,
     stop: () => {
       child.kill('SIGQUIT');
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The ceiling for any Node front-end on this machine: node:http in its own process (like the app)
+ * answering the same files from memory with Content-Type and Content-Length, nothing else.
+ */
+async function startFloor(root, keys) {
+  const port = await freePort();
+  const script = `
+    const http = require('node:http'); const fs = require('node:fs'); const path = require('node:path');
+    const files = new Map(${JSON.stringify(keys)}.map((k) => ['/' + k + '.png', fs.readFileSync(path.join(${JSON.stringify(root)}, 'www', k + '.png'))]));
+    http.createServer((req, res) => {
+      const body = files.get(req.url);
+      res.writeHead(body ? 200 : 404, { 'Content-Type': 'image/png', 'Content-Length': body ? body.length : 0 });
+      res.end(body);
+    }).listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+  await waitForPort(port);
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+/**
+ * The ceiling for a look-aside pool's hit path in Node: a process that forwards GET /images/:key
+ * to the owner node (one keep-alive hop, node:http client) and relays the bytes, nothing else.
+ */
+async function startProxyFloor(nodePort) {
+  const port = await freePort();
+  const script = `
+    const http = require('node:http'); const { createHash } = require('node:crypto');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    http.createServer((req, res) => {
+      const key = decodeURIComponent(req.url.slice('/images/'.length));
+      const region = parseInt(createHash('md5').update(key).digest('hex')[0], 16);
+      http.get({ agent, host: '127.0.0.1', port: ${nodePort}, path: '/v1/keys/' + encodeURIComponent(key) + '?region=' + region }, (up) => {
+        const chunks = []; up.on('data', (c) => chunks.push(c));
+        up.on('end', () => { const body = Buffer.concat(chunks);
+          res.writeHead(up.statusCode, { 'Content-Type': 'image/png', 'Content-Length': body.length }); res.end(body); });
+      });
+    }).listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+  await waitForPort(port);
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
 function freePort() {
