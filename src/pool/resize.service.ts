@@ -109,12 +109,13 @@ export class ResizeService {
           ...(await this.startNodes(prev, this.config.pool.min - survivors.length)),
         ];
       }
-      await this.switchTo(
-        prev,
-        survivors,
-        prev.nodes.filter((n) => n.id === id),
-      );
-      this.step = null;
+      try {
+        // Known dead: told nothing, asked for nothing (a hung node would cost a timeout each).
+        const dead = prev.nodes.filter((n) => n.id === id);
+        await this.switchTo(prev, survivors, dead, new Set([id]));
+      } finally {
+        this.step = null;
+      }
     });
   }
 
