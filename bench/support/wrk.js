@@ -59,13 +59,7 @@ async function fixedCount(baseUrl, paths, { amount = paths.length, connections =
     amount,
     requests: [{ setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length] }) }],
   });
-  return {
-    rps: result.requests.total / (result.duration || 1),
-    total: result.requests.total,
-    non2xx: result.non2xx,
-    p50: `${result.latency.p50}ms`,
-    p99: `${result.latency.p99}ms`,
-  };
+  return summarize(result);
 }
 
 /** Exactly `bodies.length` multipart uploads, one per prepared body, over `connections`. */
@@ -90,6 +84,11 @@ async function fixedUploads(baseUrl, bodies, { connections = 16 } = {}) {
       },
     ],
   });
+  return summarize(result);
+}
+
+/** An autocannon result in the shape parseWrk gives, so tables mix both loads. */
+function summarize(result) {
   return {
     rps: result.requests.total / (result.duration || 1),
     total: result.requests.total,

@@ -1,7 +1,8 @@
+import { getNumNodes, uploadChecked } from '../support/checked-io';
 import { AppProcess, startApp } from '../support/app-process';
 import { ConsistencyChecker } from '../support/consistency-checker';
 import { makePng } from '../support/images';
-import { postJson, upload } from '../support/http';
+import { postJson } from '../support/http';
 import { startLoad } from '../support/load';
 import type { Decision } from '../../src/autoscaler/autoscaler-decision';
 
@@ -9,8 +10,7 @@ const TICK_MS = 2000;
 const MANY = Array.from({ length: 240 }, (_, i) => `many-${i}`);
 const FEW = ['few-0', 'few-1', 'few-2'];
 
-const numNodes = async (app: AppProcess) =>
-  (await postJson(`${app.url}/api/getNumNodes`)).body.numNodes as number;
+const numNodes = (app: AppProcess) => getNumNodes(app.url);
 const missRate = async (app: AppProcess) =>
   (await postJson(`${app.url}/api/getRate?rate=miss`)).body.value as number;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -42,9 +42,7 @@ describe('auto-scaler with real nodes and a real load', () => {
     });
     for (const key of [...MANY, ...FEW]) {
       const png = makePng(key.startsWith('many') ? 48 * 1024 : 16 * 1024);
-      checker.sending(key, png);
-      expect((await upload(app.url, key, png)).status).toBe(200);
-      checker.acknowledged(key, png);
+      expect((await uploadChecked(checker, app.url, key, png)).status).toBe(200);
     }
   }, 60_000);
   afterAll(async () => {

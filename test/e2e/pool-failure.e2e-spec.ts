@@ -1,9 +1,9 @@
+import { getNumNodes, readChecked, uploadChecked } from '../support/checked-io';
 import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { AppProcess, startApp } from '../support/app-process';
 import { ConsistencyChecker } from '../support/consistency-checker';
 import { makePng } from '../support/images';
-import { postJson, upload } from '../support/http';
 import { startLoad } from '../support/load';
 
 const KEYS = Array.from({ length: 60 }, (_, i) => `key-${i}`);
@@ -24,9 +24,7 @@ function isRunning(pid: number): boolean {
   }
 }
 
-async function numNodes(app: AppProcess): Promise<number> {
-  return (await postJson(`${app.url}/api/getNumNodes`)).body.numNodes as number;
-}
+const numNodes = (app: AppProcess) => getNumNodes(app.url);
 
 describe('a cache node killed with SIGKILL under load', () => {
   let app: AppProcess;
@@ -37,10 +35,7 @@ describe('a cache node killed with SIGKILL under load', () => {
       env: { PIXPOOL_POOL_INITIAL: '3', PIXPOOL_POOL_HEALTH_INTERVAL_MS: '300' },
     });
     for (const key of [...KEYS, ...HOT]) {
-      const png = makePng(2500);
-      checker.sending(key, png);
-      expect((await upload(app.url, key, png)).status).toBe(200);
-      checker.acknowledged(key, png);
+      expect((await uploadChecked(checker, app.url, key, makePng(2500))).status).toBe(200);
     }
   });
   afterAll(async () => {
@@ -68,10 +63,7 @@ describe('a cache node killed with SIGKILL under load', () => {
     expect(await numNodes(app)).toBe(2);
     expect(cacheNodePids(app)).toHaveLength(2);
     for (const key of [...KEYS, ...HOT]) {
-      const startedAt = ConsistencyChecker.now();
-      const res = await fetch(`${app.url}/images/${key}`);
-      expect(res.status).toBe(200);
-      checker.read(key, startedAt, Buffer.from(await res.arrayBuffer()));
+      expect((await readChecked(checker, app.url, key)).status).toBe(200);
     }
     expect(checker.staleReads).toEqual([]);
   }, 60_000);

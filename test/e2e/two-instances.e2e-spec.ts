@@ -1,18 +1,17 @@
+import { getNumNodes, readChecked, uploadChecked } from '../support/checked-io';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AppProcess, startApp } from '../support/app-process';
 import { ConsistencyChecker } from '../support/consistency-checker';
 import { makePng } from '../support/images';
-import { postJson, upload } from '../support/http';
+import { postJson } from '../support/http';
 import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '../support/mysql';
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 
 const KEYS = Array.from({ length: 40 }, (_, i) => `shared-${i}`);
 
-async function numNodes(app: AppProcess): Promise<number> {
-  return (await postJson(`${app.url}/api/getNumNodes`)).body.numNodes as number;
-}
+const numNodes = (app: AppProcess) => getNumNodes(app.url);
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -62,14 +61,9 @@ describeWithMysql('two app instances sharing the database and the nodes', () => 
 
   it('uploads through one are read through the other, cached or not', async () => {
     for (const key of KEYS) {
-      const png = makePng(2000);
-      checker.sending(key, png);
-      expect((await upload(a.url, key, png)).status).toBe(200);
-      checker.acknowledged(key, png);
+      expect((await uploadChecked(checker, a.url, key, makePng(2000))).status).toBe(200);
       for (const app of [b, a, b]) {
-        const startedAt = ConsistencyChecker.now();
-        const res = await fetch(`${app.url}/images/${key}`);
-        checker.read(key, startedAt, Buffer.from(await res.arrayBuffer()));
+        expect((await readChecked(checker, app.url, key)).status).toBe(200);
       }
     }
     expect(checker.staleReads).toEqual([]);
@@ -93,16 +87,11 @@ describeWithMysql('two app instances sharing the database and the nodes', () => 
       let i = 0;
       while (running) {
         const key = KEYS[i++ % KEYS.length];
-        const png = makePng(2000);
         const [writer, reader] = i % 2 ? [a, b] : [b, a];
-        checker.sending(key, png);
-        const up = await upload(writer.url, key, png);
+        const up = await uploadChecked(checker, writer.url, key, makePng(2000));
         if (up.status !== 200) errors.push(`upload ${key}: ${up.status}`);
-        else checker.acknowledged(key, png);
-        const startedAt = ConsistencyChecker.now();
-        const res = await fetch(`${reader.url}/images/${key}`);
+        const res = await readChecked(checker, reader.url, key);
         if (res.status !== 200) errors.push(`read ${key}: ${res.status}`);
-        checker.read(key, startedAt, Buffer.from(await res.arrayBuffer()));
       }
     })();
     for (const [app, size] of [

@@ -1,6 +1,6 @@
+import { readChecked, uploadChecked } from './checked-io';
 import { ConsistencyChecker } from './consistency-checker';
 import { makePng } from './images';
-import { upload } from './http';
 
 export interface LoadReport {
   reads: number;
@@ -33,13 +33,10 @@ export function startLoad(
     const keys = [...options.readKeys, ...options.writeKeys];
     while (running) {
       const key = pick(keys);
-      const startedAt = ConsistencyChecker.now();
       try {
-        const res = await fetch(`${appUrl()}/images/${encodeURIComponent(key)}`);
-        const body = Buffer.from(await res.arrayBuffer());
+        const res = await readChecked(checker, appUrl(), key);
         if (res.status !== 200)
-          report.errors.push(`GET ${key}: ${res.status} ${body.toString().slice(0, 200)}`);
-        else checker.read(key, startedAt, body);
+          report.errors.push(`GET ${key}: ${res.status} ${res.body.toString().slice(0, 200)}`);
         report.reads++;
       } catch (err) {
         report.errors.push(`GET ${key}: ${(err as Error).message}`);
@@ -50,12 +47,10 @@ export function startLoad(
     while (running && options.writeKeys.length > 0) {
       const key = pick(options.writeKeys);
       const png = makePng(options.imageBytes ?? 2048);
-      checker.sending(key, png);
       try {
-        const res = await upload(appUrl(), key, png);
+        const res = await uploadChecked(checker, appUrl(), key, png);
         if (res.status !== 200)
           report.errors.push(`upload ${key}: ${res.status} ${JSON.stringify(res.body)}`);
-        else checker.acknowledged(key, png);
         report.writes++;
       } catch (err) {
         report.errors.push(`upload ${key}: ${(err as Error).message}`);

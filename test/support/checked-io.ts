@@ -1,0 +1,32 @@
+import { ConsistencyChecker } from './consistency-checker';
+import { postJson, upload } from './http';
+
+/** Uploads `png` under `key`, telling the checker before sending and once acknowledged. */
+export async function uploadChecked(
+  checker: ConsistencyChecker,
+  baseUrl: string,
+  key: string,
+  png: Buffer,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  checker.sending(key, png);
+  const res = await upload(baseUrl, key, png);
+  if (res.status === 200) checker.acknowledged(key, png);
+  return res;
+}
+
+/** GET /images/:key, the answer judged by the checker when it is an image (200). */
+export async function readChecked(
+  checker: ConsistencyChecker,
+  baseUrl: string,
+  key: string,
+): Promise<{ status: number; body: Buffer }> {
+  const startedAt = ConsistencyChecker.now();
+  const res = await fetch(`${baseUrl}/images/${encodeURIComponent(key)}`);
+  const body = Buffer.from(await res.arrayBuffer());
+  if (res.status === 200) checker.read(key, startedAt, body);
+  return { status: res.status, body };
+}
+
+export async function getNumNodes(baseUrl: string): Promise<number> {
+  return (await postJson(`${baseUrl}/api/getNumNodes`)).body.numNodes as number;
+}
