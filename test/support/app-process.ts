@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { jestWorker, testPortOffset } from './ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 let appsStarted = 0;
@@ -11,8 +12,7 @@ let appsStarted = 0;
  * so suites running in parallel never collide on the default 5001..5008.
  */
 function nodePortBase(): number {
-  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
-  return 20000 + worker * 1000 + (appsStarted++ % 100) * 10;
+  return 20000 + testPortOffset() + jestWorker() * 1000 + (appsStarted++ % 100) * 10;
 }
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 

@@ -6,10 +6,11 @@ import {
   LocalNodeOptions,
   LocalNodeProvider,
 } from '../../../../src/pool/providers/local-node.provider';
+import { jestWorker, testPortOffset } from '../../../support/ports';
 import { cacheNodeMain } from '../../../support/spawn-cache-node';
 
-/** This worker's own port range (the task's: 40000 + worker * 100), a slice per test. */
-const WORKER_BASE = 40000 + Number(process.env.JEST_WORKER_ID ?? 1) * 100;
+/** This worker's own port range (40000 + offset + worker * 100), a slice per test. */
+const WORKER_BASE = 40000 + testPortOffset() + jestWorker() * 100;
 const SECRET = 'local-provider-secret';
 
 function provider(slice: number, overrides: Partial<LocalNodeOptions> = {}): LocalNodeProvider {
