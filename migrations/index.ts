@@ -2,6 +2,7 @@ import { CreateImages1795751000000 } from './1795751000000-CreateImages';
 import { CreateStatsMinutes1795751549371 } from './1795751549371-CreateStatsMinutes';
 import { CreatePoolState1795752000000 } from './1795752000000-CreatePoolState';
 import { CreateManagerSettings1795753000000 } from './1795753000000-CreateManagerSettings';
+import { CreateEc2InstanceClaims1795757120000 } from './1795757120000-CreateEc2InstanceClaims';
 
 /**
  * Every migration, oldest first. Passed to TypeORM as classes (not a glob) so they run the same
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   CreateStatsMinutes1795751549371,
   CreatePoolState1795752000000,
   CreateManagerSettings1795753000000,
+  CreateEc2InstanceClaims1795757120000,
 ];

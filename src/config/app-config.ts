@@ -66,6 +66,14 @@ export class Ec2Config {
   @IsInt() @Min(1) @Max(65535) port!: number;
   @IsString() launchTemplate!: string;
   @IsInt() @Min(1000) startTimeoutMs!: number;
+  /** How often the leader looks for pool instances running outside the assignment. */
+  @IsInt() @Min(1000) reconcileIntervalMs!: number;
+  /** How long one may run outside the assignment before the reconciler stops it. */
+  @IsInt() @Min(1000) strayGraceMs!: number;
+  /** How long an app instance's claim on an instance lasts (> startTimeoutMs + 120 s of /health). */
+  @IsInt() @Min(1000) claimTtlMs!: number;
+  /** Give up retrying a throttled EC2 call (RequestLimitExceeded) this long after it was first sent. */
+  @IsInt() @Min(1000) throttleDeadlineMs!: number;
 }
 
 export class PoolConfig {

@@ -1,14 +1,16 @@
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { systemClock } from './clock.port';
 import { CacheNodeClient } from './cache-node.client';
 import { HealthProbe, NodeProvider } from './node-provider.port';
 import { Ec2NodeProvider } from './providers/ec2-node.provider';
 import { createEc2Client } from './providers/ec2-node-provider.options';
+import { TypeOrmInstanceClaims } from './providers/ec2-instance-claims';
 import { LocalNodeProvider } from './providers/local-node.provider';
 import { StaticNodeProvider } from './providers/static-node.provider';
 
 /** Picks the node provider named by pool.provider. */
-export function createNodeProvider(config: AppConfig): NodeProvider {
+export function createNodeProvider(config: AppConfig, dataSource: DataSource): NodeProvider {
   const { pool, cache, security } = config;
   const probe: HealthProbe = async (url) => {
     const client = new CacheNodeClient({
@@ -44,8 +46,12 @@ export function createNodeProvider(config: AppConfig): NodeProvider {
         port: pool.ec2.port,
         launchTemplate: pool.ec2.launchTemplate ? { name: pool.ec2.launchTemplate } : undefined,
         startTimeoutMs: pool.ec2.startTimeoutMs,
+        strayGraceMs: pool.ec2.strayGraceMs,
+        claimTtlMs: pool.ec2.claimTtlMs,
+        throttleDeadlineMs: pool.ec2.throttleDeadlineMs,
       };
-      return new Ec2NodeProvider(options, createEc2Client(options), probe, systemClock);
+      const claims = new TypeOrmInstanceClaims(dataSource);
+      return new Ec2NodeProvider(options, createEc2Client(options), probe, systemClock, claims);
     }
   }
 }

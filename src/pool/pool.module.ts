@@ -17,6 +17,7 @@ import { POOL_ALLOCATOR } from './pool.tokens';
 import { ResizeService } from './resize.service';
 import { TypeOrmPoolStateStore } from './typeorm-pool-state.store';
 import { PeerNotifier } from './peer-notifier';
+import { Ec2Reconciler } from './providers/ec2-reconciler.service';
 import { storedCacheSettingsProvider } from '../manager/settings/settings.providers';
 
 @Module({
@@ -31,7 +32,7 @@ import { storedCacheSettingsProvider } from '../manager/settings/settings.provid
       inject: [AppConfig],
       useFactory: (c: AppConfig) => createAllocator(c.pool.allocator),
     },
-    { provide: NODE_PROVIDER, inject: [AppConfig], useFactory: createNodeProvider },
+    { provide: NODE_PROVIDER, inject: [AppConfig, DataSource], useFactory: createNodeProvider },
     {
       provide: PoolEvents,
       inject: [PoolMetrics],
@@ -51,6 +52,7 @@ import { storedCacheSettingsProvider } from '../manager/settings/settings.provid
     PoolCacheService,
     PoolBootstrap,
     PeerNotifier,
+    Ec2Reconciler,
   ],
   exports: [
     PoolRouter,

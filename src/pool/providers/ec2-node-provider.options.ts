@@ -28,6 +28,12 @@ export interface Ec2NodeProviderOptions {
   startTimeoutMs?: number;
   /** How long a running instance's node may take to answer /health. */
   healthTimeoutMs?: number;
+  /** How long a claim on an instance lasts; longer than any start (startTimeoutMs + healthTimeoutMs). */
+  claimTtlMs?: number;
+  /** How long a tagged instance may run outside the assignment before the reconciler stops it. */
+  strayGraceMs?: number;
+  /** Give up retrying a throttled (RequestLimitExceeded) call this long after its first attempt. */
+  throttleDeadlineMs?: number;
 }
 
 export interface ResolvedEc2Options {
@@ -39,6 +45,9 @@ export interface ResolvedEc2Options {
   pollIntervalMs: number;
   startTimeoutMs: number;
   healthTimeoutMs: number;
+  claimTtlMs: number;
+  strayGraceMs: number;
+  throttleDeadlineMs: number;
 }
 
 export const EC2_PROVIDER_DEFAULTS = {
@@ -46,7 +55,20 @@ export const EC2_PROVIDER_DEFAULTS = {
   pollIntervalMs: 5_000,
   startTimeoutMs: 300_000,
   healthTimeoutMs: 120_000,
+  claimTtlMs: 900_000,
+  strayGraceMs: 300_000,
+  throttleDeadlineMs: 60_000,
 } as const;
+
+const POSITIVE_FIELDS = [
+  'port',
+  'pollIntervalMs',
+  'startTimeoutMs',
+  'healthTimeoutMs',
+  'claimTtlMs',
+  'strayGraceMs',
+  'throttleDeadlineMs',
+] as const;
 
 /** Rejects option sets that would make the provider touch instances outside its pool or lose launched ones. */
 export function resolveEc2Options(options: Ec2NodeProviderOptions): ResolvedEc2Options {
@@ -80,13 +102,25 @@ export function resolveEc2Options(options: Ec2NodeProviderOptions): ResolvedEc2O
     pollIntervalMs: options.pollIntervalMs ?? EC2_PROVIDER_DEFAULTS.pollIntervalMs,
     startTimeoutMs: options.startTimeoutMs ?? EC2_PROVIDER_DEFAULTS.startTimeoutMs,
     healthTimeoutMs: options.healthTimeoutMs ?? EC2_PROVIDER_DEFAULTS.healthTimeoutMs,
+    claimTtlMs: options.claimTtlMs ?? EC2_PROVIDER_DEFAULTS.claimTtlMs,
+    strayGraceMs: options.strayGraceMs ?? EC2_PROVIDER_DEFAULTS.strayGraceMs,
+    throttleDeadlineMs: options.throttleDeadlineMs ?? EC2_PROVIDER_DEFAULTS.throttleDeadlineMs,
   };
-  for (const field of ['port', 'pollIntervalMs', 'startTimeoutMs', 'healthTimeoutMs'] as const) {
+  for (const field of POSITIVE_FIELDS) {
     if (!Number.isInteger(resolved[field]) || resolved[field] <= 0) {
       throw new Error(
         `EC2 node provider ${field} must be a positive integer, got ${resolved[field]}`,
       );
     }
+  }
+  // A claim that ran out while its start is still in flight would let another app instance (or the
+  // reconciler) take the instance being started.
+  const longestStart = resolved.startTimeoutMs + resolved.healthTimeoutMs;
+  if (resolved.claimTtlMs <= longestStart) {
+    throw new Error(
+      `EC2 node provider claimTtlMs (${resolved.claimTtlMs}) must exceed startTimeoutMs + ` +
+        `healthTimeoutMs (${longestStart})`,
+    );
   }
   return resolved;
 }

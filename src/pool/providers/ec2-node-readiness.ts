@@ -65,6 +65,38 @@ export async function waitUntilRunning(
   }
 }
 
+/**
+ * Polls until every instance is `stopped` (a grow right after a shrink finds it `stopping`, and
+ * StartInstances refuses that state). Throws naming the laggards when the deadline passes or one
+ * is being terminated.
+ */
+export async function waitUntilStopped(
+  instances: Ec2PoolInstances,
+  ids: string[],
+  clock: Clock,
+  timing: { pollIntervalMs: number; timeoutMs: number },
+): Promise<void> {
+  const deadline = clock.now().getTime() + timing.timeoutMs;
+  let waiting = [...ids];
+  for (;;) {
+    const found = await instances.byIds(waiting);
+    const dead = found.filter((instance) => DEAD_STATES.has(instance.state));
+    if (dead.length > 0) {
+      throw new Error(
+        `${dead.map((i) => `${i.id} went ${i.state}`).join(', ')} while waiting for it to stop`,
+      );
+    }
+    const still = found.filter((instance) => instance.state !== 'stopped');
+    waiting = still.map((instance) => instance.id);
+    if (waiting.length === 0) return;
+    if (clock.now().getTime() >= deadline) {
+      const states = still.map((i) => `${i.id} ${i.state}`).join(', ');
+      throw new Error(`not stopped after ${timing.timeoutMs} ms (${states})`);
+    }
+    await clock.sleep(timing.pollIntervalMs);
+  }
+}
+
 /** Probes every node each round until all answer /health or the deadline passed; a probe that throws counts as a no. */
 export async function waitUntilHealthy(
   urls: Map<string, string>,

@@ -6,7 +6,7 @@ import {
   Instance,
   InstanceStateName,
 } from '@aws-sdk/client-ec2';
-import { ec2Call } from './ec2-aws-call';
+import { ec2Call, ThrottleRetry } from './ec2-aws-call';
 import { ResolvedEc2Options } from './ec2-node-provider.options';
 
 /** What the provider needs to know of one instance. */
@@ -23,6 +23,7 @@ export class Ec2PoolInstances {
   constructor(
     private readonly ec2: EC2Client,
     private readonly options: ResolvedEc2Options,
+    private readonly retry?: ThrottleRetry,
   ) {}
 
   inStates(states: InstanceStateName[]): Promise<PoolInstance[]> {
@@ -49,10 +50,13 @@ export class Ec2PoolInstances {
     const found: PoolInstance[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await ec2Call(what, () =>
-        this.ec2.send(
-          new DescribeInstancesCommand(nextToken ? { ...input, NextToken: nextToken } : input),
-        ),
+      const page = await ec2Call(
+        what,
+        () =>
+          this.ec2.send(
+            new DescribeInstancesCommand(nextToken ? { ...input, NextToken: nextToken } : input),
+          ),
+        this.retry,
       );
       for (const reservation of page.Reservations ?? []) {
         for (const instance of reservation.Instances ?? []) {

@@ -2,49 +2,26 @@ import 'aws-sdk-client-mock-jest';
 import {
   DescribeInstancesCommand,
   EC2Client,
-  Instance,
-  InstanceStateName,
   RunInstancesCommand,
   StartInstancesCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { Logger } from '@nestjs/common';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Clock } from '../../../../src/pool/clock.port';
 import { Ec2NodeProvider } from '../../../../src/pool/providers/ec2-node.provider';
 import { Ec2NodeProviderOptions } from '../../../../src/pool/providers/ec2-node-provider.options';
-
-/** Simulated time: sleep() advances now() at once, so a 5-minute wait takes no real time. */
-class FakeClock implements Clock {
-  private ms = Date.parse('2024-05-01T12:00:00Z');
-  readonly sleeps: number[] = [];
-  readonly start = this.ms;
-  now(): Date {
-    return new Date(this.ms);
-  }
-  async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.ms += ms;
-  }
-  elapsed(): number {
-    return this.ms - this.start;
-  }
-}
-
-const TAG = { key: 'pixpool-role', value: 'cache-node' };
-const TAG_FILTER = { Name: 'tag:pixpool-role', Values: ['cache-node'] };
-const TIMING = { pollIntervalMs: 1_000, startTimeoutMs: 10_000, healthTimeoutMs: 5_000 };
-
-function instance(id: string, state: InstanceStateName, ip?: string, reason?: string): Instance {
-  return {
-    InstanceId: id,
-    State: { Name: state },
-    PrivateIpAddress: ip,
-    ...(reason ? { StateReason: { Message: reason } } : {}),
-  };
-}
-const described = (...instances: Instance[]) => ({ Reservations: [{ Instances: instances }] });
-const awsError = (name: string, message: string) => Object.assign(new Error(message), { name });
+import { TypeOrmInstanceClaims } from '../../../../src/pool/providers/ec2-instance-claims';
+import {
+  awsError,
+  described,
+  FakeClock,
+  FREE_FILTERS,
+  instance,
+  openClaimsDatabase,
+  TAG,
+  TAG_FILTER,
+  TIMING,
+} from './ec2-test-kit';
 
 describe('Ec2NodeProvider', () => {
   const ec2Mock = mockClient(EC2Client);
@@ -59,22 +36,33 @@ describe('Ec2NodeProvider', () => {
     unhealthyProbes.set(url, left - 1);
     return left <= 0;
   };
+  let db: Awaited<ReturnType<typeof openClaimsDatabase>>;
+  let claims: TypeOrmInstanceClaims;
   const provider = (options: Partial<Ec2NodeProviderOptions> = {}) =>
-    new Ec2NodeProvider({ tag: TAG, ...TIMING, ...options }, new EC2Client({}), probe, clock);
+    new Ec2NodeProvider(
+      { tag: TAG, ...TIMING, ...options },
+      new EC2Client({}),
+      probe,
+      clock,
+      claims,
+    );
 
   beforeAll(() => Logger.overrideLogger(false));
-  beforeEach(() => {
+  beforeEach(async () => {
+    db = await openClaimsDatabase();
+    claims = new TypeOrmInstanceClaims(db.dataSource);
     ec2Mock.reset();
     clock = new FakeClock();
     probed = [];
     unhealthyProbes = new Map();
   });
+  afterEach(() => db.close());
 
   describe('start', () => {
     it('starts the lowest-id stopped instances, polls until running, waits for /health, returns their endpoints', async () => {
       ec2Mock
         .on(DescribeInstancesCommand, {
-          Filters: [TAG_FILTER, { Name: 'instance-state-name', Values: ['stopped'] }],
+          Filters: FREE_FILTERS,
         })
         .resolves(
           described(
@@ -109,7 +97,7 @@ describe('Ec2NodeProvider', () => {
         .commandCalls(DescribeInstancesCommand)
         .map((call) => call.args[0].input);
       expect(describes).toEqual([
-        { Filters: [TAG_FILTER, { Name: 'instance-state-name', Values: ['stopped'] }] },
+        { Filters: FREE_FILTERS },
         { InstanceIds: ['i-0a', 'i-0b'] },
         { InstanceIds: ['i-0a', 'i-0b'] },
         { InstanceIds: ['i-0b'] },
@@ -127,7 +115,7 @@ describe('Ec2NodeProvider', () => {
     it('stops the instances it started and names the node when one never answers /health', async () => {
       ec2Mock
         .on(DescribeInstancesCommand, {
-          Filters: [TAG_FILTER, { Name: 'instance-state-name', Values: ['stopped'] }],
+          Filters: FREE_FILTERS,
         })
         .resolves(described(instance('i-1', 'stopped'), instance('i-2', 'stopped')));
       ec2Mock
@@ -158,7 +146,7 @@ describe('Ec2NodeProvider', () => {
     it('reports the probe error of a node that keeps refusing connections', async () => {
       ec2Mock
         .on(DescribeInstancesCommand, {
-          Filters: [TAG_FILTER, { Name: 'instance-state-name', Values: ['stopped'] }],
+          Filters: FREE_FILTERS,
         })
         .resolves(described(instance('i-1', 'stopped')));
       ec2Mock
@@ -168,36 +156,44 @@ describe('Ec2NodeProvider', () => {
       const refusing = async () => {
         throw new Error('connect ECONNREFUSED 10.0.0.7:5001');
       };
-      const sut = new Ec2NodeProvider({ tag: TAG, ...TIMING }, new EC2Client({}), refusing, clock);
+      const sut = new Ec2NodeProvider(
+        { tag: TAG, ...TIMING },
+        new EC2Client({}),
+        refusing,
+        clock,
+        claims,
+      );
 
       await expect(sut.start(1)).rejects.toThrow(
         'i-1 never answered http://10.0.0.7:5001/health within 5000 ms (last error: connect ECONNREFUSED 10.0.0.7:5001); stopped i-1 again',
       );
     });
 
-    it('rolls back and reports the last state when an instance never reaches running', async () => {
+    it('rolls back and reports the last state when an instance never reaches running, waiting until the pending instance can be stopped', async () => {
       ec2Mock
-        .on(DescribeInstancesCommand, {
-          Filters: [TAG_FILTER, { Name: 'instance-state-name', Values: ['stopped'] }],
-        })
+        .on(DescribeInstancesCommand, { Filters: FREE_FILTERS })
         .resolves(described(instance('i-1', 'stopped')));
-      ec2Mock
-        .on(DescribeInstancesCommand, { InstanceIds: ['i-1'] })
-        .resolves(described(instance('i-1', 'pending')));
+      const byId = ec2Mock.on(DescribeInstancesCommand, { InstanceIds: ['i-1'] });
+      // 11 polls within the 10 s start timeout, then two more while the rollback waits out `pending`
+      for (let poll = 0; poll < 13; poll++)
+        byId.resolvesOnce(described(instance('i-1', 'pending')));
+      byId.resolves(described(instance('i-1', 'running', '10.0.0.1')));
       ec2Mock.on(StopInstancesCommand).resolves({});
 
       await expect(provider().start(1)).rejects.toThrow(
         'i-1 not running with a private IP after 10000 ms (last state: pending); stopped i-1 again',
       );
+      // EC2 refuses to stop a pending instance: the rollback waited until it was running
+      expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 1);
       expect(ec2Mock).toHaveReceivedCommandWith(StopInstancesCommand, { InstanceIds: ['i-1'] });
-      expect(clock.elapsed()).toBe(10_000);
+      expect(clock.elapsed()).toBe(12_000);
       expect(probed).toEqual([]);
     });
 
     it('fails without waiting out the timeout when a starting instance falls back to stopped', async () => {
       ec2Mock
         .on(DescribeInstancesCommand, {
-          Filters: [TAG_FILTER, { Name: 'instance-state-name', Values: ['stopped'] }],
+          Filters: FREE_FILTERS,
         })
         .resolves(described(instance('i-1', 'stopped')));
       ec2Mock
@@ -220,8 +216,8 @@ describe('Ec2NodeProvider', () => {
       ec2Mock.on(DescribeInstancesCommand).resolves(described(instance('i-1', 'stopped')));
 
       await expect(provider().start(2)).rejects.toThrow(
-        'EC2 node provider cannot start 2 node(s): no stopped instance tagged pixpool-role=cache-node left ' +
-          'and no launch template configured (1 stopped found)',
+        'EC2 node provider cannot start 2 node(s): 1 free instance(s) tagged pixpool-role=cache-node ' +
+          '(running and healthy, stopped or stopping) and no launch template configured',
       );
       expect(ec2Mock).not.toHaveReceivedCommand(StartInstancesCommand);
       expect(ec2Mock).not.toHaveReceivedCommand(RunInstancesCommand);
@@ -230,7 +226,7 @@ describe('Ec2NodeProvider', () => {
     it('launches the shortfall from the launch template, tagged for the pool, and waits until it is visible', async () => {
       ec2Mock
         .on(DescribeInstancesCommand, {
-          Filters: [TAG_FILTER, { Name: 'instance-state-name', Values: ['stopped'] }],
+          Filters: FREE_FILTERS,
         })
         .resolves(described(instance('i-1', 'stopped')));
       ec2Mock.on(StartInstancesCommand).resolves({});
@@ -305,21 +301,44 @@ describe('Ec2NodeProvider', () => {
 
     it('says so when the rollback itself fails', async () => {
       ec2Mock
-        .on(DescribeInstancesCommand, {
-          Filters: [TAG_FILTER, { Name: 'instance-state-name', Values: ['stopped'] }],
-        })
+        .on(DescribeInstancesCommand, { Filters: FREE_FILTERS })
         .resolves(described(instance('i-1', 'stopped')));
       ec2Mock
         .on(DescribeInstancesCommand, { InstanceIds: ['i-1'] })
-        .resolves(described(instance('i-1', 'terminated')));
+        .resolves(described(instance('i-1', 'running', '10.0.0.1')));
       ec2Mock.on(StartInstancesCommand).resolves({});
       ec2Mock
         .on(StopInstancesCommand)
-        .rejects(awsError('IncorrectInstanceState', 'instance is terminated'));
+        .rejects(awsError('UnauthorizedOperation', 'not allowed to stop i-1'));
+      unhealthyProbes.set('http://10.0.0.1:5001', Infinity);
 
       await expect(provider().start(1)).rejects.toThrow(
-        'i-1 went terminated while starting; rolling back also failed: StopInstances for i-1 failed: IncorrectInstanceState: instance is terminated',
+        'i-1 never answered http://10.0.0.1:5001/health within 5000 ms; rolling back also failed: ' +
+          'StopInstances for i-1 failed: UnauthorizedOperation: not allowed to stop i-1',
       );
+    });
+
+    it('retries a rollback StopInstances that meets IncorrectInstanceState until the instance can be stopped', async () => {
+      ec2Mock
+        .on(DescribeInstancesCommand, { Filters: FREE_FILTERS })
+        .resolves(described(instance('i-1', 'stopped')));
+      ec2Mock
+        .on(DescribeInstancesCommand, { InstanceIds: ['i-1'] })
+        .resolves(described(instance('i-1', 'running', '10.0.0.1')));
+      ec2Mock.on(StartInstancesCommand).resolves({});
+      ec2Mock
+        .on(StopInstancesCommand)
+        .rejectsOnce(
+          awsError(
+            'IncorrectInstanceState',
+            'The instance is not in a state from which it can be stopped',
+          ),
+        )
+        .resolves({});
+      unhealthyProbes.set('http://10.0.0.1:5001', Infinity);
+
+      await expect(provider().start(1)).rejects.toThrow('; stopped i-1 again');
+      expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 2);
     });
   });
 
@@ -391,7 +410,7 @@ describe('Ec2NodeProvider', () => {
     it('selects by instance ids instead of a tag, starting from the lowest stopped id', async () => {
       ec2Mock
         .on(DescribeInstancesCommand, {
-          Filters: [{ Name: 'instance-state-name', Values: ['stopped'] }],
+          Filters: [{ Name: 'instance-state-name', Values: ['running', 'stopping', 'stopped'] }],
         })
         .resolves(described(instance('i-c', 'stopped'), instance('i-b', 'stopped')));
       ec2Mock
@@ -405,7 +424,7 @@ describe('Ec2NodeProvider', () => {
       expect(nodes).toEqual([{ id: 'i-b', url: 'http://10.0.0.1:5001' }]);
       expect(ec2Mock).toHaveReceivedNthCommandWith(1, DescribeInstancesCommand, {
         InstanceIds: ['i-a', 'i-b', 'i-c'],
-        Filters: [{ Name: 'instance-state-name', Values: ['stopped'] }],
+        Filters: [{ Name: 'instance-state-name', Values: ['running', 'stopping', 'stopped'] }],
       });
       expect(ec2Mock).toHaveReceivedCommandWith(StartInstancesCommand, { InstanceIds: ['i-b'] });
     });
