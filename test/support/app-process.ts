@@ -34,7 +34,12 @@ export interface AppProcess {
  * with its own data folder, and waits for it to listen.
  */
 export async function startApp(
-  options: { env?: Record<string, string>; dir?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    dir?: string;
+    /** Command the app runs under, e.g. ['ip', 'netns', 'exec', 'ns1'] (it must exec the app). */
+    prefix?: string[];
+  } = {},
 ): Promise<AppProcess> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-e2e-'));
@@ -68,7 +73,8 @@ export async function startApp(
     },
   };
   const launch = async () => {
-    child = spawn(process.execPath, [MAIN], {
+    const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
+    child = spawn(command, [...prefixArgs, MAIN], {
       cwd: ROOT,
       env: { ...pickBaseEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,8 @@ export interface SpawnCacheNodeOptions {
   /** More argv, e.g. ['--lease-ttl-ms', '200']. */
   args?: string[];
   startTimeoutMs?: number;
+  /** Command the node runs under, e.g. ['ip', 'netns', 'exec', 'ns1'] (it must exec the node). */
+  prefix?: string[];
 }
 
 export interface SpawnedCacheNode {
@@ -61,7 +63,8 @@ export function spawnCacheNode(options: SpawnCacheNodeOptions = {}): Promise<Spa
   delete env.PIXPOOL_NODE_SECRET;
   if (options.secret !== undefined) env.PIXPOOL_NODE_SECRET = options.secret;
 
-  const child = spawn(process.execPath, [cacheNodeMain(), ...args], {
+  const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
+  const child = spawn(command, [...prefixArgs, cacheNodeMain(), ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
