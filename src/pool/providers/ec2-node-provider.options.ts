@@ -132,6 +132,24 @@ export function describePool(options: ResolvedEc2Options): string {
   return parts.join(' ');
 }
 
-export function createEc2Client(options: Pick<Ec2NodeProviderOptions, 'region'>): EC2Client {
-  return new EC2Client(options.region ? { region: options.region } : {});
+/**
+ * Every EC2 call gets a deadline: the SDK sets none by default, and a call hung on a dead connection
+ * would hold the rebalance lock. The SDK's own retries (3 attempts) stay on for transient errors.
+ */
+export function createEc2Client(options: {
+  region?: string;
+  /** Another EC2-protocol endpoint (tests, emulators); empty for AWS. */
+  endpoint?: string;
+  requestTimeoutMs?: number;
+}): EC2Client {
+  return new EC2Client({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    requestHandler: {
+      connectionTimeout: 5_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      // Without it the SDK only logs a warning when the timeout passes, and keeps waiting.
+      throwOnRequestTimeout: true,
+    },
+  });
 }
