@@ -6,7 +6,7 @@ import { readChecked, uploadChecked } from '../support/checked-io';
 import { ConsistencyChecker } from '../support/consistency-checker';
 import { makePng } from '../support/images';
 import { LoadReport, startLoad } from '../support/load';
-import { createTestNetwork, netnsUnavailableReason, TestNetwork } from '../support/netns';
+import { createTestNetwork, describeWithNetns, TestNetwork } from '../support/netns';
 import { NamespaceRelay, startNamespaceRelay } from '../support/netns-relay';
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 
@@ -33,25 +33,6 @@ const NODES = ['n1', 'n2', 'n3', 'n4'];
  * operator would; with it, the pool must be back at three nodes with no operator action.
  */
 const POOL_HEALS_ITSELF = false;
-
-/**
- * describe() where network namespaces can be made (tried: one is created and removed). Elsewhere
- * the suite is skipped with the reason, except under CI=true, where it fails: CI must run it.
- */
-function describeWithNetns(title: string, body: () => void): void {
-  const reason = netnsUnavailableReason();
-  if (reason === null) return describe(title, body);
-  const message = `network namespaces cannot be created here: ${reason} (needs root and iproute2)`;
-  if (process.env.CI === 'true') {
-    return describe(title, () => {
-      it('needs network namespaces', () => {
-        throw new Error(message);
-      });
-    });
-  }
-  console.warn(`\n!!! SKIPPED "${title}": ${message}\n`);
-  describe.skip(title, body);
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -37,6 +37,9 @@ export interface TestNetwork {
   /** Cuts the host's link (its eth0 goes down), as a pulled cable would. */
   cut(host: string): void;
   restore(host: string): void;
+  /** One-way partition: `from` can no longer reach `to` (its packets are refused at once), others can. */
+  block(from: string, to: string): void;
+  unblock(from: string, to: string): void;
   /** Kills every process still inside the hosts and removes namespaces, veths and the bridge. */
   destroy(): void;
 }
@@ -118,6 +121,25 @@ export function netnsUnavailableReason(): string | null {
   return null;
 }
 
+/**
+ * describe() where network namespaces can be made (tried: one is created and removed). Elsewhere
+ * the suite is skipped with the reason, except under CI=true, where it fails: CI must run it.
+ */
+export function describeWithNetns(title: string, body: () => void): void {
+  const reason = netnsUnavailableReason();
+  if (reason === null) return describe(title, body);
+  const message = `network namespaces cannot be created here: ${reason} (needs root and iproute2)`;
+  if (process.env.CI === 'true') {
+    return describe(title, () => {
+      it('needs network namespaces', () => {
+        throw new Error(message);
+      });
+    });
+  }
+  console.warn(`\n!!! SKIPPED "${title}": ${message}\n`);
+  describe.skip(title, body);
+}
+
 /** A /24 of 198.18.0.0/15 that no interface here uses yet, picked from the pid. */
 function freeSubnet(): string {
   const used = ip(['-o', '-4', 'addr', 'show'], true);
@@ -187,6 +209,10 @@ export function createTestNetwork(hostNames: string[]): TestNetwork {
     run: (name, args) => ip(['netns', 'exec', host(name).ns, ...args]),
     cut: (name) => void ip(['-n', host(name).ns, 'link', 'set', 'eth0', 'down']),
     restore: (name) => void ip(['-n', host(name).ns, 'link', 'set', 'eth0', 'up']),
+    block: (from, to) =>
+      void ip(['-n', host(from).ns, 'route', 'add', 'unreachable', `${host(to).address}/32`]),
+    unblock: (from, to) =>
+      void ip(['-n', host(from).ns, 'route', 'del', 'unreachable', `${host(to).address}/32`]),
     destroy,
   };
 }

@@ -143,11 +143,12 @@ export class Ec2NodeProvider implements NodeProvider {
       }
       started.push(...(await this.startInstances(toStart)));
       if (toLaunch > 0 && launch) {
-        for (const id of await this.launch(toLaunch, launch)) {
+        const launched = await this.launch(toLaunch, launch);
+        started.push(...launched); // first: should a claim below fail, the rollback stops them
+        for (const id of launched) {
           taken.push(id);
           // A fresh id: nobody else can hold it, so the insert cannot lose.
           await this.claim(id);
-          started.push(id);
         }
       }
       const { ready, failed } = await this.waitUntilReady(started);

@@ -75,6 +75,14 @@ describe('EC2 lifecycle', () => {
   });
   afterEach(() => db.close());
 
+  it('refuses a claim that could run out while its start is still in flight', () => {
+    // start timeout 10 s + health timeout 5 s
+    expect(() => provider({ claimTtlMs: 15_000 })).toThrow(
+      'EC2 node provider claimTtlMs (15000) must exceed startTimeoutMs + healthTimeoutMs (15000)',
+    );
+    expect(() => provider({ claimTtlMs: 15_001 })).not.toThrow();
+  });
+
   describe('first boot', () => {
     it('adopts running tagged instances that answer /health up to the initial size and stops the rest', async () => {
       ec2Mock
