@@ -16,7 +16,8 @@ const UNITS = ['pixpool-node.service', 'pixpool-app.service'].map((unit) =>
 const SCRIPTS = fs
   .readdirSync(path.join(ROOT, 'deploy', 'scripts'))
   .filter((file) => file.endsWith('.sh'))
-  .map((file) => path.join(ROOT, 'deploy', 'scripts', file));
+  .map((file) => path.join(ROOT, 'deploy', 'scripts', file))
+  .concat(path.join(ROOT, '.ci', 'run'));
 
 function available(tool: string): boolean {
   const found = spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
