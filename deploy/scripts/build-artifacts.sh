@@ -4,14 +4,17 @@
 #   pixpool-app.tgz    the app: compiled dist/src + dist/migrations, config/, package.json and
 #                      package-lock.json (the instance runs `npm ci --omit=dev` against the lock)
 #   systemd/, install-node.sh, install-app.sh, docs/
-# Usage: deploy/scripts/build-artifacts.sh   (from anywhere; runs `npm run build` first)
+# Usage: deploy/scripts/build-artifacts.sh [--skip-build]   (from anywhere; builds first unless
+# --skip-build says dist/ is fresh, as in .ci/run right after `npm test`)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="$root/dist/artifacts"
 cd "$root"
 
-npm run --silent build
-npm run --silent build:node
+if [ "${1:-}" != "--skip-build" ]; then
+  npm run --silent build
+  npm run --silent build:node
+fi
 
 rm -rf "$out"
 mkdir -p "$out/systemd" "$out/docs"
