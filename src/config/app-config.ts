@@ -55,6 +55,8 @@ export class DatabaseConfig {
   @IsString() database!: string;
   /** Run pending migrations at start (else run `npm run migrate`). */
   @IsBoolean() migrationsRun!: boolean;
+  /** TLS to MySQL: off, amazon-rds (the RDS CA bundle), system-ca (Node's trusted CAs). */
+  @IsIn(['off', 'amazon-rds', 'system-ca']) ssl!: 'off' | 'amazon-rds' | 'system-ca';
 }
 
 export class Ec2Config {
@@ -126,6 +128,16 @@ export class AutoscalerConfig {
   @IsInt() @Min(1) minLookups!: number;
 }
 
+export class LogConfig {
+  /** text: Nest's coloured lines; json: one object per line, for journald / CloudWatch Logs. */
+  @IsIn(['text', 'json']) format!: 'text' | 'json';
+}
+
+export class ShutdownConfig {
+  /** SIGTERM: the longest the app waits for requests in flight and a running resize. */
+  @IsInt() @Min(0) @Max(600_000) graceMs!: number;
+}
+
 export class AppConfig {
   @Type(() => ServerConfig) @ValidateNested() server!: ServerConfig;
   @Type(() => StorageConfig) @ValidateNested() storage!: StorageConfig;
@@ -135,4 +147,6 @@ export class AppConfig {
   @Type(() => SecurityConfig) @ValidateNested() security!: SecurityConfig;
   @Type(() => MetricsConfig) @ValidateNested() metrics!: MetricsConfig;
   @Type(() => AutoscalerConfig) @ValidateNested() autoscaler!: AutoscalerConfig;
+  @Type(() => LogConfig) @ValidateNested() log!: LogConfig;
+  @Type(() => ShutdownConfig) @ValidateNested() shutdown!: ShutdownConfig;
 }
