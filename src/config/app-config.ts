@@ -55,6 +55,8 @@ export class DatabaseConfig {
   @IsString() database!: string;
   /** Run pending migrations at start (else run `npm run migrate`). */
   @IsBoolean() migrationsRun!: boolean;
+  /** Most MySQL connections open at once from this instance (mysql2 connectionLimit). */
+  @IsInt() @Min(1) @Max(1000) poolSize!: number;
   /** TLS to MySQL: off, amazon-rds (the RDS CA bundle), system-ca (Node's trusted CAs). */
   @IsIn(['off', 'amazon-rds', 'system-ca']) ssl!: 'off' | 'amazon-rds' | 'system-ca';
 }

@@ -56,6 +56,7 @@ export function createDataSourceOptions(
     // instance reads the same instant whatever its local zone.
     charset: 'utf8mb4_bin',
     timezone: 'Z',
+    poolSize: config.poolSize,
     ...(config.ssl === 'off' ? {} : { ssl: mysqlTls(config.ssl) }),
   };
 }

@@ -42,6 +42,32 @@ describe('database.ssl', () => {
   });
 });
 
+describe('database.poolSize', () => {
+  it('bounds the MySQL connections of one instance (default 10, as mysql2)', () => {
+    expect(loadConfig({ env: {} }).database.poolSize).toBe(10);
+    const config = loadConfig({
+      env: { PIXPOOL_DATABASE_DRIVER: 'mysql', PIXPOOL_DATABASE_POOL_SIZE: '3' },
+    }).database;
+    expect(createDataSourceOptions(config)).toMatchObject({ poolSize: 3 });
+  });
+});
+
+describeWithMysql('database.poolSize on MariaDB', () => {
+  it('runs at most poolSize queries at once', async () => {
+    const db = await createTestMysqlDatabase();
+    const source = await openDataSource(db.config({ poolSize: 2, migrationsRun: false }));
+    try {
+      const started = Date.now();
+      await Promise.all(Array.from({ length: 6 }, () => source.query('SELECT SLEEP(0.2)')));
+      // 6 sleeps of 0.2 s through 2 connections take 3 rounds; with 6 connections, one.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    } finally {
+      await source.destroy();
+      await db.drop();
+    }
+  });
+});
+
 // The local MariaDB has TLS disabled: a client that requires TLS must refuse to go on in clear.
 describeWithMysql('database.ssl against a server without TLS', () => {
   it('does not fall back to plain text', async () => {
