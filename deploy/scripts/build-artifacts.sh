@@ -21,7 +21,8 @@ mkdir -p "$out/systemd" "$out/docs"
 cp dist/pixpool-node.js "$out/"
 tar -czf "$out/pixpool-app.tgz" dist/src dist/migrations config package.json package-lock.json
 cp deploy/systemd/*.service "$out/systemd/"
-cp deploy/scripts/install-node.sh deploy/scripts/install-app.sh deploy/scripts/common.sh "$out/"
+cp deploy/scripts/install-node.sh deploy/scripts/install-app.sh deploy/scripts/refresh-node.sh \
+  deploy/scripts/common.sh "$out/"
 cp docs/*.md "$out/docs/"
 echo "artifacts in $out:"
 ls -l "$out"

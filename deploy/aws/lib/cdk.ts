@@ -12,4 +12,5 @@ export {
   aws_secretsmanager as secretsmanager,
   aws_sns as sns,
   aws_sns_subscriptions as subscriptions,
+  aws_ssm as ssm,
 } from 'aws-cdk-lib';

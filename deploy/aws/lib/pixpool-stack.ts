@@ -21,6 +21,7 @@ import {
   s3assets,
   secretsmanager,
   sns,
+  ssm,
   subscriptions,
 } from './cdk';
 import { Monitoring } from './monitoring';
@@ -159,18 +160,28 @@ export class PixpoolStack extends Stack {
     );
 
     const artifacts = new s3assets.Asset(this, 'Artifacts', { path: props.artifactsDir });
+    const artifactsUrl = new ssm.StringParameter(this, 'ArtifactsUrl', {
+      parameterName: `/${this.stackName}/artifacts-url`,
+      description: 'pixpool: where instances fetch the current artifacts (set by each deploy)',
+      stringValue: artifacts.s3ObjectUrl,
+    });
+    const userData = (
+      script: 'install-node.sh' | 'install-app.sh',
+      env: Record<string, string>,
+      args: string[] = [],
+    ): ec2.UserData => installUserData(artifactsUrl.parameterName, this.region, script, env, args);
     const image = ec2.MachineImage.latestAmazonLinux2023();
 
     // ── cache nodes ────────────────────────────────────────────────────────────────────────
-    // Nodes read their secret and the artifacts; nothing else.
+    // Nodes read their secret and the artifacts (and where those are); nothing else.
     const nodeRole = new iam.Role(this, 'NodeRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'pixpool cache node: reads the node secret and the install artifacts',
     });
     nodeSecret.grantRead(nodeRole);
     artifacts.grantRead(nodeRole);
+    artifactsUrl.grantRead(nodeRole);
     const nodeEnv = {
-      AWS_REGION: this.region,
       PIXPOOL_NODE_SECRET_ID: nodeSecret.secretArn,
       PIXPOOL_NODE_PORT: String(NODE_PORT),
       PIXPOOL_NODE_CAPACITY_MB: String(props.nodeCapacityMb),
@@ -180,7 +191,7 @@ export class PixpoolStack extends Stack {
       instanceType: new ec2.InstanceType(props.nodeInstanceType),
       machineImage: image,
       role: nodeRole,
-      userData: installUserData(artifacts, 'install-node.sh', nodeEnv),
+      userData: userData('install-node.sh', nodeEnv),
       requireImdsv2: true,
       instanceInitiatedShutdownBehavior: ec2.InstanceInitiatedShutdownBehavior.STOP,
     });
@@ -205,7 +216,7 @@ export class PixpoolStack extends Stack {
         },
         networkInterfaces: [{ deviceIndex: '0', subnetId, groupSet: [nodeSg.securityGroupId] }],
         userData: Fn.base64(
-          installUserData(artifacts, 'install-node.sh', nodeEnv, ['--stop-after-install']).render(),
+          userData('install-node.sh', nodeEnv, ['--stop-after-install']).render(),
         ),
         tags: [
           { key: POOL_TAG.key, value: POOL_TAG.value },
@@ -230,6 +241,7 @@ export class PixpoolStack extends Stack {
     });
     for (const secret of [database.secret!, nodeSecret, adminToken]) secret.grantRead(appRole);
     artifacts.grantRead(appRole);
+    artifactsUrl.grantRead(appRole);
     const app = new autoscaling.AutoScalingGroup(this, 'App', {
       vpc,
       vpcSubnets: { subnets: privateSubnets.subnets },
@@ -240,8 +252,7 @@ export class PixpoolStack extends Stack {
       minCapacity: 1,
       maxCapacity: 1,
       requireImdsv2: true,
-      userData: installUserData(artifacts, 'install-app.sh', {
-        AWS_REGION: this.region,
+      userData: userData('install-app.sh', {
         PIXPOOL_BUCKET: bucket.bucketName,
         PIXPOOL_DB_SECRET_ID: database.secret!.secretArn,
         PIXPOOL_NODE_SECRET_ID: nodeSecret.secretArn,

@@ -183,7 +183,7 @@ interface Statement {
       expect(actions.length).toBeGreaterThan(0);
       for (const action of actions)
         expect(action).toMatch(
-          /^(secretsmanager:(GetSecretValue|DescribeSecret)|s3:(Get|List)\w*\*?)$/,
+          /^(secretsmanager:(GetSecretValue|DescribeSecret)|s3:(Get|List)\w*\*?|ssm:(Describe|Get)Parameter\w*)$/,
         );
     });
   });
@@ -257,6 +257,18 @@ interface Statement {
       expect(JSON.stringify(nodeTemplates[0][1])).toContain(
         `PIXPOOL_NODE_PORT='${defaults.pool.ec2.port}'`,
       );
+    });
+
+    it('node user-data names the artifacts through a parameter, so new artifacts do not restart nodes', () => {
+      const [[parameterId, parameter]] = ofType('AWS::SSM::Parameter');
+      expect(parameter.Name).toBe('/Test/artifacts-url');
+      expect(JSON.stringify(parameter.Value)).toMatch(/\.zip/);
+      for (const [, props] of ofType('AWS::EC2::Instance')) {
+        const userData = JSON.stringify(props.UserData);
+        // The parameter's name (a Ref, constant from deploy to deploy), never the asset's key.
+        expect(userData).toContain(`PIXPOOL_ARTIFACTS_PARAMETER='",{"Ref":"${parameterId}"}`);
+        expect(userData).not.toMatch(/\.zip'/);
+      }
     });
 
     it('pre-provisioned nodes power off after installing; launched ones stay up', () => {
