@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { cloudwatch, cloudwatchActions, elbv2, sns } from './cdk';
 import { METRICS_NAMESPACE, MISS_RATE_ALARM } from './settings';
@@ -88,6 +88,7 @@ export class Monitoring extends Construct {
     }
 
     new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: Stack.of(this).stackName,
       widgets: [
         [
           new cloudwatch.GraphWidget({
