@@ -56,10 +56,6 @@ export class GracefulShutdown {
     return this;
   }
 
-  get isDraining(): boolean {
-    return this.draining;
-  }
-
   async shutdown(why: string): Promise<void> {
     if (this.draining) return;
     this.draining = true;
