@@ -23,8 +23,12 @@ ensure_user
 install -d -m 755 /opt/pixpool/app /opt/pixpool/docs
 tar -xzf "$here/pixpool-app.tgz" -C /opt/pixpool/app
 [ -d "$here/docs" ] && install -m 644 "$here"/docs/*.md /opt/pixpool/docs/
+# better-sqlite3 (the embedded key-table driver) is a native module: npm fetches a prebuilt
+# binary when one matches, and compiles it otherwise, which needs a toolchain.
+dnf install -y -q gcc-c++ make python3 >/dev/null
 (cd /opt/pixpool/app && npm ci --omit=dev --no-audit --no-fund)
-install -d -m 700 /etc/pixpool
+# The service account reads app.yaml through this folder; app.env stays root-only (systemd reads it).
+install -d -m 750 -g pixpool /etc/pixpool
 
 database="$(read_secret "$AWS_REGION" "$PIXPOOL_DB_SECRET_ID")"
 db_host="$(json_field host <<<"$database")"
