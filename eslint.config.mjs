@@ -4,6 +4,8 @@ import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'src/**/public/vendor/'] },
+  // The CDK app's synth output (deploy/aws): generated templates and bundled handlers.
+  { ignores: ['deploy/aws/cdk.out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -1,7 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  // deploy/aws/test: the CDK stack's assertions, with aws-cdk-lib from deploy/aws/node_modules.
+  roots: ['<rootDir>/test', '<rootDir>/deploy/aws/test'],
   testRegex: '\\.(spec|e2e-spec)\\.ts$',
   transform: {
     // tsconfig has isolatedModules, so ts-jest only transpiles; `npm run typecheck` checks types once.

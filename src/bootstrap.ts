@@ -1,4 +1,4 @@
-import { Logger, ValidationPipe } from '@nestjs/common';
+import { ConsoleLogger, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -9,18 +9,25 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { CourseExceptionFilter } from './common/course-exception.filter';
 import { PAGES_DIR } from './frontend/pages.controller';
+import { GracefulShutdown } from './lifecycle/graceful-shutdown';
+import { ResizeService } from './pool/resize.service';
+
+const LOG_LEVELS: LogLevel[] = ['log', 'warn', 'error'];
 
 /** Builds the app (not listening yet), so tests and main.ts share one setup. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: ['log', 'warn', 'error'],
+    // json: Nest's own JSON lines (level, pid, timestamp, message, context), for log pipelines.
+    logger:
+      config.log.format === 'json'
+        ? new ConsoleLogger({ json: true, logLevels: LOG_LEVELS })
+        : LOG_LEVELS,
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
   app.useGlobalFilters(new CourseExceptionFilter());
   app.useStaticAssets(path.join(PAGES_DIR, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   app.disable('x-powered-by');
   routeImageReadsFirst(app);
-  app.enableShutdownHooks();
 
   const openApi = new DocumentBuilder()
     .setTitle('pixpool')
@@ -39,6 +46,23 @@ export async function listen(app: NestExpressApplication, config: AppConfig): Pr
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   new Logger('pixpool').log(`pixpool listening on ${url}`);
   return url;
+}
+
+/**
+ * SIGTERM/SIGINT drain the app instead of Nest's enableShutdownHooks, which would close the
+ * database under requests still in flight (see lifecycle/graceful-shutdown.ts).
+ */
+export function shutDownGracefully(
+  app: NestExpressApplication,
+  config: AppConfig,
+): GracefulShutdown {
+  const resizes = app.get(ResizeService);
+  return new GracefulShutdown({
+    server: app.getHttpServer() as Server,
+    drainResizes: () => resizes.drain(),
+    close: () => app.close(),
+    graceMs: config.shutdown.graceMs,
+  }).listen();
 }
 
 /** Puts ImageFastPath in front of Express on the app's own server (see image-fast-path.ts). */

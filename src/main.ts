@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/config-loader';
-import { createApp, listen } from './bootstrap';
+import { createApp, listen, shutDownGracefully } from './bootstrap';
 
 async function main(): Promise<void> {
   let config;
@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await createApp(config);
+  shutDownGracefully(app, config);
   await listen(app, config);
 }
 

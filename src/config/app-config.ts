@@ -55,6 +55,10 @@ export class DatabaseConfig {
   @IsString() database!: string;
   /** Run pending migrations at start (else run `npm run migrate`). */
   @IsBoolean() migrationsRun!: boolean;
+  /** Most MySQL connections open at once from this instance (mysql2 connectionLimit). */
+  @IsInt() @Min(1) @Max(1000) poolSize!: number;
+  /** TLS to MySQL: off, amazon-rds (the RDS CA bundle), system-ca (Node's trusted CAs). */
+  @IsIn(['off', 'amazon-rds', 'system-ca']) ssl!: 'off' | 'amazon-rds' | 'system-ca';
 }
 
 export class Ec2Config {
@@ -134,6 +138,16 @@ export class AutoscalerConfig {
   @IsInt() @Min(1) minLookups!: number;
 }
 
+export class LogConfig {
+  /** text: Nest's coloured lines; json: one object per line, for journald / CloudWatch Logs. */
+  @IsIn(['text', 'json']) format!: 'text' | 'json';
+}
+
+export class ShutdownConfig {
+  /** SIGTERM: the longest the app waits for requests in flight and a running resize. */
+  @IsInt() @Min(0) @Max(600_000) graceMs!: number;
+}
+
 export class AppConfig {
   @Type(() => ServerConfig) @ValidateNested() server!: ServerConfig;
   @Type(() => StorageConfig) @ValidateNested() storage!: StorageConfig;
@@ -143,4 +157,6 @@ export class AppConfig {
   @Type(() => SecurityConfig) @ValidateNested() security!: SecurityConfig;
   @Type(() => MetricsConfig) @ValidateNested() metrics!: MetricsConfig;
   @Type(() => AutoscalerConfig) @ValidateNested() autoscaler!: AutoscalerConfig;
+  @Type(() => LogConfig) @ValidateNested() log!: LogConfig;
+  @Type(() => ShutdownConfig) @ValidateNested() shutdown!: ShutdownConfig;
 }

