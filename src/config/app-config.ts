@@ -126,6 +126,17 @@ export class AutoscalerConfig {
   @IsInt() @Min(1) minLookups!: number;
 }
 
+export class NearCacheConfig {
+  /** Near cache (L1) per front-end, in MiB; 0 turns it off. Every instance must agree on leaseMs. */
+  @IsInt() @Min(0) @Max(65536) capacityMb!: number;
+  /** Subscription lease at each node; also how long uploads may wait for a cut-off front-end. */
+  @IsInt() @Min(300) @Max(30000) leaseMs!: number;
+  /** A key enters the near cache on its second read within this window. */
+  @IsInt() @Min(100) admitWindowMs!: number;
+  /** How often near hits are reported to their nodes (statistics, recency). */
+  @IsInt() @Min(100) reportIntervalMs!: number;
+}
+
 export class AppConfig {
   @Type(() => ServerConfig) @ValidateNested() server!: ServerConfig;
   @Type(() => StorageConfig) @ValidateNested() storage!: StorageConfig;
@@ -135,4 +146,5 @@ export class AppConfig {
   @Type(() => SecurityConfig) @ValidateNested() security!: SecurityConfig;
   @Type(() => MetricsConfig) @ValidateNested() metrics!: MetricsConfig;
   @Type(() => AutoscalerConfig) @ValidateNested() autoscaler!: AutoscalerConfig;
+  @Type(() => NearCacheConfig) @ValidateNested() nearCache!: NearCacheConfig;
 }
