@@ -82,6 +82,8 @@ function onMessage(ctx: NodeContext, subscriber: Subscriber, message: unknown): 
       return;
     case 'hits':
       return countHits(ctx, m.hits);
+    case 'bye':
+      return ctx.subscriptions.bye(subscriber);
     default:
       return subscriber.link.close();
   }

@@ -126,6 +126,11 @@ export class SubscriptionTable {
     subscriber.report = report;
   }
 
+  /** The front-end said it stopped serving (shutdown): nothing to wait for any more. */
+  bye(subscriber: Subscriber): void {
+    this.expire(subscriber);
+  }
+
   /** The connection closed: keep the subscriber for waits until its lease ends. */
   detach(subscriber: Subscriber): void {
     subscriber.open = false;

@@ -133,10 +133,13 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     this.tick();
   }
 
+  /** The HTTP server is closed by now: stop serving, then let the nodes forget us at once. */
   onApplicationShutdown(): void {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    for (const subscription of this.subscriptions.values()) subscription.close();
+    this.confirmedUntil = 0;
+    this.store.clear();
+    for (const subscription of [...this.subscriptions.values()]) subscription.close(true);
     this.subscriptions.clear();
   }
 
@@ -321,7 +324,12 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     if (this.router.current !== this.seen) this.reconcile();
     void this.confirmEpoch();
     const report = this.stats();
-    for (const subscription of this.subscriptions.values()) subscription.renew(report);
+    const now = this.now();
+    for (const subscription of [...this.subscriptions.values()]) {
+      // Unanswered for a whole lease (e.g. a silent partition): start over on a new connection.
+      if (subscription.stale(now)) subscription.close();
+      else subscription.renew(report);
+    }
     // A lost subscription was removed from the map: reconciling again makes a new one.
     if ((this.seen?.nodes ?? []).some((n) => !this.subscriptions.has(n.id))) this.subscribe();
     this.store.sweep((entry) => entry.generation !== this.regionGen[entry.region]);

@@ -46,6 +46,7 @@ export class NodeSubscription {
   private seq = 0;
   private readonly sentAt = new Map<number, number>();
   private wanted: number[] = [];
+  private openedAt = 0;
 
   constructor(
     private readonly options: SubscriptionOptions,
@@ -69,6 +70,7 @@ export class NodeSubscription {
   }
 
   connect(): void {
+    this.openedAt = this.options.now();
     const target = new URL(this.url);
     const headers: http.OutgoingHttpHeaders = { connection: 'Upgrade', upgrade: NEAR_UPGRADE };
     if (this.options.secret !== undefined) headers[NODE_HEADERS.secret] = this.options.secret;
@@ -121,12 +123,22 @@ export class NodeSubscription {
     this.send({ t: 'hits', hits });
   }
 
-  close(): void {
+  /**
+   * Ends the subscription. With `bye` (shutdown, after this front-end stopped serving) the node is
+   * told it need not wait out the lease.
+   */
+  close(bye = false): void {
     if (this.closed) return;
     this.closed = true;
     this.validUntil = 0;
-    this.socket?.destroy();
     this.listener.lost(this);
+    if (bye && this.socket) this.socket.end(`${JSON.stringify({ t: 'bye' })}\n`);
+    else this.socket?.destroy();
+  }
+
+  /** Connected for a lease or more and not renewed since the lease ran out: the link is dead. */
+  stale(now: number): boolean {
+    return !this.closed && now > Math.max(this.validUntil, this.openedAt + this.options.leaseMs);
   }
 
   private send(message: NearToNode): void {

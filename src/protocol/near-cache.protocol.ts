@@ -17,6 +17,8 @@
  *   {t:'ack', seq}                          an 'inv' or 'drop' has been applied
  *   {t:'hits', hits: [[key, count], ...]}   near hits since the last batch (node statistics,
  *                                           recency)
+ *   {t:'bye'}                               the front-end stopped serving near copies (shutdown):
+ *                                           the node may forget it without waiting out its lease
  * Node → front-end:
  *   {t:'leased', seq, regions, epoch}       answer to 'lease' `seq`
  *   {t:'inv', seq, key, region, version}    drop `key` (older than `version`), then ack
@@ -60,7 +62,10 @@ export interface NearHitsMessage {
   t: 'hits';
   hits: Array<[string, number]>;
 }
-export type NearToNode = NearLeaseMessage | NearAckMessage | NearHitsMessage;
+export interface NearByeMessage {
+  t: 'bye';
+}
+export type NearToNode = NearLeaseMessage | NearAckMessage | NearHitsMessage | NearByeMessage;
 
 export interface NearLeasedMessage {
   t: 'leased';

@@ -138,6 +138,19 @@ describe('node subscription table (simulated time)', () => {
     expect(done).toHaveBeenCalledTimes(1);
   });
 
+  it('a subscriber that says bye (it stopped serving) is not waited for', () => {
+    const a = link();
+    const sub = sut.attach(a.link);
+    sut.lease(sub, [6], 3000, owns([6]));
+    const pending = jest.fn();
+    sut.invalidated('k', 6, 1, pending);
+    sut.bye(sub);
+    expect(pending).toHaveBeenCalledTimes(1);
+    const done = jest.fn();
+    sut.invalidated('k', 6, 2, done);
+    expect(done).toHaveBeenCalledTimes(1);
+  });
+
   it('a subscriber that never had a lease is forgotten when its connection closes', () => {
     const sub = sut.attach(link().link);
     sut.detach(sub);

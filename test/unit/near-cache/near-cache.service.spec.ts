@@ -200,6 +200,29 @@ describe('NearCacheService with a real cache node', () => {
     await eventually('the copy to go', () => sut.lookup('gone') === undefined, 500);
   });
 
+  it('a front-end that shuts down stops serving and is not waited for by uploads', async () => {
+    await start(nodeUrl);
+    admit(image('bye', 1));
+    sut.onApplicationShutdown();
+    expect(sut.lookup('bye')).toBeUndefined();
+    await eventually('the node to forget it', () => false, 100).catch(() => undefined);
+    const started = Date.now();
+    await uploader.invalidate('bye', partition('bye'), 2, 1);
+    expect(Date.now() - started).toBeLessThan(LEASE_MS / 2);
+    expect((await uploader.stats()).near?.subscribers).toBe(0);
+  });
+
+  it('a silent link (no answers for a lease) is replaced by a new connection', async () => {
+    const port = Number(new URL(nodeUrl).port);
+    proxy = await startFaultProxy({ target: { host: '127.0.0.1', port } });
+    await start(`http://127.0.0.1:${proxy.port}`);
+    const accepted = proxy.accepted();
+    await proxy.set('blackhole');
+    await eventually('a new connection attempt', () => proxy!.accepted() > accepted, 3 * LEASE_MS);
+    await proxy.set('pass');
+    await eventually('serving again', () => sut.ticket('k') !== undefined, 3 * LEASE_MS);
+  });
+
   it('cut off from the node: stops serving within the lease; the upload is answered within lease + deadline', async () => {
     const port = Number(new URL(nodeUrl).port);
     proxy = await startFaultProxy({ target: { host: '127.0.0.1', port } });
