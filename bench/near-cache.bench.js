@@ -10,7 +10,7 @@
 const os = require('node:os');
 const { startApp, uploadMany, makePng, multipartUpload } = require('./support/app');
 const { wrk, fixedUploads, requireWrk } = require('./support/wrk');
-const { startNginx } = require('./app-read-path.bench');
+const { startNginx, startFloor } = require('./app-read-path.bench');
 
 const ROUNDS = 3;
 const SECONDS = 10;
@@ -39,10 +39,12 @@ async function run() {
     PIXPOOL_POOL_BASE_PORT: '25221',
   });
   let nginx;
+  let floor;
   const rounds = [];
   try {
     await uploadMany(near.url, ['hot', ...COLD_KEYS], IMAGE_BYTES);
     nginx = await startNginx(near.url, ['hot']);
+    floor = await startFloor(nginx.root, ['hot']);
     for (let i = 0; i < 5; i++) await (await fetch(`${near.url}/images/hot`)).arrayBuffer();
     const check = await fetch(`${near.url}/images/hot`);
     await check.arrayBuffer();
@@ -50,6 +52,7 @@ async function run() {
 
     for (let round = 0; round < ROUNDS; round++) {
       const viaNginx = await wrk(nginx.url, ['/hot.png'], { seconds: SECONDS });
+      const viaFloor = await wrk(floor.url, ['/hot.png'], { seconds: SECONDS });
       const hot = await wrk(near.url, ['/images/hot'], { seconds: SECONDS });
       const cold = await wrk(
         near.url,
@@ -67,9 +70,9 @@ async function run() {
         const app = which === 'on' ? nearOnForUploads : plain;
         uploads[which] = await fixedUploads(app.url, bodies(which));
       }
-      rounds.push({ viaNginx, hot, cold, uploads });
+      rounds.push({ viaNginx, viaFloor, hot, cold, uploads });
       console.log(
-        `round ${round + 1}: nginx ${viaNginx.rps.toFixed(0)}, hot ${hot.rps.toFixed(0)}, ` +
+        `round ${round + 1}: nginx ${viaNginx.rps.toFixed(0)}, floor ${viaFloor.rps.toFixed(0)}, hot ${hot.rps.toFixed(0)}, ` +
           `cold ${cold.rps.toFixed(0)} req/s; upload p50 on ${uploads.on.p50}, off ${uploads.off.p50}`,
       );
     }
@@ -77,6 +80,7 @@ async function run() {
     return report(rounds, load, nearStats);
   } finally {
     nginx?.stop();
+    floor?.stop();
     await Promise.all([near.stop(), plain.stop(), nearOnForUploads.stop()]);
   }
 }
@@ -86,6 +90,8 @@ function report(rounds, load, nearStats) {
   const ratios = {
     hotVsNginx: rounds.map((r) => r.hot.rps / r.viaNginx.rps),
     hotVsCold: rounds.map((r) => r.hot.rps / r.cold.rps),
+    hotVsFloor: rounds.map((r) => r.hot.rps / r.viaFloor.rps),
+    floorVsNginx: rounds.map((r) => r.viaFloor.rps / r.viaNginx.rps),
     uploadP50: rounds.map((r) => ms(r.uploads.on.p50) / ms(r.uploads.off.p50)),
   };
   const spread = (xs, digits = 2) => {
@@ -95,7 +101,7 @@ function report(rounds, load, nearStats) {
   };
   const rows = rounds.map(
     (r, i) =>
-      `| ${i + 1} | ${r.viaNginx.rps.toFixed(0)} | ${r.hot.rps.toFixed(0)} (p50 ${r.hot.p50}) | ` +
+      `| ${i + 1} | ${r.viaNginx.rps.toFixed(0)} | ${r.viaFloor.rps.toFixed(0)} | ${r.hot.rps.toFixed(0)} (p50 ${r.hot.p50}) | ` +
       `${r.cold.rps.toFixed(0)} (p50 ${r.cold.p50}, non-2xx ${r.cold.non2xx}) | ` +
       `${r.uploads.on.p50} / ${r.uploads.off.p50} | ${r.uploads.on.rps.toFixed(0)} / ${r.uploads.off.rps.toFixed(0)} |`,
   );
@@ -106,11 +112,14 @@ function report(rounds, load, nearStats) {
       `SQLite + files, one local node. Load average at start: ${load} (other sessions share the ` +
       `2 cores, so absolute figures vary; the ratios compare runs of the same round).`,
     '',
-    '| round | nginx hot file req/s | pixpool hot (L1 hit) req/s | pixpool mostly-uncached req/s | upload p50 L1 on / off | uploads/s on / off |',
-    '|---|---|---|---|---|---|',
+    '| round | nginx hot file req/s | node:http floor req/s | pixpool hot (L1 hit) req/s | pixpool mostly-uncached req/s | upload p50 L1 on / off | uploads/s on / off |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `- Hot GET / nginx: ${spread(ratios.hotVsNginx)} — goal ≥ 0.5.`,
+    `- For scale: a node:http process that only answers the same bytes from memory (the ceiling of ` +
+      `any Node front-end here) reaches ${spread(ratios.floorVsNginx)} of nginx; pixpool's near hit ` +
+      `reaches ${spread(ratios.hotVsFloor)} of that floor.`,
     `- Hot GET / mostly-uncached GET: ${spread(ratios.hotVsCold, 1)} — goal ≥ 10.`,
     `- Upload p50, L1 on / off: ${spread(ratios.uploadP50)} — goal ≤ 1.2.`,
     self
