@@ -243,3 +243,4 @@ async function waitForPort(port) {
   }
   throw new Error(`nothing listens on ${port}`);
 }
+Object.assign(module.exports, { startNginx, startFloor, freePort });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   NODE_MAX_JSON_BYTES,
+  NODE_REGION_COUNT,
   type NodeClearResult,
   type NodeConfig,
   type NodeHealth,
@@ -54,6 +55,7 @@ export function getStats(ctx: NodeContext, res: ServerResponse, reset: boolean):
     leases: store.leaseCount,
     tombstones: store.tombstoneCount,
     epoch: ownership.epoch,
+    near: ctx.subscriptions.stats(),
     startedAt: new Date(stats.startedAt).toISOString(),
     uptimeMs: now - stats.startedAt,
     sinceStart: { ...stats.counters },
@@ -87,12 +89,16 @@ export async function putOwnership(
   const change = ownership.set(next.epoch, next.regions);
   store.regionsLost(change.lost);
   store.regionsGained(change.gained);
-  getOwnership(ctx, res);
+  // Near copies: subscribers drop what this node gave up before the manager hands it on, and
+  // what it gained may still be held under its previous owner's leases (subscriptions.ts).
+  ctx.subscriptions.holdGained(change.gained, next.holdMs);
+  ctx.subscriptions.dropped([...change.lost], true, () => getOwnership(ctx, res));
 }
 
 export function clear(ctx: NodeContext, res: ServerResponse): void {
   const body: NodeClearResult = { entries: ctx.store.clear() };
-  sendJson(res, 200, body, ctx.ownership.epochHeader);
+  const all = Array.from({ length: NODE_REGION_COUNT }, (_, region) => region);
+  ctx.subscriptions.dropped(all, false, () => sendJson(res, 200, body, ctx.ownership.epochHeader));
 }
 
 export async function drop(

@@ -2,6 +2,7 @@ import type { NodePolicy } from '../pool/cache-node.protocol';
 import type { Ownership } from './ownership';
 import type { NodeStatsRecorder } from './stats';
 import type { CacheStore } from './store';
+import type { SubscriptionTable } from './subscriptions';
 
 export interface CacheNodeOptions {
   port: number;
@@ -22,4 +23,6 @@ export interface NodeContext {
   readonly store: CacheStore;
   readonly ownership: Ownership;
   readonly stats: NodeStatsRecorder;
+  /** Near-cache subscribers of this node's regions (subscriptions.ts). */
+  readonly subscriptions: SubscriptionTable;
 }

@@ -187,9 +187,13 @@ function deleteKey(
   // Applied even when not the owner: if this node was the previous owner, the stale copy it still
   // holds must not be shipped to the new owner by a transfer (see store.ts).
   const removed = store.invalidate(key, region, version);
-  if (!ownership.owns(region)) return notOwner(ctx, res, region);
-  stats.counters.deletes++;
-  sendJson(res, 200, { removed }, ownership.epochHeader);
+  const owner = ownership.owns(region);
+  // Near copies first: answered once every subscriber dropped it or its lease ran out.
+  ctx.subscriptions.invalidated(key, region, version, () => {
+    if (!owner) return notOwner(ctx, res, region);
+    stats.counters.deletes++;
+    sendJson(res, 200, { removed }, ownership.epochHeader);
+  });
 }
 
 /** Content-Length, -1 for a chunked body, 0 for none; MALFORMED if unreadable. */

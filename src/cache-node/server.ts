@@ -7,6 +7,8 @@ import { PoolResponse } from './pool-response';
 import { route } from './routes';
 import { NodeStatsRecorder } from './stats';
 import { CacheStore } from './store';
+import { acceptSubscription } from './subscription-socket';
+import { SubscriptionTable } from './subscriptions';
 
 /** Idle keep-alive connections live this long (clients should drop theirs sooner). */
 const KEEP_ALIVE_TIMEOUT_MS = 60_000;
@@ -33,6 +35,7 @@ export function createCacheNode(options: CacheNodeOptions): CacheNode {
     }),
     ownership: new Ownership(),
     stats: new NodeStatsRecorder(),
+    subscriptions: new SubscriptionTable(),
   };
   const server = createServer({ noDelay: true, ServerResponse: PoolResponse }, (req, res) =>
     handle(context, req, res),
@@ -42,6 +45,7 @@ export function createCacheNode(options: CacheNodeOptions): CacheNode {
   server.requestTimeout = 0;
   server.timeout = SOCKET_IDLE_TIMEOUT_MS;
   server.on('clientError', answerClientError);
+  server.on('upgrade', (req, socket, head) => acceptSubscription(context, req, socket, head));
 
   return {
     server,
@@ -59,6 +63,8 @@ export function createCacheNode(options: CacheNodeOptions): CacheNode {
         const cutAll = setTimeout(() => server.closeAllConnections(), graceMs);
         // Connections turn idle as their last response ends: close them then, not at keep-alive end.
         const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
+        // Upgraded (subscription) sockets are not the server's any more: close them ourselves.
+        context.subscriptions.closeAll();
         server.close(() => {
           clearTimeout(cutAll);
           clearInterval(closeIdle);

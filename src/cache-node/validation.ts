@@ -1,3 +1,4 @@
+import { NEAR_MAX_LEASE_MS } from '../protocol/near-cache.protocol';
 import { isNodePolicy, NODE_REGION_COUNT, type NodeConfig } from '../pool/cache-node.protocol';
 
 /** Result of checking a JSON body: the typed value, or what is wrong with it. */
@@ -23,12 +24,20 @@ export function checkRegions(value: unknown, allowEmpty: boolean): Checked<numbe
   return { ok: true, value: sorted };
 }
 
-export function checkOwnership(body: unknown): Checked<{ epoch: number; regions: number[] }> {
+export function checkOwnership(
+  body: unknown,
+): Checked<{ epoch: number; regions: number[]; holdMs: number }> {
   if (!isObject(body) || !isNonNegativeInt(body.epoch)) {
     return { ok: false, message: 'body must be {epoch: non-negative integer, regions: number[]}' };
   }
   const regions = checkRegions(body.regions, true);
-  return regions.ok ? { ok: true, value: { epoch: body.epoch, regions: regions.value } } : regions;
+  // Optional: near-cache hold of gained regions (src/cache-node/subscriptions.ts, step 3).
+  const holdMs = body.holdMs ?? 0;
+  if (!isNonNegativeInt(holdMs) || holdMs > NEAR_MAX_LEASE_MS)
+    return { ok: false, message: `holdMs must be an integer 0..${NEAR_MAX_LEASE_MS}` };
+  return regions.ok
+    ? { ok: true, value: { epoch: body.epoch, regions: regions.value, holdMs } }
+    : regions;
 }
 
 /** Largest capacity accepted: far above any node's memory, low enough to stay exact in a double. */

@@ -148,6 +148,17 @@ export class ShutdownConfig {
   @IsInt() @Min(0) @Max(600_000) graceMs!: number;
 }
 
+export class NearCacheConfig {
+  /** Near cache (L1) per front-end, in MiB; 0 turns it off. Every instance must agree on leaseMs. */
+  @IsInt() @Min(0) @Max(65536) capacityMb!: number;
+  /** Subscription lease at each node; also how long uploads may wait for a cut-off front-end. */
+  @IsInt() @Min(300) @Max(30000) leaseMs!: number;
+  /** A key enters the near cache on its second read within this window. */
+  @IsInt() @Min(100) admitWindowMs!: number;
+  /** How often near hits are reported to their nodes (statistics, recency). */
+  @IsInt() @Min(100) reportIntervalMs!: number;
+}
+
 export class AppConfig {
   @Type(() => ServerConfig) @ValidateNested() server!: ServerConfig;
   @Type(() => StorageConfig) @ValidateNested() storage!: StorageConfig;
@@ -159,4 +170,5 @@ export class AppConfig {
   @Type(() => AutoscalerConfig) @ValidateNested() autoscaler!: AutoscalerConfig;
   @Type(() => LogConfig) @ValidateNested() log!: LogConfig;
   @Type(() => ShutdownConfig) @ValidateNested() shutdown!: ShutdownConfig;
+  @Type(() => NearCacheConfig) @ValidateNested() nearCache!: NearCacheConfig;
 }

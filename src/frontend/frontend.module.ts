@@ -10,10 +10,12 @@ import { ReadPathService } from './read-path.service';
 import { NotifyController } from './notify.controller';
 import { ImageFastPath } from './image-fast-path';
 import { PoolModule } from '../pool/pool.module';
+import { NearCacheModule } from '../near-cache/near-cache.module';
 
 @Module({
   imports: [
     PoolModule,
+    NearCacheModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({

@@ -5,6 +5,8 @@ import { failure } from '../common/course-response';
 import { HttpMetricsInterceptor } from '../metrics/prometheus/http-metrics.interceptor';
 import { ImageService } from './image.service';
 import { sendImage } from './image-response';
+import { NearCacheService } from '../near-cache/near-cache.service';
+import { sendNear } from '../near-cache/near-response';
 
 const PREFIX = '/images/';
 
@@ -21,6 +23,7 @@ export class ImageFastPath {
   constructor(
     private readonly images: ImageService,
     private readonly metrics: HttpMetricsInterceptor,
+    private readonly near: NearCacheService,
   ) {}
 
   /** Takes the request if it is an image read; false leaves it to Express. */
@@ -38,6 +41,12 @@ export class ImageFastPath {
       return false; // malformed escape: Express answers it
     }
     this.metrics.time(method, '/images/:key', res);
+    // A near hit needs no Promise: answered from this process's memory (src/near-cache).
+    const near = this.near.lookup(key);
+    if (near) {
+      sendNear(res, near, req.headers['if-none-match'], method === 'HEAD');
+      return true;
+    }
     this.images.get(key).then(
       (image) => sendImage(res, image, req.headers['if-none-match'], method === 'HEAD'),
       (err: unknown) => this.fail(req, res, err),

@@ -4,6 +4,7 @@ import { IMAGE_TABLE, ImageTable } from '../database/image-table';
 import { StoredImage } from './stored-image';
 import { SingleFlight } from '../pool/single-flight';
 import { PoolCacheService, StorageLoad } from '../pool/pool-cache.service';
+import { NearCacheService } from '../near-cache/near-cache.service';
 
 /**
  * The one way images are read: every route that returns an image goes through here, so the cache
@@ -18,20 +19,35 @@ export class ReadPathService {
     @Inject(IMAGE_TABLE) private readonly table: ImageTable,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly pool: PoolCacheService,
+    private readonly near: NearCacheService,
   ) {}
 
   /** Through the owner node; on a miss, from storage, and the owner is filled. */
-  read(key: string): Promise<StoredImage | null> {
-    return this.pool.read(key, (k) => this.readFromStorage(k));
+  async read(key: string): Promise<StoredImage | null> {
+    // Near cache (L1) first; a read it cannot answer may fill it (src/near-cache).
+    const near = this.near.lookup(key);
+    if (near) {
+      const { body, contentType, version } = near;
+      return { key, body, contentType, version, source: 'cache' };
+    }
+    const ticket = this.near.ticket(key);
+    const image = await this.pool.read(key, (k) => this.readFromStorage(k));
+    if (ticket && image) this.near.offer(ticket, image);
+    return image;
   }
 
   /** Called after an upload of `key` committed `version`: no cached copy older than it may be served. */
-  invalidate(key: string, version: number): Promise<void> {
-    return this.pool.invalidate(key, version);
+  async invalidate(key: string, version: number): Promise<void> {
+    this.near.dropLocal(key);
+    const before = this.near.stateBefore();
+    await this.pool.invalidate(key, version);
+    await this.near.afterInvalidation(before);
   }
 
-  clearCache(): Promise<void> {
-    return this.pool.clear();
+  async clearCache(): Promise<void> {
+    this.near.clearLocal();
+    await this.pool.clear();
+    this.near.clearLocal();
   }
 
   /**

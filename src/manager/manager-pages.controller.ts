@@ -14,6 +14,7 @@ const ASSETS = new Set([
   'manager-view.js',
   'manager-charts.js',
   'manager.css',
+  'near-cache.js',
 ]);
 
 /** Chart.js's browser bundle; the package's exports hide dist/, so go from its main entry. */

@@ -29,6 +29,11 @@ export interface CacheNodeClientOptions {
   transferTimeoutMs?: number;
   /** Keep-alive connections to this node; default 64. */
   maxSockets?: number;
+  /**
+   * For calls a node answers only after its near-cache subscribers acknowledged (invalidate,
+   * setOwnership, clear): timeoutMs plus the longest lease; default timeoutMs.
+   */
+  waitTimeoutMs?: number;
 }
 
 /** `epoch` in every result is the node's, from its x-pixpool-epoch header. */
@@ -68,6 +73,7 @@ export class CacheNodeClient {
   private readonly secret: string | undefined;
   private readonly timeoutMs: number;
   private readonly transferTimeoutMs: number;
+  private readonly waitTimeoutMs: number;
 
   constructor(options: CacheNodeClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
@@ -75,6 +81,7 @@ export class CacheNodeClient {
     this.secret = options.secret;
     this.timeoutMs = options.timeoutMs ?? 2_000;
     this.transferTimeoutMs = options.transferTimeoutMs ?? 600_000;
+    this.waitTimeoutMs = options.waitTimeoutMs ?? this.timeoutMs;
   }
 
   async get(key: string, region: number, epoch?: number): Promise<CacheGetResult> {
@@ -131,7 +138,8 @@ export class CacheNodeClient {
     version: number,
     epoch?: number,
   ): Promise<CacheInvalidateResult> {
-    const res = await this.send('DELETE', `${keyPath(key, region)}&version=${version}`, epoch);
+    const path = `${keyPath(key, region)}&version=${version}`;
+    const res = await this.send('DELETE', path, epoch, undefined, undefined, this.waitTimeoutMs);
     const body = jsonOf(res);
     if (res.status === 200)
       return { kind: 'invalidated', removed: body.removed === true, epoch: epochOf(res) };
@@ -139,7 +147,7 @@ export class CacheNodeClient {
   }
 
   clear(): Promise<NodeClearResult> {
-    return this.admin('DELETE', NODE_ROUTES.keys);
+    return this.admin('DELETE', NODE_ROUTES.keys, undefined, this.waitTimeoutMs);
   }
 
   health(): Promise<NodeHealth> {
@@ -164,9 +172,13 @@ export class CacheNodeClient {
     return this.admin('GET', NODE_ROUTES.ownership);
   }
 
-  /** Replaces the node's regions; an epoch older than the node's throws (code 'stale_epoch'). */
-  setOwnership(epoch: number, regions: number[]): Promise<NodeOwnership> {
-    return this.admin('PUT', NODE_ROUTES.ownership, { epoch, regions });
+  /**
+   * Replaces the node's regions; an epoch older than the node's throws (code 'stale_epoch').
+   * holdMs: invalidations of gained regions wait that long (near cache, see subscriptions.ts).
+   */
+  setOwnership(epoch: number, regions: number[], holdMs = 0): Promise<NodeOwnership> {
+    const body = holdMs > 0 ? { epoch, regions, holdMs } : { epoch, regions };
+    return this.admin('PUT', NODE_ROUTES.ownership, body, this.waitTimeoutMs);
   }
 
   /** Streams the regions to `targetUrl` (put-if-newer there), then drops them here. */

@@ -1,3 +1,4 @@
+import type { NearNodeStats } from '../protocol/near-cache.protocol';
 import { REGION_COUNT } from './hash-ring';
 
 /**
@@ -24,6 +25,8 @@ import { REGION_COUNT } from './hash-ring';
  *   GET|PUT /v1/config                    {capacityBytes, policy}; PUT applies at once
  *   GET  /v1/stats[?reset=interval]       NodeStats; with reset, `interval` is the one just closed
  *   GET|PUT /v1/ownership                 {epoch, regions}; PUT with an older epoch → 409 stale_epoch
+ *                                         (PUT may add holdMs: near-cache hold of gained regions)
+ *   GET  /v1/subscribe (Upgrade)          near-cache subscription (src/protocol/near-cache.protocol.ts)
  *   POST /v1/transfer                     {regions, target, epoch} → NodeTransferResult (see transfer.ts)
  *   POST /v1/import?epoch=E               framed stream (src/cache-node/framing.ts) → NodeImportResult
  *   POST /v1/drop                         {regions} → {entries, bytes}
@@ -188,6 +191,8 @@ export interface NodeStats {
   sinceStart: NodeCounters;
   /** The interval running now, or (with ?reset=interval) the one just closed. */
   interval: NodeIntervalStats;
+  /** Near-cache subscriptions held by this node (src/protocol/near-cache.protocol.ts). */
+  near?: NearNodeStats;
 }
 
 export interface NodeTransferRequest {

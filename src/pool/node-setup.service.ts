@@ -7,6 +7,7 @@ import { NodeEndpoint } from './node-provider.port';
 import { PoolState } from './pool-state';
 import { PoolRouter } from './pool-router.service';
 import { CACHE_SETTINGS, CacheSettingsSource } from './cache-settings';
+import { nearWaitMs } from '../near-cache/near-wait';
 
 /** The node-side steps of a pool change: prepare new nodes, push ownership, move regions. */
 @Injectable()
@@ -50,7 +51,7 @@ export class NodeSetup {
     const reachable = nodes.filter((n) => !failed.includes(n.id));
     failed.push(
       ...(await this.eachNode(reachable, 'take new regions', (client, node) =>
-        client.setOwnership(next.epoch, regionsOf(next, node.id)),
+        client.setOwnership(next.epoch, regionsOf(next, node.id), nearWaitMs(this.config)),
       )),
     );
     return failed;
@@ -137,6 +138,7 @@ export class NodeSetup {
       secret: this.config.security.nodeSecret || undefined,
       timeoutMs: Math.max(this.config.pool.requestTimeoutMs, 5000),
       transferTimeoutMs: TRANSFER_TIMEOUT_MS,
+      waitTimeoutMs: Math.max(this.config.pool.requestTimeoutMs, 5000) + nearWaitMs(this.config),
     });
     try {
       return await work(client);

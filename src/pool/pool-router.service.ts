@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { CacheNodeClient } from './cache-node.client';
 import { TRANSFER_TIMEOUT_MS } from './pool.tokens';
 import { partition } from './hash-ring';
+import { nearWaitMs } from '../near-cache/near-wait';
 import { NodeEndpoint } from './node-provider.port';
 import { POOL_STATE_STORE, PoolState, PoolStateStore } from './pool-state';
 
@@ -124,6 +125,7 @@ export class PoolRouter implements OnModuleDestroy {
       secret: this.config.security.nodeSecret || undefined,
       timeoutMs: this.config.pool.requestTimeoutMs,
       transferTimeoutMs: TRANSFER_TIMEOUT_MS,
+      waitTimeoutMs: this.config.pool.requestTimeoutMs + nearWaitMs(this.config),
     });
     return { id: node.id, url: node.url, client };
   }

@@ -1,0 +1,145 @@
+/**
+ * Near-cache subscriptions: what a front-end and a cache node say to each other so that the
+ * front-end may keep near copies (L1) of the node's regions. The argument for why this keeps every
+ * read fresh is at the top of src/near-cache/near-cache.service.ts; the node's side is in
+ * src/cache-node/subscriptions.ts.
+ *
+ * Transport: one persistent connection per front-end and node, opened on the node's HTTP port as
+ *   GET /v1/subscribe   Connection: Upgrade, Upgrade: pixpool-near/1, x-pixpool-secret (if any)
+ * answered `101 Switching Protocols`; then both sides write JSON objects, one per line (\n).
+ * The connection is the subscription: when it closes, the front-end drops every near copy it
+ * held under it, and the node forgets it once its lease has run out (not before: a closed socket
+ * does not prove the front-end stopped serving).
+ *
+ * Front-end → node:
+ *   {t:'lease', seq, regions, ms, report?}  ask for (or renew) a lease of `ms` on `regions`; the
+ *                                           node grants those it owns now → 'leased'
+ *   {t:'ack', seq}                          an 'inv' or 'drop' has been applied
+ *   {t:'hits', hits: [[key, count], ...]}   near hits since the last batch (node statistics,
+ *                                           recency)
+ *   {t:'bye'}                               the front-end stopped serving near copies (shutdown):
+ *                                           the node may forget it without waiting out its lease
+ * Node → front-end:
+ *   {t:'leased', seq, regions, epoch}       answer to 'lease' `seq`
+ *   {t:'inv', seq, key, region, version}    drop `key` (older than `version`), then ack
+ *   {t:'drop', seq, regions}                drop every copy of `regions` (given up, cleared), ack
+ */
+
+export const NEAR_ROUTE = '/v1/subscribe';
+export const NEAR_UPGRADE = 'pixpool-near/1';
+
+/** Longest lease a node grants; also bounds how long an unreachable subscriber can hold it up. */
+export const NEAR_MAX_LEASE_MS = 30_000;
+/** Longest line either side accepts (a hit batch of many long keys); longer closes the stream. */
+export const NEAR_MAX_LINE_BYTES = 1024 * 1024;
+/** Most keys in one hit batch. */
+export const NEAR_MAX_HIT_KEYS = 2000;
+
+/** What a front-end tells the node about its near cache, shown per front-end by the manager. */
+export interface NearReport {
+  /** A stable name of the front-end (host:port and pid). */
+  name: string;
+  items: number;
+  bytes: number;
+  capacityBytes: number;
+  /** Reads answered from the near cache / all reads, since the front-end started. */
+  hits: number;
+  reads: number;
+}
+
+export interface NearLeaseMessage {
+  t: 'lease';
+  seq: number;
+  regions: number[];
+  ms: number;
+  report?: NearReport;
+}
+export interface NearAckMessage {
+  t: 'ack';
+  seq: number;
+}
+export interface NearHitsMessage {
+  t: 'hits';
+  hits: Array<[string, number]>;
+}
+export interface NearByeMessage {
+  t: 'bye';
+}
+export type NearToNode = NearLeaseMessage | NearAckMessage | NearHitsMessage | NearByeMessage;
+
+export interface NearLeasedMessage {
+  t: 'leased';
+  seq: number;
+  regions: number[];
+  epoch: number;
+}
+export interface NearInvalidateMessage {
+  t: 'inv';
+  seq: number;
+  key: string;
+  region: number;
+  version: number;
+}
+export interface NearDropMessage {
+  t: 'drop';
+  seq: number;
+  regions: number[];
+}
+export type NearToFrontEnd = NearLeasedMessage | NearInvalidateMessage | NearDropMessage;
+
+/** Node statistics of the subscriptions it holds (NodeStats.near). */
+export interface NearNodeStats {
+  subscribers: number;
+  /** Invalidations and drops pushed, and how many waited out a lease instead of an ack. */
+  pushes: number;
+  expiredWaits: number;
+  reports: NearReport[];
+}
+
+/**
+ * Splits a byte stream into JSON lines. `onLine` gets each parsed value; a line that is too long
+ * or not JSON calls `onError` once and stops the splitter (the caller closes the stream).
+ */
+export class LineSplitter {
+  private buffered = '';
+  private failed = false;
+
+  constructor(
+    private readonly onLine: (value: unknown) => void,
+    private readonly onError: (why: string) => void,
+  ) {}
+
+  push(chunk: Buffer | string): void {
+    if (this.failed) return;
+    this.buffered += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    let newline;
+    while ((newline = this.buffered.indexOf('\n')) >= 0) {
+      const line = this.buffered.slice(0, newline);
+      this.buffered = this.buffered.slice(newline + 1);
+      if (line.length === 0) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        return this.fail('a line is not JSON');
+      }
+      this.onLine(value);
+      if (this.failed) return;
+    }
+    if (this.buffered.length > NEAR_MAX_LINE_BYTES) this.fail('line too long');
+  }
+
+  private fail(why: string): void {
+    this.failed = true;
+    this.buffered = '';
+    this.onError(why);
+  }
+}
+
+export function isRegionList(value: unknown, regionCount: number): value is number[] {
+  return (
+    Array.isArray(value) &&
+    value.length <= regionCount &&
+    value.every((r) => Number.isInteger(r) && r >= 0 && r < regionCount)
+  );
+}

@@ -1,0 +1,246 @@
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '../../../src/config/config-loader';
+import { createCacheNode, type CacheNode } from '../../../src/cache-node/server';
+import type { StoredImage } from '../../../src/frontend/stored-image';
+import { NearCacheService } from '../../../src/near-cache/near-cache.service';
+import { CacheNodeClient } from '../../../src/pool/cache-node.client';
+import { partition } from '../../../src/pool/hash-ring';
+import { PoolRouter } from '../../../src/pool/pool-router.service';
+import type { PoolState } from '../../../src/pool/pool-state';
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
+import { InMemoryPoolStateStore } from '../pool/fakes/in-memory-pool-state.store';
+
+const LEASE_MS = 600;
+
+function image(key: string, version: number): StoredImage {
+  return { key, body: Buffer.from(`${key}@${version}`), contentType: 'image/png', version };
+}
+
+async function eventually(what: string, check: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * The front-end's near cache against a real cache node over real sockets (in this process), with
+ * the "uploader" a plain node client, as another front-end's upload path is.
+ */
+describe('NearCacheService with a real cache node', () => {
+  let node: CacheNode;
+  let nodeUrl: string;
+  let uploader: CacheNodeClient;
+  let store: InMemoryPoolStateStore;
+  let router: PoolRouter;
+  let sut: NearCacheService;
+  let proxy: FaultProxy | undefined;
+
+  const state = (epoch: number, url: string, owner = 'n1'): PoolState => ({
+    epoch,
+    owners: Array.from({ length: 16 }, () => owner),
+    nodes: [{ id: owner, url }],
+    previous: null,
+  });
+
+  /** Admits `img` (two reads: the admission policy keeps one-offs out). */
+  function admit(img: StoredImage): void {
+    for (let i = 0; i < 2; i++) {
+      const ticket = sut.ticket(img.key);
+      if (!ticket) throw new Error('region not served');
+      sut.offer(ticket, img);
+    }
+  }
+
+  async function start(frontEndUrl: string): Promise<void> {
+    const config = loadConfig({
+      env: {
+        PIXPOOL_NEAR_CACHE_CAPACITY_MB: '8',
+        PIXPOOL_NEAR_CACHE_LEASE_MS: String(LEASE_MS),
+        PIXPOOL_NEAR_CACHE_REPORT_INTERVAL_MS: '100',
+      },
+    });
+    store = new InMemoryPoolStateStore(state(1, frontEndUrl));
+    router = new PoolRouter(config, store);
+    router.adopt(store.stored!);
+    sut = new NearCacheService(config, router, store);
+    sut.onModuleInit();
+    await eventually('the subscription', () => sut.ticket('k') !== undefined);
+  }
+
+  beforeAll(() => Logger.overrideLogger(false));
+  beforeEach(async () => {
+    node = createCacheNode({
+      port: 0,
+      host: '127.0.0.1',
+      capacityBytes: 16 * 1024 * 1024,
+      policy: 'lru',
+      secret: undefined,
+      leaseTtlMs: 10_000,
+      leaseMaxBytes: 1024 * 1024,
+      tombstoneTtlMs: 60_000,
+      tombstoneMaxBytes: 1024 * 1024,
+    });
+    const address = await node.listen();
+    nodeUrl = `http://127.0.0.1:${address.port}`;
+    uploader = new CacheNodeClient({
+      url: nodeUrl,
+      timeoutMs: 1000,
+      waitTimeoutMs: 1000 + LEASE_MS,
+    });
+    await uploader.setOwnership(
+      1,
+      Array.from({ length: 16 }, (_, r) => r),
+    );
+  });
+  afterEach(async () => {
+    sut?.onApplicationShutdown();
+    router?.onModuleDestroy();
+    uploader.close();
+    await proxy?.close();
+    proxy = undefined;
+    await node.close(100);
+  });
+
+  it('admits a key on its second read and serves it with prepared headers', async () => {
+    await start(nodeUrl);
+    const img = image('cat', 3);
+    const first = sut.ticket('cat')!;
+    sut.offer(first, img);
+    expect(sut.lookup('cat')).toBeUndefined();
+    sut.offer(sut.ticket('cat')!, img);
+    const hit = sut.lookup('cat')!;
+    expect(hit.body).toBe(img.body); // the same bytes, not a copy
+    expect(hit.headers).toEqual(
+      expect.arrayContaining(['ETag', '"v3"', 'Content-Length', String(img.body.length)]),
+    );
+  });
+
+  it("an upload's invalidation is answered only after the near copy is gone", async () => {
+    await start(nodeUrl);
+    admit(image('dog', 1));
+    expect(sut.lookup('dog')).toBeDefined();
+    await uploader.invalidate('dog', partition('dog'), 2, 1);
+    expect(sut.lookup('dog')).toBeUndefined();
+  });
+
+  it('a fill that read the old image before an invalidation never lands after it', async () => {
+    await start(nodeUrl);
+    const tickets = [sut.ticket('bird')!, sut.ticket('bird')!];
+    await uploader.invalidate('bird', partition('bird'), 2, 1);
+    for (const t of tickets) sut.offer(t, image('bird', 1));
+    expect(sut.lookup('bird')).toBeUndefined();
+    admit(image('bird', 2)); // reads that began after the upload are admitted
+    expect(sut.lookup('bird')?.version).toBe(2);
+    await uploader.invalidate('bird', partition('bird'), 3, 1);
+    expect(sut.lookup('bird')).toBeUndefined();
+  });
+
+  it("the front-end's own upload drops its copy before the node is told", async () => {
+    await start(nodeUrl);
+    admit(image('own', 1));
+    const ticket = sut.ticket('own')!;
+    sut.dropLocal('own');
+    expect(sut.lookup('own')).toBeUndefined();
+    sut.offer(ticket, image('own', 1));
+    sut.offer(ticket, image('own', 1));
+    expect(sut.lookup('own')).toBeUndefined();
+  });
+
+  it('an epoch that moves a region drops the copies of that region only', async () => {
+    await start(nodeUrl);
+    const keys = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'];
+    for (const key of keys) admit(image(key, 1));
+    const moved = partition('a1');
+    const next = state(2, nodeUrl);
+    next.owners[moved] = 'n2';
+    next.nodes.push({ id: 'n2', url: 'http://n2.invalid:1' });
+    router.adopt(next);
+    for (const key of keys) {
+      if (partition(key) === moved) expect(sut.lookup(key)).toBeUndefined();
+      else expect(sut.lookup(key)).toBeDefined();
+    }
+  });
+
+  it('clearing the node clears the near cache before the clear is answered', async () => {
+    await start(nodeUrl);
+    admit(image('c1', 1));
+    await uploader.clear();
+    expect(sut.lookup('c1')).toBeUndefined();
+  });
+
+  it('near hits count as hits at the owner node', async () => {
+    await start(nodeUrl);
+    admit(image('hot', 1));
+    const before = (await uploader.stats()).sinceStart;
+    for (let i = 0; i < 25; i++) expect(sut.lookup('hot')).toBeDefined();
+    await eventually('hits reported', () => false, 300).catch(() => undefined);
+    const after = (await uploader.stats()).sinceStart;
+    expect(after.hits - before.hits).toBe(25);
+    expect(after.gets - before.gets).toBe(25);
+    const near = (await uploader.stats()).near!;
+    expect(near.subscribers).toBe(1);
+    expect(near.reports[0]).toMatchObject({ items: 1, hits: 25 });
+  });
+
+  it('stops serving within a lease when the stored epoch cannot be confirmed', async () => {
+    await start(nodeUrl);
+    admit(image('db', 1));
+    store.epoch = () => new Promise<number>(() => undefined); // the database stops answering
+    const stalledAt = Date.now();
+    await eventually('near copies to stop', () => sut.lookup('db') === undefined, LEASE_MS + 100);
+    expect(Date.now() - stalledAt).toBeLessThanOrEqual(LEASE_MS + 20);
+  });
+
+  it('a node that goes away takes its near copies with it at once', async () => {
+    await start(nodeUrl);
+    admit(image('gone', 1));
+    await node.close(100);
+    await eventually('the copy to go', () => sut.lookup('gone') === undefined, 500);
+  });
+
+  it('a front-end that shuts down stops serving and is not waited for by uploads', async () => {
+    await start(nodeUrl);
+    admit(image('bye', 1));
+    sut.onApplicationShutdown();
+    expect(sut.lookup('bye')).toBeUndefined();
+    await eventually('the node to forget it', () => false, 100).catch(() => undefined);
+    const started = Date.now();
+    await uploader.invalidate('bye', partition('bye'), 2, 1);
+    expect(Date.now() - started).toBeLessThan(LEASE_MS / 2);
+    expect((await uploader.stats()).near?.subscribers).toBe(0);
+  });
+
+  it('a silent link (no answers for a lease) is replaced by a new connection', async () => {
+    const port = Number(new URL(nodeUrl).port);
+    proxy = await startFaultProxy({ target: { host: '127.0.0.1', port } });
+    await start(`http://127.0.0.1:${proxy.port}`);
+    const accepted = proxy.accepted();
+    await proxy.set('blackhole');
+    await eventually('a new connection attempt', () => proxy!.accepted() > accepted, 3 * LEASE_MS);
+    await proxy.set('pass');
+    await eventually('serving again', () => sut.ticket('k') !== undefined, 3 * LEASE_MS);
+  });
+
+  it('cut off from the node: stops serving within the lease; the upload is answered within lease + deadline', async () => {
+    const port = Number(new URL(nodeUrl).port);
+    proxy = await startFaultProxy({ target: { host: '127.0.0.1', port } });
+    await start(`http://127.0.0.1:${proxy.port}`);
+    admit(image('cut', 1));
+    expect(sut.lookup('cut')).toBeDefined();
+    await proxy.set('blackhole');
+    const cutAt = Date.now();
+    const upload = uploader
+      .invalidate('cut', partition('cut'), 2, 1)
+      .then(() => Date.now() - cutAt);
+    await eventually('near copies to stop', () => sut.lookup('cut') === undefined, LEASE_MS);
+    const stoppedAfter = Date.now() - cutAt;
+    const answeredAfter = await upload;
+    expect(stoppedAfter).toBeLessThanOrEqual(LEASE_MS);
+    // The node waited for the lease (no ack could come), and not much longer.
+    expect(answeredAfter).toBeGreaterThanOrEqual(stoppedAfter - 20);
+    expect(answeredAfter).toBeLessThan(LEASE_MS + 1000);
+    expect(sut.lookup('cut')).toBeUndefined();
+  });
+});
