@@ -38,10 +38,16 @@ export class ImageFastPath {
       return false; // malformed escape: Express answers it
     }
     this.metrics.time(method, '/images/:key', res);
-    this.images.get(key).then(
-      (image) => sendImage(res, image, req.headers['if-none-match'], method === 'HEAD'),
-      (err: unknown) => this.fail(req, res, err),
-    );
+    // Errors thrown while sending (a header value a node made up, a socket gone) are caught too:
+    // a rejection nobody handles would end the process.
+    this.images
+      .get(key)
+      .then((image) => sendImage(res, image, req.headers['if-none-match'], method === 'HEAD'))
+      .catch((err: unknown) => this.fail(req, res, err))
+      .catch((err: unknown) => {
+        this.logger.error(`${req.method} ${req.url}: could not answer: ${String(err)}`);
+        res.destroy();
+      });
     return true;
   }
 

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { IMAGE_TYPES } from './image-formats';
 import { StoredImage } from './stored-image';
 
 /**
@@ -23,9 +24,16 @@ export function sendImage(
     return;
   }
   res.statusCode = 200;
-  res.setHeader('Content-Type', image.contentType);
+  // Only the types an upload can have (the read path already refuses others from a node); a row
+  // with anything else is served as opaque bytes. With nosniff and a sandbox CSP no stored bytes
+  // can run as a page on this origin, which also serves /manager.
+  res.setHeader(
+    'Content-Type',
+    IMAGE_TYPES.has(image.contentType) ? image.contentType : 'application/octet-stream',
+  );
   res.setHeader('Content-Length', image.body.length);
   res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
   res.end(headOnly ? undefined : image.body);
 }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '../storage/blob-store';
 import { IMAGE_TABLE, ImageTable } from '../database/image-table';
+import { IMAGE_TYPES } from './image-formats';
 import { StoredImage } from './stored-image';
 import { SingleFlight } from '../pool/single-flight';
 import { PoolCacheService, StorageLoad } from '../pool/pool-cache.service';
@@ -20,9 +21,19 @@ export class ReadPathService {
     private readonly pool: PoolCacheService,
   ) {}
 
-  /** Through the owner node; on a miss, from storage, and the owner is filled. */
-  read(key: string): Promise<StoredImage | null> {
-    return this.pool.read(key, (k) => this.readFromStorage(k));
+  /**
+   * Through the owner node; on a miss, from storage, and the owner is filled. A hit whose type is
+   * not one an upload can have (a node written to by something other than this app) is not
+   * served: storage answers instead.
+   */
+  async read(key: string): Promise<StoredImage | null> {
+    const image = await this.pool.read(key, (k) => this.readFromStorage(k));
+    if (image?.source !== 'cache' || IMAGE_TYPES.has(image.contentType)) return image;
+    this.logger.warn(
+      `cached copy of ${JSON.stringify(key)} has type ${JSON.stringify(image.contentType)}, ` +
+        'not an image type: read from storage',
+    );
+    return (await this.readFromStorage(key)).image;
   }
 
   /** Called after an upload of `key` committed `version`: no cached copy older than it may be served. */
