@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { CourseExceptionFilter } from './common/course-exception.filter';
 import { PAGES_DIR } from './frontend/pages.controller';
+import { applyServerLimits } from './common/server-limits';
 
 /** Builds the app (not listening yet), so tests and main.ts share one setup. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -22,6 +23,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useStaticAssets(path.join(PAGES_DIR, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   app.disable('x-powered-by');
   routeImageReadsFirst(app);
+  applyServerLimits(app.getHttpServer() as Server, config.limits);
   app.enableShutdownHooks();
 
   const openApi = new DocumentBuilder()

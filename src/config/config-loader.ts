@@ -155,6 +155,9 @@ function crossFieldProblems(c: AppConfig): string[] {
     problems.push('autoscaler.minMiss: must be below autoscaler.maxMiss');
   }
   problems.push(...securityProblems(c));
+  if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
+    problems.push('limits.headersTimeoutMs: must not exceed limits.requestTimeoutMs');
+  }
   return problems;
 }
 

@@ -44,13 +44,13 @@ export class NodeTransport {
       throw new TypeError(`cache node url must be http://host:port, got ${url}`);
     this.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = Number(parsed.port || 80);
-    // Idle sockets are closed after 30 s, before the node's 60 s keep-alive timeout closes them
-    // from its side (a close racing a new request is what the single retry covers).
+    // Idle sockets are closed after 4 s, before the node's keep-alive timeout (5 s by default)
+    // closes them from its side (a close racing a new request is what the single retry covers).
     this.agent = new Agent({
       keepAlive: true,
       maxSockets,
       maxFreeSockets: maxSockets,
-      timeout: 30_000,
+      timeout: 4_000,
       scheduling: 'lifo',
     });
   }

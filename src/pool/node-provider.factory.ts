@@ -32,6 +32,7 @@ export function createNodeProvider(config: AppConfig): NodeProvider {
         capacityMb: cache.capacityMb,
         policy: cache.policy,
         secret: security.nodeSecret,
+        limits: { ...config.limits, maxConnections: config.limits.nodeMaxConnections },
       });
     case 'static':
       return new StaticNodeProvider(splitList(pool.staticNodes), probe);
