@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { LimitsConfig } from '../config/app-config';
+import { failure } from './course-response';
 
 /**
  * Bounds what one client can hold on the app's HTTP server (limits.* in the config):
@@ -19,6 +21,35 @@ export function applyServerLimits(server: Server, limits: LimitsConfig): void {
   server.maxConnections = limits.maxConnections;
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
     checkingIntervalMs(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  server.on('clientError', answerClientError);
+}
+
+/**
+ * A request Node could not hand to the app (too slow, malformed, headers too large) still gets an
+ * answer in the failure shape, naming the bound when it was one, before the connection closes.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [
+          408,
+          'Request Timeout',
+          'request not received in time (limits.headersTimeoutMs for the headers, ' +
+            'limits.requestTimeoutMs for the whole request); nothing was stored',
+        ]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'request headers too large']
+        : [400, 'Bad Request', `malformed HTTP request (${err.code ?? 'unknown'})`];
+  const body = JSON.stringify(failure(status, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export function checkingIntervalMs(headersTimeoutMs: number, requestTimeoutMs: number): number {

@@ -140,6 +140,9 @@ describe('client limits (real app and node)', () => {
         REQUEST_TIMEOUT_MS - 100,
       );
       expect(uploader.received).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
+      expect(uploader.received).toMatch(
+        /\r\n\r\n\{"success":"false","error":\{"code":408,"message":"request not received in time.*limits\.requestTimeoutMs/,
+      );
       expect((await postJson(`${app.url}/api/list_keys`)).body).toEqual({
         success: 'true',
         keys: [],
