@@ -18,6 +18,8 @@ const path = require('node:path');
 const { startApp, uploadMany, makePng, multipartUpload } = require('./support/app');
 const { wrk, fixedCount, fixedUploads, requireWrk } = require('./support/wrk');
 
+const NODE_SECRET = 'bench-node-secret';
+
 const NGINX = '/usr/sbin/nginx';
 const KEYS = Array.from({ length: 2000 }, (_, i) => `img-${i}`);
 const IMAGE_BYTES = 64 * 1024;
@@ -34,6 +36,8 @@ async function run() {
   const app = await startApp({
     PIXPOOL_CACHE_CAPACITY_MB: '1024',
     PIXPOOL_POOL_BASE_PORT: String(NODE_PORT),
+    // The proxy floor reads the app's node directly, so it must know the node secret.
+    PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
   });
   let nginx;
   let floor;
@@ -209,7 +213,7 @@ async function startProxyFloor(nodePort) {
     http.createServer((req, res) => {
       const key = decodeURIComponent(req.url.slice('/images/'.length));
       const region = parseInt(createHash('md5').update(key).digest('hex')[0], 16);
-      http.get({ agent, host: '127.0.0.1', port: ${nodePort}, path: '/v1/keys/' + encodeURIComponent(key) + '?region=' + region }, (up) => {
+      http.get({ agent, host: '127.0.0.1', port: ${nodePort}, path: '/v1/keys/' + encodeURIComponent(key) + '?region=' + region, headers: { 'x-pixpool-secret': ${JSON.stringify(NODE_SECRET)} } }, (up) => {
         const chunks = []; up.on('data', (c) => chunks.push(c));
         up.on('end', () => { const body = Buffer.concat(chunks);
           res.writeHead(up.statusCode, { 'Content-Type': 'image/png', 'Content-Length': body.length }); res.end(body); });

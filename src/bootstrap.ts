@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { ImageFastPath } from './frontend/image-fast-path';
 import { AppModule } from './app.module';
@@ -11,11 +12,13 @@ import { CourseExceptionFilter } from './common/course-exception.filter';
 import { PAGES_DIR } from './frontend/pages.controller';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown';
 import { ResizeService } from './pool/resize.service';
+import { applyServerLimits } from './common/server-limits';
 
 const LOG_LEVELS: LogLevel[] = ['log', 'warn', 'error'];
 
 /** Builds the app (not listening yet), so tests and main.ts share one setup. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  giveLocalNodesARunSecret(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     // json: Nest's own JSON lines (level, pid, timestamp, message, context), for log pipelines.
     logger:
@@ -28,6 +31,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useStaticAssets(path.join(PAGES_DIR, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   app.disable('x-powered-by');
   routeImageReadsFirst(app);
+  applyServerLimits(app.getHttpServer() as Server, config.limits);
 
   const openApi = new DocumentBuilder()
     .setTitle('pixpool')
@@ -44,7 +48,14 @@ export async function listen(app: NestExpressApplication, config: AppConfig): Pr
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
-  new Logger('pixpool').log(`pixpool listening on ${url}`);
+  const logger = new Logger('pixpool');
+  logger.log(`pixpool listening on ${url}`);
+  if (config.security.allowInsecureNetwork && !config.security.adminToken) {
+    logger.warn(
+      `security.allowInsecureNetwork is on and security.adminToken is empty: on ${config.server.host} ` +
+        'loopback-only routes stay loopback-only, but nothing authenticates anyone else',
+    );
+  }
   return url;
 }
 
@@ -74,4 +85,14 @@ function routeImageReadsFirst(app: NestExpressApplication): void {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!fastPath.handle(req, res)) for (const listener of framework) listener(req, res);
   });
+}
+
+/**
+ * Local cache nodes listen on loopback, where any local process could otherwise write into the
+ * cache: without a configured secret they get a random one for this run, known only to this
+ * process and the nodes it starts (passed in their environment, never in argv).
+ */
+function giveLocalNodesARunSecret(config: AppConfig): void {
+  if (config.pool.provider !== 'local' || config.security.nodeSecret) return;
+  config.security.nodeSecret = randomBytes(24).toString('base64url');
 }

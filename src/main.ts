@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/config-loader';
 import { createApp, listen, shutDownGracefully } from './bootstrap';
+import { installProcessGuards } from './cache-node/process-guards';
 
 async function main(): Promise<void> {
+  installProcessGuards('pixpool');
   let config;
   try {
     config = loadConfig({ env: process.env });

@@ -34,6 +34,7 @@ function startApp(env = {}) {
       resolve({
         url: match[1],
         dir,
+        pid: child.pid,
         log: () => log,
         stop: () =>
           new Promise((done) => {

@@ -17,6 +17,10 @@ export const USAGE = `usage: node dist/src/cache-node/main.js [options]
   --policy P             ${NODE_POLICIES.join(' | ')} (default lru)
   --lease-ttl-ms N       how long a miss's fill lease stays valid (default 10000)
   --tombstone-ttl-ms N   how long an invalidation is remembered exactly (default 120000)
+  --headers-timeout-ms N request headers must arrive within this (default 20000)
+  --request-timeout-ms N a whole request, region imports included, within this (default 120000)
+  --keep-alive-timeout-ms N  idle keep-alive connections are closed after this (default 5000)
+  --max-connections N    open connections at most; more are dropped (default 1024)
 environment:
   ${SECRET_ENV}    node secret, required from callers (never pass it in argv: ps shows argv)`;
 
@@ -46,6 +50,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Cach
     leaseMaxBytes: 16 * MIB,
     tombstoneTtlMs: number(flags, 'tombstone-ttl-ms', 1, 86_400_000, 120_000),
     tombstoneMaxBytes: 16 * MIB,
+    headersTimeoutMs: number(flags, 'headers-timeout-ms', 100, 3_600_000, 20_000),
+    requestTimeoutMs: number(flags, 'request-timeout-ms', 100, 86_400_000, 120_000),
+    keepAliveTimeoutMs: number(flags, 'keep-alive-timeout-ms', 100, 3_600_000, 5_000),
+    maxConnections: number(flags, 'max-connections', 1, 1_000_000, 1024),
   };
 }
 
@@ -61,6 +69,10 @@ const KNOWN = new Set([
   'policy',
   'lease-ttl-ms',
   'tombstone-ttl-ms',
+  'headers-timeout-ms',
+  'request-timeout-ms',
+  'keep-alive-timeout-ms',
+  'max-connections',
 ]);
 
 function readFlags(argv: readonly string[]): Map<string, string> {

@@ -15,6 +15,11 @@ export interface CacheNodeOptions {
   leaseMaxBytes: number;
   tombstoneTtlMs: number;
   tombstoneMaxBytes: number;
+  /** What one client can hold (server.ts): header and request deadlines, idle keep-alive, connections. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
 }
 
 /** The node's state, shared by the route handlers. */

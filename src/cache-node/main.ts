@@ -1,5 +1,6 @@
 import { ArgsError, parseArgs, USAGE } from './args';
 import { createCacheNode } from './server';
+import { installProcessGuards } from './process-guards';
 
 /**
  * Entry point of one cache node process: `node dist/src/cache-node/main.js --port 5001`.
@@ -8,6 +9,7 @@ import { createCacheNode } from './server';
  * that spawned it with an IPC channel goes away, so a crashed app leaves no orphan nodes.
  */
 async function main(): Promise<void> {
+  installProcessGuards('pixpool cache node');
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
     console.log(USAGE);

@@ -10,8 +10,6 @@ import { CacheStore } from './store';
 import { acceptSubscription } from './subscription-socket';
 import { SubscriptionTable } from './subscriptions';
 
-/** Idle keep-alive connections live this long (clients should drop theirs sooner). */
-const KEEP_ALIVE_TIMEOUT_MS = 60_000;
 /** A connection silent this long in the middle of a request is cut. */
 const SOCKET_IDLE_TIMEOUT_MS = 120_000;
 
@@ -40,9 +38,18 @@ export function createCacheNode(options: CacheNodeOptions): CacheNode {
   const server = createServer({ noDelay: true, ServerResponse: PoolResponse }, (req, res) =>
     handle(context, req, res),
   );
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  // Transfers stream for as long as they need; stalls are caught by the idle timeout instead.
-  server.requestTimeout = 0;
+  // What one client can hold: a slow or silent client is cut at these bounds (Node answers 408),
+  // checked every quarter bound (Node's default check every 30 s would overshoot by that much).
+  // requestTimeoutMs bounds region imports too: raise it for very large regions on slow links.
+  server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  server.headersTimeout = options.headersTimeoutMs;
+  server.requestTimeout = options.requestTimeoutMs;
+  server.maxConnections = options.maxConnections;
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+    Math.max(
+      25,
+      Math.min(1000, Math.floor(Math.min(options.headersTimeoutMs, options.requestTimeoutMs) / 4)),
+    );
   server.timeout = SOCKET_IDLE_TIMEOUT_MS;
   server.on('clientError', answerClientError);
   server.on('upgrade', (req, socket, head) => acceptSubscription(context, req, socket, head));
@@ -104,20 +111,31 @@ function internalError(res: ServerResponse, err: unknown): void {
  * closing its side) get a JSON 400/431 too. Like Node's default handler, it writes only when no
  * response on this connection has started, so it cannot corrupt one half-sent.
  */
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
 function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const error = err.code === 'HPE_INVALID_EOF_STATE' ? 'truncated' : 'bad_request';
+  // Headers or the whole request not in within their bound (server.headersTimeout, requestTimeout).
+  const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : timedOut ? 408 : 400;
+  const error =
+    err.code === 'HPE_INVALID_EOF_STATE' ? 'truncated' : timedOut ? 'timeout' : 'bad_request';
   const body = JSON.stringify({
     error,
-    message: `malformed HTTP request (${err.code ?? err.message})`,
+    message: timedOut
+      ? 'request not received within the time allowed'
+      : `malformed HTTP request (${err.code ?? err.message})`,
   });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n` +
       `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
       `connection: close\r\n\r\n${body}`,
   );

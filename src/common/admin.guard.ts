@@ -31,19 +31,26 @@ export class AdminGuard implements CanActivate {
       context.getClass(),
     ]);
     if (isCourseRoute && this.config.security.openCourseEndpoints) return true;
-    const token = this.config.security.adminToken;
-    if (token) {
-      const sent = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      if (sent && safeEqual(sent, token)) return true;
+    if (isAdminCaller(req, this.config)) return true;
+    if (this.config.security.adminToken) {
       throw new UnauthorizedException(
         'admin token required: Authorization: Bearer <security.adminToken>',
       );
     }
-    if (isLoopback(req.socket.remoteAddress)) return true;
     throw new ForbiddenException(
       'this endpoint answers loopback callers only until security.adminToken is set',
     );
   }
+}
+
+/** The caller sent the admin token, or none is configured and the caller is on loopback. */
+export function isAdminCaller(req: Request, config: AppConfig): boolean {
+  const token = config.security.adminToken;
+  if (token) {
+    const sent = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    return sent !== undefined && safeEqual(sent, token);
+  }
+  return isLoopback(req.socket.remoteAddress);
 }
 
 export function isLoopback(address: string | undefined): boolean {

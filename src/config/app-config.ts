@@ -109,6 +109,18 @@ export class SecurityConfig {
   @IsString() nodeSecret!: string;
   /** Let unauthenticated remote callers use the course tester endpoints (for course test clients). */
   @IsBoolean() openCourseEndpoints!: boolean;
+  /** Listen beyond loopback without adminToken anyway (the operator accepts an open manager). */
+  @IsBoolean() allowInsecureNetwork!: boolean;
+}
+
+/** What one client can hold: time on a connection, connections, buffered uploads. */
+export class LimitsConfig {
+  @IsInt() @Min(100) headersTimeoutMs!: number;
+  @IsInt() @Min(100) requestTimeoutMs!: number;
+  @IsInt() @Min(100) keepAliveTimeoutMs!: number;
+  @IsInt() @Min(1) maxConnections!: number;
+  @IsInt() @Min(1) maxConcurrentUploads!: number;
+  @IsInt() @Min(1) nodeMaxConnections!: number;
 }
 
 export class MetricsConfig {
@@ -171,4 +183,5 @@ export class AppConfig {
   @Type(() => LogConfig) @ValidateNested() log!: LogConfig;
   @Type(() => ShutdownConfig) @ValidateNested() shutdown!: ShutdownConfig;
   @Type(() => NearCacheConfig) @ValidateNested() nearCache!: NearCacheConfig;
+  @Type(() => LimitsConfig) @ValidateNested() limits!: LimitsConfig;
 }

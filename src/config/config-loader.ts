@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { AppConfig } from './app-config';
+import { KEY_COLUMN_LENGTH } from '../common/image-key';
 
 type Tree = { [key: string]: Leaf | Tree };
 type Leaf = string | number | boolean;
@@ -153,5 +154,40 @@ function crossFieldProblems(c: AppConfig): string[] {
   if (c.autoscaler.minMiss >= c.autoscaler.maxMiss) {
     problems.push('autoscaler.minMiss: must be below autoscaler.maxMiss');
   }
+  problems.push(...securityProblems(c));
+  if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
+    problems.push('limits.headersTimeoutMs: must not exceed limits.requestTimeoutMs');
+  }
   return problems;
+}
+
+/** Safe by default: what would expose the manager or the cache nodes stops the start. */
+function securityProblems(c: AppConfig): string[] {
+  const problems: string[] = [];
+  const { adminToken, nodeSecret, allowInsecureNetwork } = c.security;
+  if (!isLoopbackHost(c.server.host) && !adminToken && !allowInsecureNetwork) {
+    problems.push(
+      `server.host: refusing to listen on ${c.server.host} (beyond loopback) without ` +
+        'security.adminToken: set security.adminToken (PIXPOOL_SECURITY_ADMIN_TOKEN), bind ' +
+        '127.0.0.1, or set security.allowInsecureNetwork: true to accept an unauthenticated ' +
+        'manager on this network',
+    );
+  }
+  if ((c.pool.provider === 'static' || c.pool.provider === 'ec2') && !nodeSecret) {
+    problems.push(
+      `security.nodeSecret: required when pool.provider is ${c.pool.provider} (its nodes listen ` +
+        'beyond loopback; set PIXPOOL_SECURITY_NODE_SECRET here and PIXPOOL_NODE_SECRET on the nodes)',
+    );
+  }
+  if (c.server.maxKeyLength > KEY_COLUMN_LENGTH) {
+    problems.push(
+      `server.maxKeyLength: must not exceed ${KEY_COLUMN_LENGTH}, the length of the key column ` +
+        `(got ${c.server.maxKeyLength})`,
+    );
+  }
+  return problems;
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { bigintAsNumber } from './bigint-number.transformer';
+import { KEY_COLUMN_LENGTH } from '../common/image-key';
 
 /*
  * Mirrors migrations/1795751000000-CreateImages.ts, which owns the real schema (synchronize is
@@ -7,7 +8,7 @@ import { bigintAsNumber } from './bigint-number.transformer';
  */
 @Entity({ name: 'images' })
 export class ImageEntity {
-  @PrimaryColumn({ type: 'varchar', length: 255 })
+  @PrimaryColumn({ type: 'varchar', length: KEY_COLUMN_LENGTH })
   key!: string;
 
   @Index('UQ_images_objectName', { unique: true })

@@ -15,6 +15,7 @@ import { success } from '../common/course-response';
 import { CourseTesterRoute } from '../common/admin-only.decorator';
 import { ImageService, UploadedImageFile } from './image.service';
 import { RequireMultipartInterceptor } from './require-multipart.interceptor';
+import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { ReadPathService } from './read-path.service';
 
 /** The course's front-end API (shared/reference/course-api.md): these bodies are compared exactly. */
@@ -28,7 +29,7 @@ export class CourseApiController {
 
   @Post('upload')
   @HttpCode(200)
-  @UseInterceptors(RequireMultipartInterceptor, FileInterceptor('file'))
+  @UseInterceptors(RequireMultipartInterceptor, UploadSlotsInterceptor, FileInterceptor('file'))
   @ApiOperation({ summary: 'Store an image under a key (replaces what the key held)' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({

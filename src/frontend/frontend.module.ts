@@ -9,6 +9,7 @@ import { ImageService } from './image.service';
 import { ReadPathService } from './read-path.service';
 import { NotifyController } from './notify.controller';
 import { ImageFastPath } from './image-fast-path';
+import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { PoolModule } from '../pool/pool.module';
 import { NearCacheModule } from '../near-cache/near-cache.module';
 
@@ -32,7 +33,8 @@ import { NearCacheModule } from '../near-cache/near-cache.module';
     }),
   ],
   controllers: [CourseApiController, ImagesController, PagesController, NotifyController],
-  providers: [ImageService, ReadPathService, ImageFastPath],
+  // One UploadSlotsInterceptor for the module, so its count is the app's.
+  providers: [ImageService, ReadPathService, ImageFastPath, UploadSlotsInterceptor],
   exports: [ImageService, ReadPathService, ImageFastPath],
 })
 export class FrontendModule {}

@@ -47,10 +47,16 @@ export class ImageFastPath {
       sendNear(res, near, req.headers['if-none-match'], method === 'HEAD');
       return true;
     }
-    this.images.get(key).then(
-      (image) => sendImage(res, image, req.headers['if-none-match'], method === 'HEAD'),
-      (err: unknown) => this.fail(req, res, err),
-    );
+    // Errors thrown while sending (a header value a node made up, a socket gone) are caught too:
+    // a rejection nobody handles would end the process.
+    this.images
+      .get(key)
+      .then((image) => sendImage(res, image, req.headers['if-none-match'], method === 'HEAD'))
+      .catch((err: unknown) => this.fail(req, res, err))
+      .catch((err: unknown) => {
+        this.logger.error(`${req.method} ${req.url}: could not answer: ${String(err)}`);
+        res.destroy();
+      });
     return true;
   }
 

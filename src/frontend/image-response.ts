@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { IMAGE_TYPES } from './image-formats';
 import { StoredImage } from './stored-image';
 
 /**
@@ -23,11 +24,28 @@ export function sendImage(
     return;
   }
   res.statusCode = 200;
-  res.setHeader('Content-Type', image.contentType);
+  res.setHeader('Content-Type', servedContentType(image.contentType));
   res.setHeader('Content-Length', image.body.length);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
+  for (const [name, value] of IMAGE_SAFETY_HEADERS) res.setHeader(name, value);
   res.end(headOnly ? undefined : image.body);
 }
+
+/**
+ * Only the types an upload can have (the read path already refuses others from a node); a row
+ * with anything else is served as opaque bytes.
+ */
+export function servedContentType(contentType: string): string {
+  return IMAGE_TYPES.has(contentType) ? contentType : 'application/octet-stream';
+}
+
+/**
+ * With nosniff and a sandbox CSP no stored bytes can run as a page on this origin, which also
+ * serves /manager. Every image answer carries them (near hits too: src/near-cache/near-entry.ts).
+ */
+export const IMAGE_SAFETY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Content-Security-Policy', "sandbox; default-src 'none'"],
+];
 
 function matchesEtag(header: string, etag: string): boolean {
   if (header.trim() === '*') return true;

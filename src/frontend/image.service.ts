@@ -33,7 +33,7 @@ export class ImageService {
     const key = validateKey(rawKey, this.config.server.maxKeyLength);
     if (!file) throw new BadRequestException('file is required (multipart field "file")');
     if (file.size === 0) throw new BadRequestException('file is empty');
-    const contentType = await detectImageType(file.buffer);
+    const contentType = detectImageType(file.buffer);
 
     const objectName = newObjectName();
     await this.blobs.put(objectName, file.buffer, contentType);

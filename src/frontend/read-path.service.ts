@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '../storage/blob-store';
 import { IMAGE_TABLE, ImageTable } from '../database/image-table';
+import { IMAGE_TYPES } from './image-formats';
 import { StoredImage } from './stored-image';
 import { SingleFlight } from '../pool/single-flight';
 import { PoolCacheService, StorageLoad } from '../pool/pool-cache.service';
@@ -22,18 +23,31 @@ export class ReadPathService {
     private readonly near: NearCacheService,
   ) {}
 
-  /** Through the owner node; on a miss, from storage, and the owner is filled. */
+  /**
+   * Near cache (L1) first; then through the owner node; on a miss, from storage, and the owner is
+   * filled. A hit whose type is not one an upload can have (a node written to by something other
+   * than this app) is not served: storage answers instead. Only what passed that check may enter L1.
+   */
   async read(key: string): Promise<StoredImage | null> {
-    // Near cache (L1) first; a read it cannot answer may fill it (src/near-cache).
     const near = this.near.lookup(key);
     if (near) {
       const { body, contentType, version } = near;
       return { key, body, contentType, version, source: 'cache' };
     }
     const ticket = this.near.ticket(key);
-    const image = await this.pool.read(key, (k) => this.readFromStorage(k));
+    const image = await this.checkedPoolRead(key);
     if (ticket && image) this.near.offer(ticket, image);
     return image;
+  }
+
+  private async checkedPoolRead(key: string): Promise<StoredImage | null> {
+    const image = await this.pool.read(key, (k) => this.readFromStorage(k));
+    if (image?.source !== 'cache' || IMAGE_TYPES.has(image.contentType)) return image;
+    this.logger.warn(
+      `cached copy of ${JSON.stringify(key)} has type ${JSON.stringify(image.contentType)}, ` +
+        'not an image type: read from storage',
+    );
+    return (await this.readFromStorage(key)).image;
   }
 
   /** Called after an upload of `key` committed `version`: no cached copy older than it may be served. */

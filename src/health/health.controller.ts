@@ -1,7 +1,9 @@
-import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { isAdminCaller } from '../common/admin.guard';
+import { AppConfig } from '../config/app-config';
 import { BLOB_STORE, BlobStore } from '../storage/blob-store';
 import { IMAGE_TABLE, ImageTable } from '../database/image-table';
 
@@ -16,22 +18,27 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     @Inject(IMAGE_TABLE) private readonly table: ImageTable,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly config: AppConfig,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Database and storage reachable (200) or not (503, with the reason)' })
-  async check(@Res() res: Response): Promise<void> {
+  @ApiOperation({
+    summary:
+      'Database and storage reachable (200) or not (503); which part and why for admin callers only',
+  })
+  async check(@Req() req: Request, @Res() res: Response): Promise<void> {
+    // Error texts name hosts, buckets and files: only admin callers see them.
+    const detailed = isAdminCaller(req, this.config);
     try {
-      res.json(
-        await this.health.check([
-          () => this.probe('database', () => this.table.ping()),
-          () => this.probe('storage', () => this.blobs.ping()),
-        ]),
-      );
+      const result = await this.health.check([
+        () => this.probe('database', () => this.table.ping()),
+        () => this.probe('storage', () => this.blobs.ping()),
+      ]);
+      res.json(detailed ? result : { status: result.status });
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;
       // Terminus's own body (which part is down and why) is what monitors expect here.
-      res.status(503).json(err.getResponse());
+      res.status(503).json(detailed ? err.getResponse() : { status: 'error' });
     }
   }
 

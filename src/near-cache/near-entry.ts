@@ -1,3 +1,4 @@
+import { IMAGE_SAFETY_HEADERS, servedContentType } from '../frontend/image-response';
 import type { StoredImage } from '../frontend/stored-image';
 import { NEAR_ENTRY_OVERHEAD_BYTES, type NearEntry } from './near-store';
 
@@ -28,11 +29,10 @@ export function prepareEntry(image: StoredImage, region: number, generation: num
     headers: [
       ...common,
       'Content-Type',
-      image.contentType,
+      servedContentType(image.contentType),
       'Content-Length',
       String(image.body.length),
-      'X-Content-Type-Options',
-      'nosniff',
+      ...IMAGE_SAFETY_HEADERS.flat(),
     ],
     notModifiedHeaders: common,
     generation,

@@ -17,6 +17,9 @@ export interface NodeResponse {
   body: Buffer;
 }
 
+/** Above any value an upload can make at the default limit (10 MiB), with room for JSON answers. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 /** A reused idle socket the server had just closed: the request never reached the node. */
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -33,25 +36,36 @@ export class NodeTransport {
   constructor(
     readonly url: string,
     maxSockets: number,
+    /** The longest answer accepted (Content-Length or bytes received); longer ones fail the call. */
+    private readonly maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES,
   ) {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:')
       throw new TypeError(`cache node url must be http://host:port, got ${url}`);
     this.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = Number(parsed.port || 80);
-    // Idle sockets are closed after 30 s, before the node's 60 s keep-alive timeout closes them
-    // from its side (a close racing a new request is what the single retry covers).
+    // Idle sockets are closed after 4 s, before the node's keep-alive timeout (5 s by default)
+    // closes them from its side (a close racing a new request is what the single retry covers).
     this.agent = new Agent({
       keepAlive: true,
       maxSockets,
       maxFreeSockets: maxSockets,
-      timeout: 30_000,
+      timeout: 4_000,
       scheduling: 'lifo',
     });
   }
 
   send(spec: NodeRequest): Promise<NodeResponse> {
     return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        outcome();
+      };
+      const fail = (err: Error) =>
+        settle(() => reject(new CacheNodeUnavailableError(this.url, err)));
       const req = request({
         agent: this.agent,
         host: this.host,
@@ -65,32 +79,58 @@ export class NodeTransport {
         spec.timeoutMs,
       );
       req.on('error', (err: Error & { code?: string }) => {
-        clearTimeout(timer);
         if (spec.retry && req.reusedSocket && err.code && STALE_SOCKET_CODES.has(err.code)) {
-          resolve(this.send({ ...spec, retry: false }));
-        } else reject(new CacheNodeUnavailableError(this.url, err));
+          settle(() => resolve(this.send({ ...spec, retry: false })));
+        } else fail(err);
       });
       req.on('response', (res) => {
-        const length = Number(res.headers['content-length']);
-        const exact = Number.isSafeInteger(length) ? Buffer.allocUnsafe(length) : null;
+        // What a node claims is never allocated blindly: an answer beyond the limit (no value can
+        // be larger than an upload) is refused before any byte of it is buffered.
+        const declared = res.headers['content-length'];
+        const length = declared === undefined ? undefined : Number(declared);
+        if (
+          length !== undefined &&
+          !(Number.isSafeInteger(length) && length >= 0 && length <= this.maxResponseBytes)
+        ) {
+          fail(
+            new Error(
+              `answer of ${declared} bytes is over the ${this.maxResponseBytes}-byte limit`,
+            ),
+          );
+          req.destroy();
+          return;
+        }
+        const exact = length === undefined ? null : Buffer.allocUnsafe(length);
+        const limit = exact ? exact.length : this.maxResponseBytes;
         const chunks: Buffer[] = [];
         let received = 0;
         res.on('data', (chunk: Buffer) => {
+          if (received + chunk.length > limit) {
+            fail(new Error(`answer longer than ${limit} bytes`));
+            req.destroy();
+            return;
+          }
           if (exact) chunk.copy(exact, received);
           else chunks.push(chunk);
           received += chunk.length;
         });
         res.on('end', () => {
-          clearTimeout(timer);
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: exact ?? Buffer.concat(chunks),
-          });
+          if (exact && received !== exact.length) {
+            fail(new Error(`answer of ${received} bytes, ${exact.length} announced`));
+            return;
+          }
+          settle(() =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: exact ?? Buffer.concat(chunks),
+            }),
+          );
         });
-        res.on('error', (err) => {
-          clearTimeout(timer);
-          reject(new CacheNodeUnavailableError(this.url, err));
+        res.on('error', fail);
+        // A connection closed mid-answer (no 'end'): never leave the caller waiting for the timer.
+        res.on('close', () => {
+          if (!res.complete) fail(new Error('connection closed before the whole answer'));
         });
       });
       req.end(spec.body);

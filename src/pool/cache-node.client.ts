@@ -34,7 +34,15 @@ export interface CacheNodeClientOptions {
    * setOwnership, clear): timeoutMs plus the longest lease; default timeoutMs.
    */
   waitTimeoutMs?: number;
+  /**
+   * The longest answer taken from this node (default 16 MiB): set it to the upload limit plus
+   * room for JSON, as no cached value can be larger. Longer answers fail as "unavailable".
+   */
+  maxResponseBytes?: number;
 }
+
+/** Room beside the largest value for the node's JSON answers (stats, ownership, errors). */
+export const NODE_JSON_HEADROOM_BYTES = 64 * 1024;
 
 /** `epoch` in every result is the node's, from its x-pixpool-epoch header. */
 export type CacheGetResult =
@@ -77,7 +85,11 @@ export class CacheNodeClient {
 
   constructor(options: CacheNodeClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
-    this.transport = new NodeTransport(this.url, options.maxSockets ?? 64);
+    this.transport = new NodeTransport(
+      this.url,
+      options.maxSockets ?? 64,
+      options.maxResponseBytes,
+    );
     this.secret = options.secret;
     this.timeoutMs = options.timeoutMs ?? 2_000;
     this.transferTimeoutMs = options.transferTimeoutMs ?? 600_000;
@@ -88,11 +100,15 @@ export class CacheNodeClient {
     const res = await this.send('GET', keyPath(key, region), epoch);
     const nodeEpoch = epochOf(res);
     if (res.status === 200) {
+      const version = Number(res.headers[NODE_HEADERS.version]);
+      if (!Number.isSafeInteger(version) || version < 0) {
+        throw this.failure(res, { message: `hit without a valid version (${version})` });
+      }
       return {
         kind: 'hit',
         value: res.body,
         contentType: res.headers['content-type'] ?? NODE_DEFAULT_CONTENT_TYPE,
-        version: Number(res.headers[NODE_HEADERS.version]),
+        version,
         epoch: nodeEpoch,
       };
     }

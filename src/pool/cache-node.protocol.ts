@@ -92,6 +92,7 @@ export type NodeErrorCode =
   | 'bad_content_type'
   | 'bad_request'
   | 'truncated'
+  | 'timeout'
   | 'transfer_failed'
   | 'internal';
 

@@ -34,6 +34,7 @@ export function createNodeProvider(config: AppConfig, dataSource: DataSource): N
         capacityMb: cache.capacityMb,
         policy: cache.policy,
         secret: security.nodeSecret,
+        limits: { ...config.limits, maxConnections: config.limits.nodeMaxConnections },
       });
     case 'static':
       return new StaticNodeProvider(splitList(pool.staticNodes), probe);

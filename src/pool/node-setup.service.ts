@@ -1,7 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { movedRegions, regionsOf } from './assignment';
-import { CacheNodeClient, CacheNodeRequestError } from './cache-node.client';
+import {
+  CacheNodeClient,
+  CacheNodeRequestError,
+  NODE_JSON_HEADROOM_BYTES,
+} from './cache-node.client';
 import { TRANSFER_TIMEOUT_MS } from './pool.tokens';
 import { NodeEndpoint } from './node-provider.port';
 import { PoolState } from './pool-state';
@@ -139,6 +143,7 @@ export class NodeSetup {
       timeoutMs: Math.max(this.config.pool.requestTimeoutMs, 5000),
       transferTimeoutMs: TRANSFER_TIMEOUT_MS,
       waitTimeoutMs: Math.max(this.config.pool.requestTimeoutMs, 5000) + nearWaitMs(this.config),
+      maxResponseBytes: this.config.server.uploadLimitBytes + NODE_JSON_HEADROOM_BYTES,
     });
     try {
       return await work(client);

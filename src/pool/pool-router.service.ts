@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { CacheNodeClient } from './cache-node.client';
+import { CacheNodeClient, NODE_JSON_HEADROOM_BYTES } from './cache-node.client';
 import { TRANSFER_TIMEOUT_MS } from './pool.tokens';
 import { partition } from './hash-ring';
 import { nearWaitMs } from '../near-cache/near-wait';
@@ -126,6 +126,7 @@ export class PoolRouter implements OnModuleDestroy {
       timeoutMs: this.config.pool.requestTimeoutMs,
       transferTimeoutMs: TRANSFER_TIMEOUT_MS,
       waitTimeoutMs: this.config.pool.requestTimeoutMs + nearWaitMs(this.config),
+      maxResponseBytes: this.config.server.uploadLimitBytes + NODE_JSON_HEADROOM_BYTES,
     });
     return { id: node.id, url: node.url, client };
   }

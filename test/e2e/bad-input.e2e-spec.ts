@@ -57,7 +57,7 @@ describe('bad input (real app)', () => {
       'a PDF',
       () => upload(app.url, 'k', Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj')),
       415,
-      /application\/pdf/,
+      /not a supported image/,
     ],
     [
       'an SVG',

@@ -171,7 +171,10 @@ describe('manager dashboard in headless Chromium (real app, admin token)', () =>
     await page.click('#cache-form button[type=submit]');
     await page.waitForSelector('#cache-status.ok');
 
-    const configured = await fetch(`${app.url}/api/configure_cache`, { headers: auth });
+    const configured = await fetch(`${app.url}/api/configure_cache`, {
+      method: 'POST',
+      headers: auth,
+    });
     expect(await configured.json()).toEqual({
       success: 'true',
       mode: 'auto',

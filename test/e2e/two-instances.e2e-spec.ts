@@ -10,6 +10,7 @@ import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '.
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 
 const KEYS = Array.from({ length: 40 }, (_, i) => `shared-${i}`);
+const NODE_SECRET = 'two-instances-secret';
 
 const numNodes = (app: AppProcess) => getNumNodes(app.url);
 
@@ -34,12 +35,15 @@ describeWithMysql('two app instances sharing the database and the nodes', () => 
 
   beforeAll(async () => {
     db = await createTestMysqlDatabase();
-    nodes = await Promise.all(Array.from({ length: 8 }, () => spawnCacheNode({ port: 0 })));
+    nodes = await Promise.all(
+      Array.from({ length: 8 }, () => spawnCacheNode({ port: 0, secret: NODE_SECRET })),
+    );
     const blobs = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-shared-'));
     const env = {
       ...db.env,
       PIXPOOL_STORAGE_DIR: blobs,
       PIXPOOL_POOL_PROVIDER: 'static',
+      PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
       PIXPOOL_POOL_STATIC_NODES: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
       PIXPOOL_POOL_INITIAL: '2',
       PIXPOOL_POOL_HEALTH_INTERVAL_MS: '300',

@@ -44,6 +44,8 @@ export class CourseManagerController {
     return this.course.rate(query.rate);
   }
 
+  // State-changing routes answer no GET (405 with Allow): an <img src> or a link prefetch must
+  // never resize the pool or delete data. The course clients all use POST.
   @Post('configure_cache')
   @HttpCode(200)
   @ApiOperation({
@@ -55,22 +57,10 @@ export class CourseManagerController {
     return this.course.configure(query);
   }
 
-  @Get('configure_cache')
-  @ApiOperation({ summary: 'configure_cache (GET alias)' })
-  configureCacheByGet(@Query() query: ConfigureCacheQuery) {
-    return this.course.configure(query);
-  }
-
   @Post('delete_all')
   @HttpCode(200)
   @ApiOperation({ summary: 'Delete every image, row and cached copy: {"success":"true"}' })
   deleteAll() {
-    return this.course.deleteAll();
-  }
-
-  @Get('delete_all')
-  @ApiOperation({ summary: 'delete_all (GET alias)' })
-  deleteAllByGet() {
     return this.course.deleteAll();
   }
 }

@@ -13,6 +13,17 @@ export interface LocalNodeOptions {
   startTimeoutMs?: number;
   /** The compiled node entry; the default is this build's. */
   entry?: string;
+  /**
+   * The app's client limits, applied to its nodes too (the node's defaults otherwise). The keep-alive
+   * timeout stays at least 5 s: the app's node client drops idle sockets after 4 s, and the node
+   * must not be the side that closes first.
+   */
+  limits?: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxConnections: number;
+  };
 }
 
 /**
@@ -82,6 +93,13 @@ export class LocalNodeProvider implements NodeProvider {
       this.options.entry ?? path.join(packageRoot(), 'dist', 'src', 'cache-node', 'main.js');
     const args = [entry, '--port', String(port), '--host', '127.0.0.1'];
     args.push('--capacity-mb', String(this.options.capacityMb), '--policy', this.options.policy);
+    const limits = this.options.limits;
+    if (limits) {
+      args.push('--headers-timeout-ms', String(limits.headersTimeoutMs));
+      args.push('--request-timeout-ms', String(limits.requestTimeoutMs));
+      args.push('--keep-alive-timeout-ms', String(Math.max(limits.keepAliveTimeoutMs, 5_000)));
+      args.push('--max-connections', String(limits.maxConnections));
+    }
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, PIXPOOL_NODE_SECRET: this.options.secret },

@@ -27,6 +27,10 @@ describe('cache node: the subscription endpoint refuses what it must', () => {
 
   beforeAll(async () => {
     node = createCacheNode({
+      headersTimeoutMs: 20_000,
+      requestTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 1024,
       port: 0,
       host: '127.0.0.1',
       capacityBytes: 1024 * 1024,

@@ -72,6 +72,10 @@ describe('NearCacheService with a real cache node', () => {
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(async () => {
     node = createCacheNode({
+      headersTimeoutMs: 20_000,
+      requestTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 1024,
       port: 0,
       host: '127.0.0.1',
       capacityBytes: 16 * 1024 * 1024,

@@ -1,0 +1,79 @@
+import { ServerResponse, IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import type { BlobStore } from '../../../src/storage/blob-store';
+import type { ImageRecord, ImageTable } from '../../../src/database/image-table';
+import type { PoolCacheService } from '../../../src/pool/pool-cache.service';
+import type { NearCacheService } from '../../../src/near-cache/near-cache.service';
+import { ReadPathService } from '../../../src/frontend/read-path.service';
+import { sendImage } from '../../../src/frontend/image-response';
+import type { StoredImage } from '../../../src/frontend/stored-image';
+
+const ROW = {
+  key: 'k',
+  objectName: 'obj-1',
+  contentType: 'image/png',
+  version: 5,
+} as ImageRecord;
+const STORED = Buffer.from('png bytes from storage');
+
+/** A pool whose owner node answers every read with `hit`; storage holds ROW and STORED. */
+function readPath(hit: StoredImage) {
+  const table = { find: async () => ROW } as unknown as ImageTable;
+  const blobs = { get: async () => STORED } as unknown as BlobStore;
+  const pool = { read: async () => hit } as unknown as PoolCacheService;
+  // The near cache off (capacity 0), as by default: every read goes to the pool.
+  const near = { lookup: () => undefined, ticket: () => undefined } as unknown as NearCacheService;
+  return new ReadPathService(table, blobs, pool, near);
+}
+
+describe('read path: the type of a cache hit', () => {
+  it('serves a hit of an image type as it is', async () => {
+    const hit: StoredImage = {
+      key: 'k',
+      body: Buffer.from('x'),
+      contentType: 'image/gif',
+      version: 5,
+      source: 'cache',
+    };
+    await expect(readPath(hit).read('k')).resolves.toBe(hit);
+  });
+
+  it.each(['text/html', 'image/svg+xml', 'application/javascript', 'image/png; charset=x'])(
+    'reads storage instead of serving a hit typed %s',
+    async (contentType) => {
+      const hit = {
+        key: 'k',
+        body: Buffer.from('<script>'),
+        contentType,
+        version: 5,
+        source: 'cache',
+      } as const;
+      await expect(readPath(hit).read('k')).resolves.toEqual({
+        key: 'k',
+        body: STORED,
+        contentType: 'image/png',
+        version: 5,
+        source: 'storage',
+      });
+    },
+  );
+});
+
+describe('image answers', () => {
+  function answer(contentType: string) {
+    const res = new ServerResponse(new IncomingMessage(new Socket()));
+    sendImage(res, { key: 'k', body: Buffer.from('b'), contentType, version: 1 }, undefined, false);
+    return res;
+  }
+
+  it('carry a sandbox CSP and nosniff', () => {
+    const res = answer('image/png');
+    expect(res.getHeader('content-type')).toBe('image/png');
+    expect(res.getHeader('x-content-type-options')).toBe('nosniff');
+    expect(String(res.getHeader('content-security-policy'))).toMatch(/^sandbox/);
+  });
+
+  it('never carry a type outside the allow-list', () => {
+    expect(answer('text/html').getHeader('content-type')).toBe('application/octet-stream');
+  });
+});
