@@ -1,13 +1,32 @@
 import { DataSource } from 'typeorm';
-import { DatabaseConfig } from '../config/app-config';
+import { DatabaseConfig, ResilienceConfig } from '../config/app-config';
 import { createDataSourceOptions } from './data-source-options';
+import { runMigrationsLocked } from './migration-lock';
 
-/** An initialised DataSource (migrations run when database.migrationsRun), or a clear error. */
-export async function openDataSource(config: DatabaseConfig, cwd?: string): Promise<DataSource> {
-  const dataSource = new DataSource(createDataSourceOptions(config, cwd));
+/** Without a resilience section (the migrate CLI's tests), a generous wait for the lock. */
+const DEFAULT_MIGRATION_LOCK_SECONDS = 60;
+
+/**
+ * An initialised DataSource (migrations run when database.migrationsRun, under the migration
+ * lock so several instances may start at once), or a clear error.
+ */
+export async function openDataSource(
+  config: DatabaseConfig,
+  cwd?: string,
+  resilience?: ResilienceConfig,
+): Promise<DataSource> {
+  const options = createDataSourceOptions(config, cwd, resilience);
+  const dataSource = new DataSource({ ...options, migrationsRun: false });
   try {
     await dataSource.initialize();
+    if (config.migrationsRun) {
+      await runMigrationsLocked(
+        dataSource,
+        resilience?.migrationLockTimeoutSeconds ?? DEFAULT_MIGRATION_LOCK_SECONDS,
+      );
+    }
   } catch (err) {
+    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(`database: cannot open ${describeTarget(config)}: ${reason}`, { cause: err });
   }

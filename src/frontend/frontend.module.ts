@@ -10,10 +10,12 @@ import { ReadPathService } from './read-path.service';
 import { NotifyController } from './notify.controller';
 import { ImageFastPath } from './image-fast-path';
 import { PoolModule } from '../pool/pool.module';
+import { CoordinationModule } from '../coordination/coordination.module';
 
 @Module({
   imports: [
     PoolModule,
+    CoordinationModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({

@@ -4,10 +4,20 @@ import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { BLOB_STORE, BlobStore } from '../storage/blob-store';
 import { IMAGE_TABLE, ImageTable } from '../database/image-table';
+import { DATABASE_GUARD } from '../database/database.module';
+import { DependencyGuard } from '../common/dependency-guard';
+import { GuardedBlobStore } from '../storage/guarded-blob-store';
 
+/** Outer bound only: each probe already has its dependency's deadline (the guards). */
 const PROBE_TIMEOUT_MS = 3000;
 
-/** Liveness of what the app cannot serve without: the key table and the blob store. */
+/**
+ * Liveness (`/health/live`: the process answers; restart it if not) apart from readiness
+ * (`/health/ready`, and `/health` as before: the key table and the blob store answer; take the
+ * instance out of the load balancer if not). An outage of S3 or the database makes an instance
+ * unready, never dead: restarting it would not bring the dependency back, and cached images are
+ * still served meanwhile. Each probe reports its dependency's circuit-breaker state.
+ */
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {
@@ -16,16 +26,30 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     @Inject(IMAGE_TABLE) private readonly table: ImageTable,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(DATABASE_GUARD) private readonly databaseGuard: DependencyGuard,
+    private readonly storage: GuardedBlobStore,
   ) {}
 
-  @Get()
+  @Get('live')
+  @ApiOperation({ summary: 'The process answers (200); dependencies are not probed' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
   @ApiOperation({ summary: 'Database and storage reachable (200) or not (503, with the reason)' })
+  ready(@Res() res: Response): Promise<void> {
+    return this.check(res);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Same as /health/ready' })
   async check(@Res() res: Response): Promise<void> {
     try {
       res.json(
         await this.health.check([
-          () => this.probe('database', () => this.table.ping()),
-          () => this.probe('storage', () => this.blobs.ping()),
+          () => this.probe('database', () => this.table.ping(), this.databaseGuard),
+          () => this.probe('storage', () => this.blobs.ping(), this.storage.guard),
         ]),
       );
     } catch (err) {
@@ -35,13 +59,13 @@ export class HealthController {
     }
   }
 
-  private async probe(name: string, ping: () => Promise<void>) {
+  private async probe(name: string, ping: () => Promise<void>, guard: DependencyGuard) {
     const session = this.indicators.check(name);
     try {
       await withTimeout(ping(), PROBE_TIMEOUT_MS);
-      return session.up();
+      return session.up({ breaker: guard.state });
     } catch (err) {
-      return session.down({ message: (err as Error).message });
+      return session.down({ message: (err as Error).message, breaker: guard.state });
     }
   }
 }

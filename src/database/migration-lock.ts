@@ -1,0 +1,44 @@
+import { DataSource, Migration } from 'typeorm';
+import { isSqlite } from './transaction';
+
+/** Server-wide name of the lock (MySQL named locks are per server, not per database). */
+function lockName(dataSource: DataSource): string {
+  const database = String(dataSource.options.database ?? '');
+  // GET_LOCK names are limited to 64 characters.
+  return `pixpool_migrations:${database}`.slice(0, 64);
+}
+
+/**
+ * Runs pending migrations with at most one instance migrating a database at a time. MySQL DDL is
+ * not transactional, so two instances starting on an empty database would both see "nothing
+ * ran" and race on CREATE TABLE; under a named lock (GET_LOCK, held by one connection, freed by
+ * the server if that connection dies) the second waits, then finds nothing pending. SQLite lets
+ * only one writer in at a time and its DDL is transactional: it needs no extra lock.
+ */
+export async function runMigrationsLocked(
+  dataSource: DataSource,
+  timeoutSeconds: number,
+): Promise<Migration[]> {
+  if (isSqlite(dataSource)) return dataSource.runMigrations();
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  const name = lockName(dataSource);
+  try {
+    const [row] = (await runner.query('SELECT GET_LOCK(?, ?) AS got', [name, timeoutSeconds])) as {
+      got: number | string | null;
+    }[];
+    if (Number(row?.got) !== 1) {
+      throw new Error(
+        `another instance has been migrating for ${timeoutSeconds} s (lock ${name}); ` +
+          'raise resilience.migrationLockTimeoutSeconds or look at that instance',
+      );
+    }
+    try {
+      return await dataSource.runMigrations();
+    } finally {
+      await runner.query('SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
+    }
+  } finally {
+    await runner.release();
+  }
+}
