@@ -1,11 +1,11 @@
-import { DataSource, Migration } from 'typeorm';
+import { DataSource, Migration, QueryRunner } from 'typeorm';
 import { isSqlite } from './transaction';
 
-/** Server-wide name of the lock (MySQL named locks are per server, not per database). */
-function lockName(dataSource: DataSource): string {
-  const database = String(dataSource.options.database ?? '');
+/** MySQL named locks are per server, not per database: the name carries the database. */
+async function lockName(runner: QueryRunner): Promise<string> {
+  const [row] = (await runner.query('SELECT DATABASE() AS db')) as { db: string | null }[];
   // GET_LOCK names are limited to 64 characters.
-  return `pixpool_migrations:${database}`.slice(0, 64);
+  return `pixpool_migrations:${row?.db ?? ''}`.slice(0, 64);
 }
 
 /**
@@ -22,8 +22,8 @@ export async function runMigrationsLocked(
   if (isSqlite(dataSource)) return dataSource.runMigrations();
   const runner = dataSource.createQueryRunner();
   await runner.connect();
-  const name = lockName(dataSource);
   try {
+    const name = await lockName(runner);
     const [row] = (await runner.query('SELECT GET_LOCK(?, ?) AS got', [name, timeoutSeconds])) as {
       got: number | string | null;
     }[];

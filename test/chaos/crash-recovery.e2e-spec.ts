@@ -7,7 +7,7 @@ import { upload } from '../support/http';
 import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '../support/mysql';
 import { S3TestServer, startS3rver } from '../support/s3rver';
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
-import { CHAOS_RESILIENCE_ENV, secondsUntil } from './chaos-env';
+import { CHAOS_RESILIENCE_ENV, CHAOS_START_TIMEOUT_MS, secondsUntil } from './chaos-env';
 
 const WRITERS = 4;
 const KEYS_PER_WRITER = 2;
@@ -71,6 +71,7 @@ describeWithMysql('chaos: crashes of the app', () => {
         : {};
     const app = await startApp({
       env: { ...db.env, ...s3.env, ...poolEnv, ...CHAOS_RESILIENCE_ENV },
+      startTimeoutMs: CHAOS_START_TIMEOUT_MS,
     });
     const world = { db, s3, nodes, app };
     worlds.push(world);
@@ -195,7 +196,7 @@ describeWithMysql('chaos: crashes of the app', () => {
         `${mode} nodes: 0 orphan objects ${seconds.toFixed(1)} s after the last restart`,
       );
     },
-    120_000,
+    240_000,
   );
 
   it('crash between commit and invalidation: surviving nodes never serve the older image', async () => {
@@ -227,7 +228,7 @@ describeWithMysql('chaos: crashes of the app', () => {
       'SELECT COUNT(*) AS n FROM pending_invalidations',
     );
     expect(Number(pending[0].n)).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it('crash between blob write and commit: the row is unchanged and the object is swept', async () => {
     const w = worlds.find((x) => x.nodes.length > 0) ?? (await makeWorld('surviving'));
@@ -250,12 +251,15 @@ describeWithMysql('chaos: crashes of the app', () => {
     figures.push(
       `crash after blob write: orphan swept ${seconds.toFixed(1)} s after restart (grace 4 s)`,
     );
-  }, 60_000);
+  }, 120_000);
 
   it('two instances started at once on an empty MariaDB both come up; migrations run once', async () => {
     const db = await createTestMysqlDatabase();
     try {
-      const apps = await Promise.all([startApp({ env: db.env }), startApp({ env: db.env })]);
+      const apps = await Promise.all([
+        startApp({ env: db.env, startTimeoutMs: CHAOS_START_TIMEOUT_MS }),
+        startApp({ env: db.env, startTimeoutMs: CHAOS_START_TIMEOUT_MS }),
+      ]);
       try {
         for (const app of apps) expect((await fetch(`${app.url}/health/ready`)).status).toBe(200);
         const ran = await sqlRows<{ name: string }>(db.url, 'SELECT name FROM migrations');
@@ -266,5 +270,5 @@ describeWithMysql('chaos: crashes of the app', () => {
     } finally {
       await db.drop();
     }
-  }, 60_000);
+  }, 120_000);
 });

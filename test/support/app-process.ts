@@ -34,8 +34,9 @@ export interface AppProcess {
  * with its own data folder, and waits for it to listen.
  */
 export async function startApp(
-  options: { env?: Record<string, string>; dir?: string } = {},
+  options: { env?: Record<string, string>; dir?: string; startTimeoutMs?: number } = {},
 ): Promise<AppProcess> {
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-e2e-'));
   const env: Record<string, string> = {
@@ -76,8 +77,8 @@ export async function startApp(
     const from = log.length; // a restart must find its own "listening" line, not the last run's
     app.url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`app did not start in 30 s:\n${log}`)),
-        30_000,
+        () => reject(new Error(`app did not start in ${startTimeoutMs / 1000} s:\n${log}`)),
+        startTimeoutMs,
       );
       const onData = (chunk: Buffer) => {
         log += chunk.toString();
