@@ -1,5 +1,6 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createConnection } from 'mysql2/promise';
+import * as net from 'node:net';
 import { MIGRATIONS } from '../../migrations';
 import { AppProcess, startApp } from '../support/app-process';
 import { makePng } from '../support/images';
@@ -28,6 +29,14 @@ async function sqlRows<T>(url: string, sql: string): Promise<T[]> {
   } finally {
     await connection.end();
   }
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function readImage(url: string, key: string) {
@@ -86,9 +95,18 @@ describeWithMysql('chaos: crashes of the app', () => {
     }
   });
 
+  /**
+   * kill -9, then wait until the app's local cache nodes (if any) noticed and left their ports,
+   * as a process supervisor restarting the app would need them to.
+   */
   async function killAndWait(app: AppProcess): Promise<void> {
     process.kill(app.pid(), 'SIGKILL');
     await app.stop(); // returns once the exit is seen
+    const base = Number(app.env.PIXPOOL_POOL_BASE_PORT);
+    await secondsUntil(async () => {
+      const open = await Promise.all(Array.from({ length: 8 }, (_, i) => isListening(base + i)));
+      return !open.includes(true);
+    }, 15_000);
   }
 
   async function orphansGone(w: World): Promise<number> {
@@ -262,6 +280,10 @@ describeWithMysql('chaos: crashes of the app', () => {
       ]);
       try {
         for (const app of apps) expect((await fetch(`${app.url}/health/ready`)).status).toBe(200);
+        const retried = apps.filter((a) => /saved the pool first/.test(a.output())).length;
+        figures.push(
+          `two instances at once: both up; ${retried} lost the first pool save and joined`,
+        );
         const ran = await sqlRows<{ name: string }>(db.url, 'SELECT name FROM migrations');
         expect(ran.map((r) => r.name).sort()).toEqual(MIGRATIONS.map((m) => m.name).sort());
       } finally {
