@@ -76,10 +76,10 @@ export async function startApp(
     });
     const from = log.length; // a restart must find its own "listening" line, not the last run's
     app.url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`app did not start in ${startTimeoutMs / 1000} s:\n${log}`)),
-        startTimeoutMs,
-      );
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL'); // never leave a half-started app holding its node ports
+        reject(new Error(`app did not start in ${startTimeoutMs / 1000} s:\n${log}`));
+      }, startTimeoutMs);
       const onData = (chunk: Buffer) => {
         log += chunk.toString();
         const match = /pixpool listening on (http:\/\/[\d.]+:\d+)/.exec(log.slice(from));
