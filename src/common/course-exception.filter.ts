@@ -9,10 +9,12 @@ import {
 import type { Request, Response } from 'express';
 import { failure } from './course-response';
 import { allowedMethods } from './allowed-methods';
+import { DependencyUnavailableError } from './dependency-unavailable.error';
 
 /**
- * Every error leaves the app in the course's failure shape with its HTTP status. Errors we did
- * not anticipate are logged with their stack and answered 500 without internals.
+ * Every error leaves the app in the course's failure shape with its HTTP status. A dependency
+ * outage (DependencyUnavailableError) is 503 with Retry-After. Errors we did not anticipate are
+ * logged with their stack and answered 500 without internals.
  */
 @Catch()
 export class CourseExceptionFilter implements ExceptionFilter {
@@ -23,6 +25,8 @@ export class CourseExceptionFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
     let { status, message } = describeException(exception);
+    const retryAfter = retryAfterOf(exception);
+    if (retryAfter !== null && !res.headersSent) res.setHeader('Retry-After', String(retryAfter));
     if (status === HttpStatus.NOT_FOUND && isRouteMiss(exception)) {
       const allow = allowedMethods(req);
       if (allow.length > 0) {
@@ -31,7 +35,10 @@ export class CourseExceptionFilter implements ExceptionFilter {
         res.setHeader('Allow', allow.join(', '));
       }
     }
-    if (status >= 500) {
+    if (retryAfter !== null) {
+      // An outage is expected and answered; one line, not a stack per request.
+      this.logger.warn(`${req.method} ${req.originalUrl}: ${message}`);
+    } else if (status >= 500) {
       this.logger.error(`${req.method} ${req.originalUrl}: ${stackOf(exception)}`);
     }
     if (res.headersSent) {
@@ -44,6 +51,9 @@ export class CourseExceptionFilter implements ExceptionFilter {
 
 /** The HTTP status and message an error is answered with (500 hides internals). */
 export function describeException(exception: unknown): { status: number; message: string } {
+  if (exception instanceof DependencyUnavailableError) {
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
+  }
   if (exception instanceof HttpException) {
     return { status: exception.getStatus(), message: messageOf(exception.getResponse()) };
   }
@@ -53,6 +63,11 @@ export function describeException(exception: unknown): { status: number; message
     return { status, message: (exception as Error).message };
   }
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error' };
+}
+
+/** Seconds a client should wait before retrying (a dependency outage), else null. */
+export function retryAfterOf(exception: unknown): number | null {
+  return exception instanceof DependencyUnavailableError ? exception.retryAfterSeconds : null;
 }
 
 function messageOf(response: string | object): string {

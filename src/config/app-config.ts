@@ -171,6 +171,39 @@ export class NearCacheConfig {
   @IsInt() @Min(100) reportIntervalMs!: number;
 }
 
+/**
+ * Deadlines, outage answers and crash recovery (see README "Failure semantics"). Every call to
+ * S3 or the database ends within its deadline; a dependency that keeps failing is cut off by its
+ * circuit breaker for breakerOpenMs, so callers get 503 at once instead of waiting each time.
+ */
+export class ResilienceConfig {
+  /** Whole S3 call, connect included; the SDK call is aborted at this point. */
+  @IsInt() @Min(100) storageTimeoutMs!: number;
+  @IsInt() @Min(50) storageConnectTimeoutMs!: number;
+  /** Whole database operation (an upsert with its retries counts as one). */
+  @IsInt() @Min(100) databaseTimeoutMs!: number;
+  @IsInt() @Min(50) databaseConnectTimeoutMs!: number;
+  /** Callers that may queue for a MySQL connection (database.poolSize) before refusal. */
+  @IsInt() @Min(1) databaseQueueLimit!: number;
+  /** Retry-After of a 503 answered because a dependency is unavailable. */
+  @IsInt() @Min(1) @Max(3600) retryAfterSeconds!: number;
+  /** Consecutive unavailability failures that open a dependency's breaker. */
+  @IsInt() @Min(1) breakerThreshold!: number;
+  /** How long an open breaker answers 503 at once before letting one trial call through. */
+  @IsInt() @Min(100) breakerOpenMs!: number;
+  @IsInt() @Min(100) outboxSweepIntervalMs!: number;
+  /** Pending invalidations older than this are replayed by the sweeper (their writer is gone). */
+  @IsInt() @Min(100) outboxGraceMs!: number;
+  @IsInt() @Min(100) orphanSweepIntervalMs!: number;
+  /** Unreferenced objects younger than this are left alone: their upload may still commit. */
+  @IsInt() @Min(1000) orphanGraceMs!: number;
+  /** How long a starting instance waits for another one's migrations (MySQL GET_LOCK). */
+  @IsInt() @Min(1) migrationLockTimeoutSeconds!: number;
+  /** TEST ONLY: kill the process (SIGKILL) at this point of every upload; empty in production. */
+  @IsIn(['', 'after-blob-write', 'after-commit']) testCrashPoint!:
+    '' | 'after-blob-write' | 'after-commit';
+}
+
 export class AppConfig {
   @Type(() => ServerConfig) @ValidateNested() server!: ServerConfig;
   @Type(() => StorageConfig) @ValidateNested() storage!: StorageConfig;
@@ -184,4 +217,5 @@ export class AppConfig {
   @Type(() => ShutdownConfig) @ValidateNested() shutdown!: ShutdownConfig;
   @Type(() => NearCacheConfig) @ValidateNested() nearCache!: NearCacheConfig;
   @Type(() => LimitsConfig) @ValidateNested() limits!: LimitsConfig;
+  @Type(() => ResilienceConfig) @ValidateNested() resilience!: ResilienceConfig;
 }

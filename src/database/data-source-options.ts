@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { DatabaseConfig } from '../config/app-config';
+import { DatabaseConfig, ResilienceConfig } from '../config/app-config';
 import { ENTITIES } from './entities';
 
 /** How long a SQLite writer waits for another process's lock before SQLITE_BUSY. */
@@ -16,6 +16,7 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 export function createDataSourceOptions(
   config: DatabaseConfig,
   cwd: string = process.cwd(),
+  resilience?: ResilienceConfig,
 ): DataSourceOptions {
   const common = {
     entities: ENTITIES,
@@ -58,6 +59,23 @@ export function createDataSourceOptions(
     timezone: 'Z',
     poolSize: config.poolSize,
     ...(config.ssl === 'off' ? {} : { ssl: mysqlTls(config.ssl) }),
+    ...(resilience ? mysqlDeadlines(resilience) : {}),
+  };
+}
+
+/**
+ * mysql2's own deadlines, beside the guard's (see GuardedImageTable): a connect that gets no
+ * handshake ends at databaseConnectTimeoutMs; a query with no answer ends at databaseTimeoutMs
+ * and its connection is dropped (mysql2 cannot tell what a stalled server will still do with
+ * it); at most databaseQueueLimit callers wait for a pooled connection, the next is refused at
+ * once instead of joining an ever longer queue behind a stalled server.
+ */
+function mysqlDeadlines(resilience: ResilienceConfig) {
+  return {
+    connectTimeout: resilience.databaseConnectTimeoutMs,
+    enableQueryTimeout: true,
+    maxQueryExecutionTime: resilience.databaseTimeoutMs,
+    extra: { queueLimit: resilience.databaseQueueLimit },
   };
 }
 

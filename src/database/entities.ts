@@ -3,6 +3,7 @@ import { StatsMinuteEntity } from '../metrics/stats-minute.entity';
 import { PoolStateEntity } from '../pool/pool-state.entity';
 import { ManagerSettingEntity } from '../manager/settings/manager-setting.entity';
 import { Ec2InstanceClaimEntity } from '../pool/providers/ec2-instance-claim.entity';
+import { PendingInvalidationEntity } from '../coordination/pending-invalidation.entity';
 
 /**
  * Every TypeORM entity of the app. A module that adds a table appends its entity here (and its
@@ -14,4 +15,5 @@ export const ENTITIES = [
   PoolStateEntity,
   ManagerSettingEntity,
   Ec2InstanceClaimEntity,
+  PendingInvalidationEntity,
 ];

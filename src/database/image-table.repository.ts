@@ -1,5 +1,6 @@
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { ImageEntity } from './image.entity';
+import { PendingInvalidationEntity } from '../coordination/pending-invalidation.entity';
 import { ImageRecord, ImageTable, UpsertImageInput, UpsertImageResult } from './image-table';
 import { inTransaction, isSqlite } from './transaction';
 import { systemVersionClock, VersionClock } from './version-clock';
@@ -35,6 +36,18 @@ export class TypeOrmImageTable implements ImageTable {
         if (attempt >= UPSERT_ATTEMPTS || !isWriteConflict(err)) throw err;
       }
     }
+  }
+
+  async referencedObjectNames(objectNames: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < objectNames.length; i += DELETE_CHUNK) {
+      const rows = await this.images().find({
+        select: { objectName: true },
+        where: { objectName: In(objectNames.slice(i, i + DELETE_CHUNK)) },
+      });
+      for (const row of rows) found.add(row.objectName);
+    }
+    return found;
   }
 
   async listKeys(): Promise<string[]> {
@@ -104,7 +117,15 @@ export class TypeOrmImageTable implements ImageTable {
     } else {
       await repo.insert(record);
     }
-    return { record, replacedObjectName: previous?.objectName ?? null };
+    // In the row's transaction: a crash after the commit cannot lose the invalidation.
+    const pending = await manager
+      .getRepository(PendingInvalidationEntity)
+      .insert({ key: record.key, version: record.version, createdAt: now });
+    return {
+      record,
+      replacedObjectName: previous?.objectName ?? null,
+      pendingInvalidationId: Number(pending.identifiers[0].id),
+    };
   }
 
   private images(): Repository<ImageEntity> {

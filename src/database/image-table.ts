@@ -24,9 +24,21 @@ export interface UpsertImageResult {
   record: ImageRecord;
   /** The object the key pointed at before, now orphaned: the caller deletes it. */
   replacedObjectName: string | null;
+  /**
+   * The outbox record committed with the row (src/coordination/outbox.ts): the caller acks it
+   * once the cache has been told of `record.version`.
+   */
+  pendingInvalidationId: number;
 }
 
-/** The key → object mapping: the truth the cache nodes copy. */
+/**
+ * The key → object mapping: the truth the cache nodes copy.
+ *
+ * Failure: the table the app injects is a GuardedImageTable, so every call ends within
+ * resilience.databaseTimeoutMs, and an outage (timeout, refused or lost connection, full pool
+ * queue, breaker open) surfaces as DependencyUnavailableError, answered 503 + Retry-After. A
+ * write that times out has an unknown outcome: it may still commit (see outbox.ts).
+ */
 export interface ImageTable {
   find(key: string): Promise<ImageRecord | null>;
   /**
@@ -34,8 +46,11 @@ export interface ImageTable {
    * so versions rise per key and a key re-created after a delete still gets a higher version than
    * any cached tombstone of its former life (the cache nodes refuse writes older than what they
    * saw). Concurrent upserts of one key serialise: each sees the one before it as replaced.
+   * The same transaction records the pending invalidation of (key, version) in the outbox.
    */
   upsert(input: UpsertImageInput): Promise<UpsertImageResult>;
+  /** Of `objectNames`, those a row names (the orphan sweeper keeps them). */
+  referencedObjectNames(objectNames: string[]): Promise<Set<string>>;
   /** Every key, in code point order (byte order of UTF-8) on every driver. */
   listKeys(): Promise<string[]>;
   /** Deletes every row; returns the object names they referenced. */

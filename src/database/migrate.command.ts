@@ -1,6 +1,7 @@
 import { MigrationExecutor } from 'typeorm';
 import { loadConfig } from '../config/config-loader';
 import { describeTarget, openDataSource } from './data-source.factory';
+import { runMigrationsLocked } from './migration-lock';
 
 export const MIGRATE_USAGE =
   'usage: migrate [--revert]  (runs pending migrations; --revert undoes the last one)';
@@ -19,7 +20,8 @@ export async function runMigrateCommand(
   const unknown = args.filter((a) => a !== '--revert');
   if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}\n${MIGRATE_USAGE}`);
 
-  const config = loadConfig({ env }).database;
+  const loaded = loadConfig({ env });
+  const config = loaded.database;
   const dataSource = await openDataSource({ ...config, migrationsRun: false });
   try {
     log(`database: ${describeTarget(config)}`);
@@ -33,7 +35,10 @@ export async function runMigrateCommand(
       log(`reverted ${last.name}`);
       return;
     }
-    const ran = await dataSource.runMigrations();
+    const ran = await runMigrationsLocked(
+      dataSource,
+      loaded.resilience.migrationLockTimeoutSeconds,
+    );
     if (ran.length === 0) log('up to date: no pending migration');
     for (const migration of ran) log(`migrated ${migration.name}`);
   } finally {

@@ -12,11 +12,13 @@ import { ImageFastPath } from './image-fast-path';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { PoolModule } from '../pool/pool.module';
 import { NearCacheModule } from '../near-cache/near-cache.module';
+import { CoordinationModule } from '../coordination/coordination.module';
 
 @Module({
   imports: [
     PoolModule,
     NearCacheModule,
+    CoordinationModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeException } from '../common/course-exception.filter';
+import { describeException, retryAfterOf } from '../common/course-exception.filter';
 import { failure } from '../common/course-response';
 import { HttpMetricsInterceptor } from '../metrics/prometheus/http-metrics.interceptor';
 import { ImageService } from './image.service';
@@ -62,7 +62,9 @@ export class ImageFastPath {
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const { status, message } = describeException(err);
-    if (status >= 500)
+    const retryAfter = retryAfterOf(err);
+    if (retryAfter !== null) this.logger.warn(`${req.method} ${req.url}: ${message}`);
+    else if (status >= 500)
       this.logger.error(`${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
     if (res.headersSent) {
       res.destroy();
@@ -70,6 +72,7 @@ export class ImageFastPath {
     }
     const body = JSON.stringify(failure(status, message));
     res.statusCode = status;
+    if (retryAfter !== null) res.setHeader('Retry-After', String(retryAfter));
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);

@@ -7,6 +7,9 @@ import { validateKey } from '../common/image-key';
 import { detectImageType } from './image-type';
 import { ReadPathService } from './read-path.service';
 import { StoredImage } from './stored-image';
+import { DependencyUnavailableError } from '../common/dependency-unavailable.error';
+import { crashPoint } from '../common/test-crash-point';
+import { OutboxService } from '../coordination/outbox.service';
 
 export interface UploadedImageFile {
   buffer: Buffer;
@@ -22,12 +25,15 @@ export class ImageService {
     @Inject(IMAGE_TABLE) private readonly table: ImageTable,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly readPath: ReadPathService,
+    private readonly outbox: OutboxService,
   ) {}
 
   /**
    * Durable before acknowledged: the blob is written under a fresh name, then the row is committed
-   * pointing at it. A failure before the commit removes the new blob, so a failed upload leaves
-   * nothing behind; the previous object of the key is deleted only after the commit.
+   * pointing at it together with its pending invalidation (the outbox), the cache is told, and the
+   * outbox record acked. A failure before the commit removes the new blob, so a failed upload
+   * leaves nothing behind; the previous object of the key is deleted only after the commit. What a
+   * crash or a timeout at each step leaves, and what repairs it: src/coordination/outbox.ts.
    */
   async upload(rawKey: unknown, file: UploadedImageFile | undefined): Promise<ImageRecord> {
     const key = validateKey(rawKey, this.config.server.maxKeyLength);
@@ -37,6 +43,7 @@ export class ImageService {
 
     const objectName = newObjectName();
     await this.blobs.put(objectName, file.buffer, contentType);
+    crashPoint(this.config.resilience, 'after-blob-write');
     let result: Awaited<ReturnType<ImageTable['upsert']>>;
     try {
       result = await this.table.upsert({
@@ -47,6 +54,9 @@ export class ImageService {
         checksum: createHash('sha256').update(file.buffer).digest('hex'),
       });
     } catch (err) {
+      // A database outage leaves the outcome unknown: the commit may still land and name this
+      // object. The orphan sweeper deletes it later if no row does.
+      if (err instanceof DependencyUnavailableError) throw err;
       await this.blobs.delete(objectName).catch((cleanupErr: Error) => {
         this.logger.error(
           `orphan object ${objectName} left after a failed upload: ${cleanupErr.message}`,
@@ -54,6 +64,7 @@ export class ImageService {
       });
       throw err;
     }
+    crashPoint(this.config.resilience, 'after-commit');
     if (result.replacedObjectName) {
       await this.blobs.delete(result.replacedObjectName).catch((err: Error) => {
         this.logger.warn(
@@ -62,6 +73,7 @@ export class ImageService {
       });
     }
     await this.readPath.invalidate(key, result.record.version);
+    await this.outbox.ack(result.pendingInvalidationId);
     return result.record;
   }
 

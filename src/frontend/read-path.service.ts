@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { DependencyUnavailableError } from '../common/dependency-unavailable.error';
 import { BLOB_STORE, BlobStore } from '../storage/blob-store';
 import { IMAGE_TABLE, ImageTable } from '../database/image-table';
 import { IMAGE_TYPES } from './image-formats';
@@ -14,14 +16,29 @@ import { NearCacheService } from '../near-cache/near-cache.service';
 @Injectable()
 export class ReadPathService {
   private readonly logger = new Logger(ReadPathService.name);
-  private readonly blobFetches = new SingleFlight<Buffer | null>();
+  private readonly blobFetches: SingleFlight<Buffer | null>;
 
   constructor(
     @Inject(IMAGE_TABLE) private readonly table: ImageTable,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly pool: PoolCacheService,
     private readonly near: NearCacheService,
-  ) {}
+    config: AppConfig,
+  ) {
+    // The fetch itself has the storage deadline (GuardedBlobStore); this one also bounds the
+    // readers waiting on it, and forgets a fetch that somehow never settles, so no object can
+    // stay wedged for later readers.
+    const { storageTimeoutMs, retryAfterSeconds } = config.resilience;
+    this.blobFetches = new SingleFlight<Buffer | null>({
+      deadlineMs: storageTimeoutMs,
+      onDeadline: (name) =>
+        new DependencyUnavailableError(
+          'storage',
+          `shared fetch of ${name}: no answer within ${storageTimeoutMs} ms`,
+          retryAfterSeconds,
+        ),
+    });
+  }
 
   /**
    * Near cache (L1) first; then through the owner node; on a miss, from storage, and the owner is

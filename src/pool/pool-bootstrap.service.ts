@@ -1,4 +1,5 @@
 import {
+  ConflictException,
   Inject,
   Injectable,
   Logger,
@@ -33,6 +34,20 @@ export class PoolBootstrap implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // Instances started at once on an empty database all try to save the first pool; the
+    // compare-and-save lets one win and the others fail with a conflict. Starting again then
+    // finds the winner's pool stored and joins it (or rebuilds it, with local nodes).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.start();
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof ConflictException)) throw err;
+        this.logger.log(`another instance saved the pool first; starting again`);
+      }
+    }
+  }
+
+  private async start(): Promise<void> {
     await this.resizer.runExclusive('pool start', async () => {
       const stored = await this.store.load();
       if (stored) {

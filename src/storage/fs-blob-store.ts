@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { constants as fsConstants, Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { BlobStore } from './blob-store';
+import { BlobStore, StoredObject } from './blob-store';
 import { assertValidObjectName, isValidObjectName } from './object-name';
 
 /**
@@ -55,6 +55,23 @@ export class FsBlobStore implements BlobStore {
 
   async delete(name: string): Promise<void> {
     await fs.rm(this.pathOf(name), { force: true });
+  }
+
+  /** One page per fan-out folder. */
+  async *list(): AsyncIterable<StoredObject[]> {
+    for (const folder of await this.fanOutFolders()) {
+      const page: StoredObject[] = [];
+      for (const entry of await readDirOrEmpty(folder)) {
+        if (!entry.isFile() || !isValidObjectName(entry.name)) continue;
+        try {
+          const stat = await fs.stat(path.join(folder, entry.name));
+          page.push({ name: entry.name, modifiedAt: stat.mtime });
+        } catch (err) {
+          if (!isCode(err, 'ENOENT')) throw err; // deleted since the readdir: not listed
+        }
+      }
+      yield page;
+    }
   }
 
   /**

@@ -8,7 +8,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { BlobStore } from './blob-store';
+import { BlobStore, StoredObject } from './blob-store';
 import { assertValidObjectName, isValidObjectName } from './object-name';
 
 export interface S3BlobStoreOptions {
@@ -37,19 +37,22 @@ export class S3BlobStore implements BlobStore {
     this.batchSize = Math.min(options.batchSize ?? S3_MAX_BATCH, S3_MAX_BATCH);
   }
 
-  async put(name: string, body: Buffer, contentType: string): Promise<void> {
+  async put(name: string, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void> {
     const Key = this.keyOf(name);
     await this.send('put', Key, () =>
       this.client.send(
         new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentType: contentType }),
+        { abortSignal: signal },
       ),
     );
   }
 
-  async get(name: string): Promise<Buffer | null> {
+  async get(name: string, signal?: AbortSignal): Promise<Buffer | null> {
     const Key = this.keyOf(name);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }), {
+        abortSignal: signal,
+      });
       if (!out.Body) return Buffer.alloc(0);
       return Buffer.from(await out.Body.transformToByteArray());
     } catch (err) {
@@ -58,19 +61,20 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, signal?: AbortSignal): Promise<void> {
     const Key = this.keyOf(name);
     await this.send('delete', Key, () =>
-      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key })),
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }), {
+        abortSignal: signal,
+      }),
     );
   }
 
   /**
-   * Pages through the prefix and deletes each page in one DeleteObjects call. Only keys that are
-   * prefix + a valid object name go: with an empty prefix in a shared bucket, other data stays.
+   * Pages through the prefix. Only keys that are prefix + a valid object name count: with an
+   * empty prefix in a shared bucket, other data is never listed, swept or cleared.
    */
-  async deleteAll(): Promise<number> {
-    let deleted = 0;
+  async *list(): AsyncIterable<StoredObject[]> {
     let token: string | undefined;
     do {
       const page = await this.send('list', this.prefix, () =>
@@ -83,12 +87,25 @@ export class S3BlobStore implements BlobStore {
           }),
         ),
       );
-      const keys = (page.Contents ?? [])
-        .map((o) => o.Key ?? '')
-        .filter((k) => k.startsWith(this.prefix) && isValidObjectName(k.slice(this.prefix.length)));
-      if (keys.length > 0) deleted += await this.deleteBatch(keys);
+      const objects: StoredObject[] = [];
+      for (const o of page.Contents ?? []) {
+        const key = o.Key ?? '';
+        const name = key.slice(this.prefix.length);
+        if (key.startsWith(this.prefix) && isValidObjectName(name)) {
+          objects.push({ name, modifiedAt: o.LastModified ?? new Date(0) });
+        }
+      }
+      yield objects;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /** Deletes each listed page in one DeleteObjects call. */
+  async deleteAll(): Promise<number> {
+    let deleted = 0;
+    for await (const page of this.list()) {
+      if (page.length > 0) deleted += await this.deleteBatch(page.map((o) => this.prefix + o.name));
+    }
     return deleted;
   }
 

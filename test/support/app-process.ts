@@ -41,8 +41,10 @@ export async function startApp(
     dir?: string;
     /** Command the app runs under, e.g. ['ip', 'netns', 'exec', 'ns1'] (it must exec the app). */
     prefix?: string[];
+    startTimeoutMs?: number;
   } = {},
 ): Promise<AppProcess> {
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-e2e-'));
   const env: Record<string, string> = {
@@ -84,10 +86,10 @@ export async function startApp(
     });
     const from = log.length; // a restart must find its own "listening" line, not the last run's
     app.url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`app did not start in 30 s:\n${log}`)),
-        30_000,
-      );
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL'); // never leave a half-started app holding its node ports
+        reject(new Error(`app did not start in ${startTimeoutMs / 1000} s:\n${log}`));
+      }, startTimeoutMs);
       const onData = (chunk: Buffer) => {
         log += chunk.toString();
         const match = /pixpool listening on (http:\/\/[\d.]+:\d+)/.exec(log.slice(from));

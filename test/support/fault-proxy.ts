@@ -142,8 +142,10 @@ export async function startFaultProxy(options: {
       // Bytes were dropped on open connections: they cannot carry on as if nothing happened.
       if (wasBlackhole && settings.mode !== 'blackhole') proxy.cutAll();
       if (settings.mode === 'refuse') {
-        await unlisten();
+        // Cut before waiting: server.close() resolves only once every connection has ended.
+        const closing = unlisten();
         proxy.cutAll();
+        await closing;
       } else if (!server) {
         await listen();
       }

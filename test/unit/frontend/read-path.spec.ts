@@ -4,6 +4,7 @@ import type { BlobStore } from '../../../src/storage/blob-store';
 import type { ImageRecord, ImageTable } from '../../../src/database/image-table';
 import type { PoolCacheService } from '../../../src/pool/pool-cache.service';
 import type { NearCacheService } from '../../../src/near-cache/near-cache.service';
+import { loadConfig } from '../../../src/config/config-loader';
 import { ReadPathService } from '../../../src/frontend/read-path.service';
 import { sendImage } from '../../../src/frontend/image-response';
 import type { StoredImage } from '../../../src/frontend/stored-image';
@@ -23,7 +24,7 @@ function readPath(hit: StoredImage) {
   const pool = { read: async () => hit } as unknown as PoolCacheService;
   // The near cache off (capacity 0), as by default: every read goes to the pool.
   const near = { lookup: () => undefined, ticket: () => undefined } as unknown as NearCacheService;
-  return new ReadPathService(table, blobs, pool, near);
+  return new ReadPathService(table, blobs, pool, near, loadConfig({ env: {} }));
 }
 
 describe('read path: the type of a cache hit', () => {

@@ -51,4 +51,33 @@ describe('SingleFlight', () => {
     await expect(sut.run('k', async () => Promise.reject(new Error('once')))).rejects.toThrow();
     await expect(sut.run('k', async () => 'fine')).resolves.toBe('fine');
   });
+
+  describe('with a deadline', () => {
+    const deadlineMs = 80;
+    beforeEach(
+      () =>
+        (sut = new SingleFlight<string>({
+          deadlineMs,
+          onDeadline: (key) => new Error(`deadline for ${key}`),
+        })),
+    );
+
+    it('stops a follower waiting at its deadline when the shared run never settles', async () => {
+      const hung = deferred<string>();
+      const leader = expect(sut.run('k', () => hung.promise)).rejects.toThrow('deadline for k');
+      const started = Date.now();
+      await expect(sut.run('k', () => hung.promise)).rejects.toThrow('deadline for k');
+      expect(Date.now() - started).toBeLessThan(deadlineMs * 3);
+      await leader;
+    });
+
+    it('lets a caller after the deadline start a fresh run instead of joining a hung one', async () => {
+      const hung = deferred<string>();
+      await expect(sut.run('k', () => hung.promise)).rejects.toThrow('deadline for k');
+      expect(sut.size).toBe(0);
+      expect(await sut.run('k', async () => 'fresh')).toBe('fresh');
+      hung.resolve('late'); // a late answer of the old run changes nothing
+      expect(sut.size).toBe(0);
+    });
+  });
 });

@@ -85,6 +85,16 @@ export function behavesLikeABlobStore(freshStore: () => Promise<BlobStore>): voi
     expect(await sut.deleteAll()).toBe(0);
   });
 
+  it('lists every object with its modification time', async () => {
+    const names = [newObjectName(), newObjectName(), newObjectName()];
+    const before = Date.now() - 5000; // the store's clock may differ a little from ours
+    for (const name of names) await sut.put(name, Buffer.from(name), 'image/png');
+    const listed: { name: string; modifiedAt: Date }[] = [];
+    for await (const page of sut.list()) listed.push(...page);
+    expect(listed.map((o) => o.name).sort()).toEqual([...names].sort());
+    for (const o of listed) expect(o.modifiedAt.getTime()).toBeGreaterThan(before);
+  });
+
   it('deleteAll on a store never written to deletes nothing', async () => {
     expect(await sut.deleteAll()).toBe(0);
   });
