@@ -2,6 +2,7 @@ import { CreateImages1795751000000 } from './1795751000000-CreateImages';
 import { CreateStatsMinutes1795751549371 } from './1795751549371-CreateStatsMinutes';
 import { CreatePoolState1795752000000 } from './1795752000000-CreatePoolState';
 import { CreateManagerSettings1795753000000 } from './1795753000000-CreateManagerSettings';
+import { CreateLeaderLease1795760000000 } from './1795760000000-CreateLeaderLease';
 
 /**
  * Every migration, oldest first. Passed to TypeORM as classes (not a glob) so they run the same
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   CreateStatsMinutes1795751549371,
   CreatePoolState1795752000000,
   CreateManagerSettings1795753000000,
+  CreateLeaderLease1795760000000,
 ];

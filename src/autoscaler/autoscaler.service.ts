@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { MISS_RATE_SOURCE, MissRate, MissRateSource } from '../metrics/metrics.ports';
 import { PoolMetrics } from '../metrics/prometheus/pool-metrics.service';
 import { Clock, CLOCK, systemClock } from '../pool/clock.port';
+import { Leadership, LEADERSHIP } from '../coordination/leadership.port';
 import {
   AUTOSCALER_POLICY_STORE,
   AutoscalerPolicyStore,
@@ -40,12 +41,19 @@ export class AutoscalerService {
     private readonly metrics: PoolMetrics,
     @Inject(AUTOSCALER_SETTINGS) private readonly settings: AutoscalerSettings,
     @Optional() @Inject(CLOCK) clock?: Clock,
+    @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership | null,
   ) {
     this.clock = clock ?? systemClock;
   }
 
-  /** Never rejects: a failure is part of the returned (and recorded) decision. */
+  /**
+   * Never rejects: a failure is part of the returned (and recorded) decision. Only the leader of
+   * the app instances decides; on the others a tick is a no-op, not even recorded.
+   */
   async tick(): Promise<Decision> {
+    if (this.leadership && !this.leadership.isLeader()) {
+      return noAction(this.clock.now(), this.resizer.size(), 'not the leader');
+    }
     if (this.running) {
       return {
         ...this.record(
@@ -103,7 +111,10 @@ export class AutoscalerService {
   private async resize(decision: Decision): Promise<void> {
     const started = this.clock.now().getTime();
     try {
-      await this.resizer.resizeTo(decision.target, `autoscaler: ${decision.reason}`);
+      // The token fences the save: a leader deposed while deciding cannot apply its decision.
+      const token = this.leadership ? this.leadership.fencingToken() : undefined;
+      if (token === null) throw new Error('lost the leader lease before resizing');
+      await this.resizer.resizeTo(decision.target, `autoscaler: ${decision.reason}`, token);
       decision.outcome = 'ok';
       this.lastResizeAt = this.clock.now();
       const seconds = Math.round((this.lastResizeAt.getTime() - started) / 1000);

@@ -153,5 +153,8 @@ function crossFieldProblems(c: AppConfig): string[] {
   if (c.autoscaler.minMiss >= c.autoscaler.maxMiss) {
     problems.push('autoscaler.minMiss: must be below autoscaler.maxMiss');
   }
+  if (c.coordination.renewMs * 3 > c.coordination.leaseMs) {
+    problems.push('coordination.renewMs: must be at most a third of coordination.leaseMs');
+  }
   return problems;
 }

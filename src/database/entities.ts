@@ -2,9 +2,16 @@ import { ImageEntity } from './image.entity';
 import { StatsMinuteEntity } from '../metrics/stats-minute.entity';
 import { PoolStateEntity } from '../pool/pool-state.entity';
 import { ManagerSettingEntity } from '../manager/settings/manager-setting.entity';
+import { LeaderLeaseEntity } from '../coordination/leader-lease.entity';
 
 /**
  * Every TypeORM entity of the app. A module that adds a table appends its entity here (and its
  * migration to migrations/index.ts), so the app, the migrate CLI and the tests share one list.
  */
-export const ENTITIES = [ImageEntity, StatsMinuteEntity, PoolStateEntity, ManagerSettingEntity];
+export const ENTITIES = [
+  ImageEntity,
+  StatsMinuteEntity,
+  PoolStateEntity,
+  ManagerSettingEntity,
+  LeaderLeaseEntity,
+];

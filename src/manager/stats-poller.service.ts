@@ -7,6 +7,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { Leadership, LEADERSHIP } from '../coordination/leadership.port';
 import { METRICS_SINK, MetricsSink } from '../metrics/metrics.ports';
 import { StatsAggregator } from '../metrics/stats.aggregator';
 import { NodeStats } from '../pool/cache-node.protocol';
@@ -54,6 +55,7 @@ export class StatsPoller implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly reconciler: CacheSettingsReconciler,
     @Optional() @Inject(METRICS_SINK) private readonly sink: MetricsSink | null,
     @Optional() @Inject(CLOCK) clock?: Clock,
+    @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership | null,
   ) {
     this.clock = clock ?? systemClock;
     this.startedMs = this.clock.now().getTime();
@@ -99,10 +101,13 @@ export class StatsPoller implements OnApplicationBootstrap, OnApplicationShutdow
     } catch (err) {
       this.logger.warn(`statistics of this poll not saved: ${(err as Error).message}`);
     }
-    // Not awaited: a slow CloudWatch must not delay the next poll.
-    this.sink
-      ?.publish(samples, poolSize)
-      .catch((err: Error) => this.logger.warn(`metrics not published: ${err.message}`));
+    // Every instance sees all traffic (deltas of the nodes' totals), so one publishes it: the
+    // leader; two would double every Sum. Not awaited: a slow CloudWatch must not delay the next poll.
+    if (!this.leadership || this.leadership.isLeader()) {
+      this.sink
+        ?.publish(samples, poolSize)
+        .catch((err: Error) => this.logger.warn(`metrics not published: ${err.message}`));
+    }
     await this.reconciler
       .reconcile(polled)
       .catch((err: Error) => this.logger.warn(`cache settings not checked: ${err.message}`));

@@ -25,8 +25,10 @@ export interface PoolStateStore {
   /**
    * Saves `next` only if the stored epoch is still `expectedEpoch` (0: nothing stored yet), so two
    * instances that resize at once cannot both win; false when another one moved first.
+   * With a fencing token, also only while the leader lease is still at that epoch (checked in the
+   * same statement): false for a deposed leader.
    */
-  compareAndSave(expectedEpoch: number, next: PoolState): Promise<boolean>;
+  compareAndSave(expectedEpoch: number, next: PoolState, fencingToken?: number): Promise<boolean>;
   /** Cheap read of the stored epoch, for instances polling for changes they were not told of. */
   epoch(): Promise<number>;
 }

@@ -58,8 +58,13 @@ export class ResizeService {
     return this.step;
   }
 
-  /** Resize to `target` nodes (clamped by config 1..8). Rejects with 409 while another change runs. */
-  async resizeTo(target: number, reason: string): Promise<PoolState> {
+  /**
+   * Resize to `target` nodes (clamped by config 1..8). Rejects with 409 while another change runs.
+   * A singleton job passes its fencing token: the save is refused once its lease is gone (null:
+   * already gone).
+   */
+  async resizeTo(target: number, reason: string, fencingToken?: number | null): Promise<PoolState> {
+    if (fencingToken === null) throw new ConflictException('not the leader: resize refused');
     const { min, max } = this.config.pool;
     if (!Number.isInteger(target) || target < min || target > max) {
       throw new ConflictException(`pool size must be an integer in ${min}..${max} (got ${target})`);
@@ -73,8 +78,14 @@ export class ResizeService {
       try {
         const next =
           target > n
-            ? await this.grow(prev, target - n)
-            : await this.switchTo(prev, prev.nodes.slice(0, target), prev.nodes.slice(target));
+            ? await this.grow(prev, target - n, fencingToken)
+            : await this.switchTo(
+                prev,
+                prev.nodes.slice(0, target),
+                prev.nodes.slice(target),
+                new Set(),
+                fencingToken,
+              );
         this.events.resized(direction, 'ok', (Date.now() - started) / 1000);
         this.logger.log(`resized ${n} → ${target} (${reason}) in ${Date.now() - started} ms`);
         return next;
@@ -124,9 +135,9 @@ export class ResizeService {
     return this.lock.run(what, work);
   }
 
-  private async grow(prev: PoolState, count: number): Promise<PoolState> {
+  private async grow(prev: PoolState, count: number, fencingToken?: number): Promise<PoolState> {
     const started = await this.startNodes(prev, count);
-    return this.switchTo(prev, [...prev.nodes, ...started], []);
+    return this.switchTo(prev, [...prev.nodes, ...started], [], new Set(), fencingToken);
   }
 
   /** Starts nodes and prepares them (empty, configured, owning nothing yet); rolls back on failure. */
@@ -150,6 +161,8 @@ export class ResizeService {
     removed: NodeEndpoint[],
     /** Nodes known dead: not told anything, not asked to send anything. */
     dead: ReadonlySet<string> = new Set(),
+    /** The leader lease epoch of a singleton job: checked by the save (see PoolStateStore). */
+    fencingToken?: number,
   ): Promise<PoolState> {
     const owners = this.allocator.allocate(
       prev?.owners ?? null,
@@ -162,13 +175,15 @@ export class ResizeService {
       previous: prev ? { owners: prev.owners, nodes: prev.nodes } : null,
     };
     this.setStep(`saving assignment epoch ${next.epoch}`);
-    if (!(await this.store.compareAndSave(prev?.epoch ?? 0, next))) {
+    if (!(await this.store.compareAndSave(prev?.epoch ?? 0, next, fencingToken))) {
       await this.provider.stop(
         nodes.filter((n) => !prev?.nodes.some((p) => p.id === n.id)).map((n) => n.id),
       );
       await this.router.reload();
       throw new ConflictException(
-        'another app instance changed the pool at the same time; try again',
+        fencingToken === undefined
+          ? 'another app instance changed the pool at the same time; try again'
+          : 'another app instance changed the pool, or this one lost the leader lease',
       );
     }
     this.router.adopt(next);

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { isWriteConflict } from '../database/write-conflict';
+import { LEADER_LEASE_TABLE, SINGLETON_JOBS_LEASE } from '../coordination/lease-store';
 import { PoolState, PoolStateStore } from './pool-state';
 import { PoolStateEntity } from './pool-state.entity';
 
@@ -31,7 +32,11 @@ export class TypeOrmPoolStateStore implements PoolStateStore {
     return row?.epoch ?? 0;
   }
 
-  async compareAndSave(expectedEpoch: number, next: PoolState): Promise<boolean> {
+  async compareAndSave(
+    expectedEpoch: number,
+    next: PoolState,
+    fencingToken?: number,
+  ): Promise<boolean> {
     const values = {
       epoch: next.epoch,
       owners: JSON.stringify(next.owners),
@@ -49,12 +54,19 @@ export class TypeOrmPoolStateStore implements PoolStateStore {
         throw err;
       }
     }
-    const result = await this.repo
+    const update = this.repo
       .createQueryBuilder()
       .update(PoolStateEntity)
       .set(values)
-      .where('id = :id AND epoch = :expected', { id: ROW_ID, expected: expectedEpoch })
-      .execute();
+      .where('id = :id AND epoch = :expected', { id: ROW_ID, expected: expectedEpoch });
+    if (fencingToken !== undefined) {
+      // One statement: the lease cannot change hands between the check and the write.
+      update.andWhere(
+        `EXISTS (SELECT 1 FROM ${LEADER_LEASE_TABLE} WHERE name = :lease AND epoch = :token)`,
+        { lease: SINGLETON_JOBS_LEASE, token: fencingToken },
+      );
+    }
+    const result = await update.execute();
     return result.affected === 1;
   }
 }
