@@ -3,6 +3,7 @@ import { CreateStatsMinutes1795751549371 } from './1795751549371-CreateStatsMinu
 import { CreatePoolState1795752000000 } from './1795752000000-CreatePoolState';
 import { CreateManagerSettings1795753000000 } from './1795753000000-CreateManagerSettings';
 import { CreateLeaderLease1795760000000 } from './1795760000000-CreateLeaderLease';
+import { AddPoolStateMembership1795760000001 } from './1795760000001-AddPoolStateMembership';
 
 /**
  * Every migration, oldest first. Passed to TypeORM as classes (not a glob) so they run the same
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   CreatePoolState1795752000000,
   CreateManagerSettings1795753000000,
   CreateLeaderLease1795760000000,
+  AddPoolStateMembership1795760000001,
 ];

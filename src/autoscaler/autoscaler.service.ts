@@ -3,6 +3,7 @@ import { MISS_RATE_SOURCE, MissRate, MissRateSource } from '../metrics/metrics.p
 import { PoolMetrics } from '../metrics/prometheus/pool-metrics.service';
 import { Clock, CLOCK, systemClock } from '../pool/clock.port';
 import { Leadership, LEADERSHIP } from '../coordination/leadership.port';
+import { MembershipChange, PoolEvents } from '../pool/pool-events';
 import {
   AUTOSCALER_POLICY_STORE,
   AutoscalerPolicyStore,
@@ -42,8 +43,24 @@ export class AutoscalerService {
     @Inject(AUTOSCALER_SETTINGS) private readonly settings: AutoscalerSettings,
     @Optional() @Inject(CLOCK) clock?: Clock,
     @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership | null,
+    @Optional() @Inject(PoolEvents) events?: PoolEvents | null,
   ) {
     this.clock = clock ?? systemClock;
+    // Self-healing changes the size too: the operator reads why in the same log (and /metrics).
+    events?.subscribe({ membershipChanged: (change) => this.recordReplacement(change) });
+  }
+
+  private recordReplacement(change: MembershipChange): void {
+    if (change.change !== 'replaced') return;
+    const n = this.resizer.size();
+    const what = change.node
+      ? `replaced failed node ${change.node}${change.replacement ? ` by ${change.replacement}` : ''}`
+      : 'grew back to the target size';
+    this.record({
+      ...noAction(new Date(change.at), n, `${what}: ${change.reason}`),
+      action: 'replace',
+      outcome: 'ok',
+    });
   }
 
   /**

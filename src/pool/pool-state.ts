@@ -16,6 +16,16 @@ export interface PoolState {
    * previous owner of a key's region too.
    */
   previous?: { owners: string[]; nodes: NodeEndpoint[] } | null;
+  /**
+   * Members no front-end reads from or fills (src/pool/membership/): their regions are read from
+   * storage until they rejoin empty, or are removed. Absent: none.
+   */
+  quarantined?: string[];
+  /**
+   * The size the pool is meant to have (the operator's, or the auto-scaler's last decision): a node
+   * removed for failure is replaced up to it. Absent: the number of nodes.
+   */
+  target?: number;
 }
 
 export const POOL_STATE_STORE = Symbol('PoolStateStore');

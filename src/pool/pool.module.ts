@@ -17,6 +17,7 @@ import { POOL_ALLOCATOR } from './pool.tokens';
 import { ResizeService } from './resize.service';
 import { TypeOrmPoolStateStore } from './typeorm-pool-state.store';
 import { PeerNotifier } from './peer-notifier';
+import { MembershipService } from './membership/membership.service';
 import { storedCacheSettingsProvider } from '../manager/settings/settings.providers';
 
 @Module({
@@ -47,6 +48,7 @@ import { storedCacheSettingsProvider } from '../manager/settings/settings.provid
     NodeSetup,
     ResizeService,
     { provide: POOL_RESIZER, useExisting: ResizeService },
+    MembershipService,
     NodeFailureService,
     PoolCacheService,
     PoolBootstrap,

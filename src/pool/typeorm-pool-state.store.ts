@@ -16,11 +16,16 @@ export class TypeOrmPoolStateStore implements PoolStateStore {
   async load(): Promise<PoolState | null> {
     const row = await this.repo.findOneBy({ id: ROW_ID });
     if (!row) return null;
+    const membership = row.membership
+      ? (JSON.parse(row.membership) as Pick<PoolState, 'quarantined' | 'target'>)
+      : {};
     return {
       epoch: row.epoch,
       owners: JSON.parse(row.owners),
       nodes: JSON.parse(row.nodes),
       previous: row.previous ? JSON.parse(row.previous) : null,
+      ...(membership.quarantined?.length ? { quarantined: membership.quarantined } : {}),
+      ...(membership.target !== undefined ? { target: membership.target } : {}),
     };
   }
 
@@ -42,6 +47,10 @@ export class TypeOrmPoolStateStore implements PoolStateStore {
       owners: JSON.stringify(next.owners),
       nodes: JSON.stringify(next.nodes),
       previous: next.previous ? JSON.stringify(next.previous) : null,
+      membership:
+        next.quarantined?.length || next.target !== undefined
+          ? JSON.stringify({ quarantined: next.quarantined ?? [], target: next.target })
+          : null,
       updatedAt: new Date(),
     };
     if (expectedEpoch === 0) {

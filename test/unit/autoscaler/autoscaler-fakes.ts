@@ -1,3 +1,4 @@
+import { PoolEvents } from '../../../src/pool/pool-events';
 import { Leadership } from '../../../src/coordination/leadership.port';
 import { Registry } from 'prom-client';
 import { AutoscalerPolicy, PoolResizer } from '../../../src/autoscaler/autoscaler.ports';
@@ -108,7 +109,12 @@ export function reading(missRate: number, lookups: number): MissRate {
 }
 
 export function autoscaler(
-  options: { policy?: Partial<AutoscalerPolicy>; n?: number; leadership?: Leadership } = {},
+  options: {
+    policy?: Partial<AutoscalerPolicy>;
+    n?: number;
+    leadership?: Leadership;
+    events?: PoolEvents;
+  } = {},
 ) {
   const clock = new FakeClock();
   const pool = new FakePool(clock, options.n ?? 2);
@@ -123,6 +129,7 @@ export function autoscaler(
     { limits: LIMITS, intervalMs: MINUTE, enabled: true },
     clock,
     options.leadership,
+    options.events,
   );
   return { sut, clock, pool, missRates, policies, registry };
 }

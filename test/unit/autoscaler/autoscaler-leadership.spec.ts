@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Leadership } from '../../../src/coordination/leadership.port';
+import { PoolEvents } from '../../../src/pool/pool-events';
 import { autoscaler, reading } from './autoscaler-fakes';
 
 /** Leadership as a lease would answer it, switched by the test. */
@@ -48,5 +49,31 @@ describe('AutoscalerService with a leader lease', () => {
 
     expect(await sut.tick()).toMatchObject({ action: 'grow', outcome: 'failed' });
     expect(pool.resizes).toEqual([]);
+  });
+
+  it('records a replacement of a failed node in the decision log and counts it', async () => {
+    const events = new PoolEvents();
+    const { sut, registry } = autoscaler({ n: 3, events });
+
+    events.membershipChanged({
+      change: 'replaced',
+      node: 'node-2',
+      replacement: 'node-4',
+      reason: 'no answer for 15000 ms',
+      at: new Date().toISOString(),
+    });
+    events.membershipChanged({ change: 'quarantined', node: 'node-1', reason: 'x', at: '' });
+
+    expect(sut.recentDecisions()).toEqual([
+      expect.objectContaining({
+        action: 'replace',
+        n: 3,
+        outcome: 'ok',
+        reason: 'replaced failed node node-2 by node-4: no answer for 15000 ms',
+      }),
+    ]);
+    expect(await registry.metrics()).toMatch(
+      /pixpool_autoscaler_decisions_total\{action="replace"\} 1/,
+    );
   });
 });
