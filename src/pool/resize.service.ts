@@ -148,9 +148,23 @@ export class ResizeService {
   /**
    * A change of membership that moves no region (quarantine, rejoin): `change` gets the current
    * state and returns the next one (its epoch and previous are set here) or null for no change.
-   * Waits for a running resize; saved with compare-and-save, adopted, and announced to peers.
+   * Waits for a running resize; saved with compare-and-save (tried again on the state another
+   * instance saved meanwhile: `change` decides afresh), adopted, and announced to peers.
    */
   async changeMembership(
+    what: string,
+    change: (state: PoolState) => Promise<Omit<PoolState, 'epoch' | 'previous'> | null>,
+  ): Promise<PoolState | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.changeMembershipOnce(what, change);
+      } catch (err) {
+        if (!(err instanceof ConflictException) || attempt === 3) throw err;
+      }
+    }
+  }
+
+  private async changeMembershipOnce(
     what: string,
     change: (state: PoolState) => Promise<Omit<PoolState, 'epoch' | 'previous'> | null>,
   ): Promise<PoolState | null> {

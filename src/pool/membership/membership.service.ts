@@ -38,10 +38,14 @@ import { ResizeService } from '../resize.service';
  * polled the epoch yet, at most one health interval) may still read the node: the same window a
  * removal has, and closed the same way (notify before acknowledging, epoch poll).
  */
+const HEAL_BACKOFF_MS = 30_000;
+
 @Injectable()
 export class MembershipService {
   private readonly logger = new Logger('Membership');
   private readonly changes: Counter<'change'> | null;
+  /** After a failed heal, the next waits (a provider out of capacity is not asked every probe). */
+  private healAfter = 0;
 
   constructor(
     private readonly router: PoolRouter,
@@ -102,8 +106,14 @@ export class MembershipService {
     if (!state || this.resizer.isResizing()) return;
     const target = state.target ?? state.nodes.length;
     if (state.nodes.length >= target) return;
+    if (Date.now() < this.healAfter) return;
     const reason = `pool ${state.nodes.length} < target ${target} after a failure`;
-    await this.resizer.resizeTo(target, `self-healing: ${reason}`, fencingToken);
+    try {
+      await this.resizer.resizeTo(target, `self-healing: ${reason}`, fencingToken);
+    } catch (err) {
+      this.healAfter = Date.now() + HEAL_BACKOFF_MS;
+      throw err;
+    }
     this.record({ change: 'replaced', node: null, reason });
   }
 

@@ -20,6 +20,7 @@ export interface World {
   resized: string[];
   /** Epochs PoolEvents announced. */
   announced: number[];
+  events: PoolEvents;
 }
 
 /** A running pool of nodes n1..n<size> at epoch 1, as this instance routes by it after start. */
@@ -58,5 +59,5 @@ export async function world(
     store,
     createAllocator('balanced'),
   );
-  return { sut, store, router, provider, setup, journal, resized, announced };
+  return { sut, store, router, provider, setup, journal, resized, announced, events };
 }
