@@ -3,6 +3,8 @@ import { CreateStatsMinutes1795751549371 } from './1795751549371-CreateStatsMinu
 import { CreatePoolState1795752000000 } from './1795752000000-CreatePoolState';
 import { CreateManagerSettings1795753000000 } from './1795753000000-CreateManagerSettings';
 import { CreateEc2InstanceClaims1795757120000 } from './1795757120000-CreateEc2InstanceClaims';
+import { CreateLeaderLease1795760000000 } from './1795760000000-CreateLeaderLease';
+import { AddPoolStateMembership1795760000001 } from './1795760000001-AddPoolStateMembership';
 import { CreatePendingInvalidations1795761100000 } from './1795761100000-CreatePendingInvalidations';
 
 /**
@@ -15,5 +17,7 @@ export const MIGRATIONS = [
   CreatePoolState1795752000000,
   CreateManagerSettings1795753000000,
   CreateEc2InstanceClaims1795757120000,
+  CreateLeaderLease1795760000000,
+  AddPoolStateMembership1795760000001,
   CreatePendingInvalidations1795761100000,
 ];

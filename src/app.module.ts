@@ -9,6 +9,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ManagerModule } from './manager/manager.module';
 import { ManagedAutoscalerModule } from './manager/managed-autoscaler.module';
+import { CoordinationModule } from './coordination/coordination.module';
 
 @Module({})
 export class AppModule {
@@ -21,6 +22,7 @@ export class AppModule {
         DatabaseModule,
         StorageModule,
         MetricsModule,
+        CoordinationModule,
         FrontendModule,
         HealthModule,
         // The auto-scaler with its policy stored by the manager (the same instance the manager uses).

@@ -1,6 +1,7 @@
 import { AutoscalerPolicy } from './autoscaler.ports';
 
-export type ScalingAction = 'grow' | 'shrink' | 'none';
+/** 'replace': not the scaler's own verdict, a failed node replaced (src/pool/membership/). */
+export type ScalingAction = 'grow' | 'shrink' | 'none' | 'replace';
 
 /** One tick's verdict, as logged, kept for the dashboard and counted. */
 export interface Decision {

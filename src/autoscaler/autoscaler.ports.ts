@@ -4,8 +4,11 @@ export interface PoolResizer {
   size(): number;
   /** True while a resize (from anyone) runs. */
   isResizing(): boolean;
-  /** Resize under the rebalance lock; rejects with an error whose `name` is 'ResizeInProgressError' when another resize holds the lock. */
-  resizeTo(target: number, reason: string): Promise<void>;
+  /**
+   * Resize under the rebalance lock; rejects with an error whose `name` is 'ResizeInProgressError' when another resize holds the lock.
+   * With a fencing token (the leader lease's epoch), the new assignment is saved only while that lease is still current.
+   */
+  resizeTo(target: number, reason: string, fencingToken?: number | null): Promise<unknown>;
 }
 
 export const AUTOSCALER_POLICY_STORE = Symbol('AutoscalerPolicyStore');

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { MISS_RATE_SOURCE, MissRate, MissRateSource } from '../metrics/metrics.ports';
 import { PoolMetrics } from '../metrics/prometheus/pool-metrics.service';
 import { Clock, CLOCK, systemClock } from '../pool/clock.port';
+import { Leadership, LEADERSHIP } from '../coordination/leadership.port';
+import { MembershipChange, PoolEvents } from '../pool/pool-events';
 import {
   AUTOSCALER_POLICY_STORE,
   AutoscalerPolicyStore,
@@ -40,12 +42,35 @@ export class AutoscalerService {
     private readonly metrics: PoolMetrics,
     @Inject(AUTOSCALER_SETTINGS) private readonly settings: AutoscalerSettings,
     @Optional() @Inject(CLOCK) clock?: Clock,
+    @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership | null,
+    @Optional() @Inject(PoolEvents) events?: PoolEvents | null,
   ) {
     this.clock = clock ?? systemClock;
+    // Self-healing changes the size too: the operator reads why in the same log (and /metrics).
+    events?.subscribe({ membershipChanged: (change) => this.recordReplacement(change) });
   }
 
-  /** Never rejects: a failure is part of the returned (and recorded) decision. */
+  private recordReplacement(change: MembershipChange): void {
+    if (change.change !== 'replaced') return;
+    const n = this.resizer.size();
+    const what = change.node
+      ? `replaced failed node ${change.node}${change.replacement ? ` by ${change.replacement}` : ''}`
+      : 'grew back to the target size';
+    this.record({
+      ...noAction(new Date(change.at), n, `${what}: ${change.reason}`),
+      action: 'replace',
+      outcome: 'ok',
+    });
+  }
+
+  /**
+   * Never rejects: a failure is part of the returned (and recorded) decision. Only the leader of
+   * the app instances decides; on the others a tick is a no-op, not even recorded.
+   */
   async tick(): Promise<Decision> {
+    if (this.leadership && !this.leadership.isLeader()) {
+      return noAction(this.clock.now(), this.resizer.size(), 'not the leader');
+    }
     if (this.running) {
       return {
         ...this.record(
@@ -103,7 +128,10 @@ export class AutoscalerService {
   private async resize(decision: Decision): Promise<void> {
     const started = this.clock.now().getTime();
     try {
-      await this.resizer.resizeTo(decision.target, `autoscaler: ${decision.reason}`);
+      // The token fences the save: a leader deposed while deciding cannot apply its decision.
+      const token = this.leadership ? this.leadership.fencingToken() : undefined;
+      if (token === null) throw new Error('lost the leader lease before resizing');
+      await this.resizer.resizeTo(decision.target, `autoscaler: ${decision.reason}`, token);
       decision.outcome = 'ok';
       this.lastResizeAt = this.clock.now();
       const seconds = Math.round((this.lastResizeAt.getTime() - started) / 1000);

@@ -137,7 +137,7 @@ export class MetricsConfig {
 }
 
 export class AutoscalerConfig {
-  /** This instance runs the job; with several app instances, enable it on one. */
+  /** This instance may lead the singleton jobs (the leader lease picks one of the eligible). */
   @IsBoolean() enabled!: boolean;
   @IsIn(['manual', 'auto']) mode!: 'manual' | 'auto';
   @IsInt() @Min(1000) intervalMs!: number;
@@ -204,6 +204,24 @@ export class ResilienceConfig {
     '' | 'after-blob-write' | 'after-commit';
 }
 
+/** The leader lease of the singleton jobs (src/coordination/leader-lease.ts). */
+export class CoordinationConfig {
+  /** A leader that stops renewing is replaced after this, plus at most one renewMs. */
+  @IsInt() @Min(1000) leaseMs!: number;
+  /** How often the leader renews and the others look; at most a third of leaseMs. */
+  @IsInt() @Min(100) renewMs!: number;
+}
+
+/** The failure detector and self-healing (src/pool/membership/). */
+export class MembershipConfig {
+  /** Failed probes or requests in a row after which a node is quarantined (read from storage). */
+  @IsInt() @Min(1) quarantineAfterFailures!: number;
+  /** A node failing for this long without one success is removed from the pool. */
+  @IsInt() @Min(1000) removeAfterMs!: number;
+  /** Replace a removed node, so the pool keeps its target size. */
+  @IsBoolean() replace!: boolean;
+}
+
 export class AppConfig {
   @Type(() => ServerConfig) @ValidateNested() server!: ServerConfig;
   @Type(() => StorageConfig) @ValidateNested() storage!: StorageConfig;
@@ -218,4 +236,6 @@ export class AppConfig {
   @Type(() => NearCacheConfig) @ValidateNested() nearCache!: NearCacheConfig;
   @Type(() => LimitsConfig) @ValidateNested() limits!: LimitsConfig;
   @Type(() => ResilienceConfig) @ValidateNested() resilience!: ResilienceConfig;
+  @Type(() => CoordinationConfig) @ValidateNested() coordination!: CoordinationConfig;
+  @Type(() => MembershipConfig) @ValidateNested() membership!: MembershipConfig;
 }

@@ -158,6 +158,9 @@ function crossFieldProblems(c: AppConfig): string[] {
   if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
     problems.push('limits.headersTimeoutMs: must not exceed limits.requestTimeoutMs');
   }
+  if (c.coordination.renewMs * 3 > c.coordination.leaseMs) {
+    problems.push('coordination.renewMs: must be at most a third of coordination.leaseMs');
+  }
   return problems;
 }
 

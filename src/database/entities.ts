@@ -4,6 +4,7 @@ import { PoolStateEntity } from '../pool/pool-state.entity';
 import { ManagerSettingEntity } from '../manager/settings/manager-setting.entity';
 import { Ec2InstanceClaimEntity } from '../pool/providers/ec2-instance-claim.entity';
 import { PendingInvalidationEntity } from '../coordination/pending-invalidation.entity';
+import { LeaderLeaseEntity } from '../coordination/leader-lease.entity';
 
 /**
  * Every TypeORM entity of the app. A module that adds a table appends its entity here (and its
@@ -16,4 +17,5 @@ export const ENTITIES = [
   ManagerSettingEntity,
   Ec2InstanceClaimEntity,
   PendingInvalidationEntity,
+  LeaderLeaseEntity,
 ];

@@ -12,13 +12,13 @@ import { ImageFastPath } from './image-fast-path';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { PoolModule } from '../pool/pool.module';
 import { NearCacheModule } from '../near-cache/near-cache.module';
-import { CoordinationModule } from '../coordination/coordination.module';
+import { OutboxModule } from '../coordination/outbox.module';
 
 @Module({
   imports: [
     PoolModule,
     NearCacheModule,
-    CoordinationModule,
+    OutboxModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({

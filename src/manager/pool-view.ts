@@ -5,8 +5,17 @@ export interface NodeView {
   url: string;
   /** Regions this node owns at the current epoch. */
   regions: number[];
-  /** Last health check; null before the first. */
-  health: { ok: boolean; checkedAt: string; error?: string } | null;
+  /**
+   * Last health check; null before the first. state: serving, suspected (by this instance: its
+   * keys read from storage) or quarantined (by the pool, until it rejoins empty or is replaced).
+   */
+  health: {
+    ok: boolean;
+    checkedAt: string;
+    error?: string;
+    state: 'serving' | 'suspected' | 'quarantined';
+    failures?: number;
+  } | null;
   /** Gauges from the last statistics poll; null before the first. */
   cache: { items: number; bytesUsed: number; capacityBytes: number; policy: string } | null;
 }

@@ -1,31 +1,54 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationShutdown,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { Leadership, LEADERSHIP } from '../coordination/leadership.port';
+import { Clock, CLOCK, systemClock } from './clock.port';
+import { FailureDetector } from './membership/failure-detector';
+import { MembershipService } from './membership/membership.service';
 import { POOL_STATE_STORE, PoolStateStore } from './pool-state';
 import { PoolRouter } from './pool-router.service';
-import { ResizeService } from './resize.service';
 
-/** Consecutive failed health checks after which a node counts as dead. */
-const FAILURES_TO_REMOVE = 2;
+export interface NodeHealthView {
+  ok: boolean;
+  checkedAt: string;
+  error?: string;
+  /** suspected (here), quarantined (everyone), or serving. */
+  state: 'serving' | 'suspected' | 'quarantined';
+  failures?: number;
+}
 
 /**
- * Notices dead nodes and takes them out of the pool: from failed requests (a suspect is checked at
- * once) and from a periodic health check. The same timer polls the stored epoch, so an instance
- * that missed a notify still converges within one interval.
+ * Probes every member each pool.healthIntervalMs (a suspect at once), feeds the failure detector
+ * and acts on its verdicts through MembershipService (states argued in membership.service.ts):
+ * suspect here, quarantine for everyone, rejoin, and, on the leader only, remove + replace and
+ * heal the pool back to its target. The same timer polls the stored epoch, so an instance that
+ * missed a notify still converges within one interval.
  */
 @Injectable()
 export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(NodeFailureService.name);
-  private readonly failures = new Map<string, number>();
+  private readonly detector: FailureDetector;
   private readonly checking = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private health: Map<string, { ok: boolean; checkedAt: string; error?: string }> = new Map();
+  private health = new Map<string, { ok: boolean; checkedAt: string; error?: string }>();
 
   constructor(
     private readonly config: AppConfig,
     private readonly router: PoolRouter,
-    private readonly resizer: ResizeService,
+    private readonly membership: MembershipService,
     @Inject(POOL_STATE_STORE) private readonly store: PoolStateStore,
-  ) {}
+    @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership | null,
+    @Optional() @Inject(CLOCK) clock?: Clock | null,
+  ) {
+    const time = clock ?? systemClock;
+    this.detector = new FailureDetector(config.membership, () => time.now().getTime());
+  }
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.checkAll(), this.config.pool.healthIntervalMs);
@@ -37,20 +60,33 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Health of each routed node as last seen, for the manager. */
-  status(id: string): { ok: boolean; checkedAt: string; error?: string } | undefined {
-    return this.health.get(id);
+  status(id: string): NodeHealthView | undefined {
+    const seen = this.health.get(id);
+    if (!seen) return undefined;
+    const state = this.router.isQuarantined(id)
+      ? 'quarantined'
+      : this.router.serving(id)
+        ? 'serving'
+        : 'suspected';
+    const failures = this.detector.state(id)?.failures;
+    return { ...seen, state, ...(failures ? { failures } : {}) };
   }
 
-  /** A request to the node failed: check it now rather than wait for the next round. */
+  /** A request to the node failed: stop reading it here and probe it now. */
   suspect(id: string, why: string): void {
-    if (this.checking.has(id)) return;
-    this.logger.warn(`node ${id} suspected: ${why}`);
-    void this.checkNode(id, FAILURES_TO_REMOVE - 1);
+    if (!this.router.node(id)) return;
+    if (this.router.serving(id)) this.logger.warn(`node ${id} suspected: ${why}`);
+    this.router.suspect(id, true);
+    void this.checkNode(id);
   }
 
-  /** The node could not be told something it must know (an invalidation): remove it before going on. */
-  async removeNow(id: string, why: string): Promise<void> {
-    await this.resizer.removeFailed(id, why);
+  /**
+   * The node could not be told something it must know (an invalidation): quarantine it before
+   * going on. Rejects if the quarantine could not be saved (the caller must not acknowledge).
+   */
+  async quarantineNow(id: string, why: string): Promise<void> {
+    this.router.suspect(id, true);
+    await this.membership.quarantine(id, why);
   }
 
   async checkAll(): Promise<void> {
@@ -59,33 +95,70 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       this.logger.warn(`could not read the stored epoch: ${(err as Error).message}`);
     }
-    await Promise.all(this.router.nodes().map((node) => this.checkNode(node.id, 0)));
+    await Promise.all(this.router.nodes().map((node) => this.checkNode(node.id)));
+    if (this.leads()) {
+      await this.membership
+        .heal(this.token())
+        .catch((err: Error) => this.logger.warn(`pool not healed: ${err.message}`));
+    }
   }
 
-  private async checkNode(id: string, priorFailures: number): Promise<void> {
+  private async checkNode(id: string): Promise<void> {
     const node = this.router.node(id);
     if (!node || this.checking.has(id)) return;
     this.checking.add(id);
     try {
-      await node.client.health();
-      this.failures.delete(id);
-      this.health.set(id, { ok: true, checkedAt: new Date().toISOString() });
-    } catch (err) {
-      const count = Math.max(this.failures.get(id) ?? 0, priorFailures) + 1;
-      this.failures.set(id, count);
-      this.health.set(id, {
-        ok: false,
-        checkedAt: new Date().toISOString(),
-        error: (err as Error).message,
-      });
-      if (count >= FAILURES_TO_REMOVE) {
-        this.failures.delete(id);
-        await this.resizer
-          .removeFailed(id, `no answer to ${count} health checks: ${(err as Error).message}`)
-          .catch((e: Error) => this.logger.error(`could not remove ${id}: ${e.message}`));
+      let failure: Error | null = null;
+      try {
+        await node.client.health();
+      } catch (err) {
+        failure = err as Error;
       }
+      this.health.set(id, {
+        ok: !failure,
+        checkedAt: new Date().toISOString(),
+        ...(failure ? { error: failure.message } : {}),
+      });
+      if (failure) await this.failed(id, failure);
+      else await this.answered(id);
+    } catch (err) {
+      this.logger.error(`handling the health of ${id} failed: ${(err as Error).message}`);
     } finally {
       this.checking.delete(id);
     }
+  }
+
+  private async answered(id: string): Promise<void> {
+    this.detector.success(id);
+    if (!this.router.isQuarantined(id)) {
+      this.router.suspect(id, false);
+      return;
+    }
+    // Rejoining changes what everyone reads: decided once, by the leader.
+    if (this.leads()) await this.membership.rejoin(id);
+  }
+
+  private async failed(id: string, err: Error): Promise<void> {
+    const verdict = this.detector.failure(id);
+    this.router.suspect(id, true);
+    const why = `${this.detector.state(id)?.failures} failed health checks: ${err.message}`;
+    if (verdict === 'suspect') return;
+    if (!this.router.isQuarantined(id)) await this.membership.quarantine(id, why);
+    if (verdict === 'remove' && this.leads()) {
+      this.detector.forget(id);
+      await this.membership.replace(
+        id,
+        `no answer for ${this.config.membership.removeAfterMs} ms (${why})`,
+        this.token(),
+      );
+    }
+  }
+
+  private leads(): boolean {
+    return !this.leadership || this.leadership.isLeader();
+  }
+
+  private token(): number | undefined {
+    return this.leadership?.fencingToken() ?? undefined;
   }
 }

@@ -59,7 +59,9 @@ export class PoolBootstrap implements OnApplicationBootstrap, OnApplicationShutd
       let allCurrent = true;
       for (const node of stored?.nodes ?? []) {
         const epoch = running.has(node.id) ? await this.epochOf(node) : null;
-        if (epoch !== stored?.epoch) allCurrent = false;
+        // A quarantined member is not read and is behind by design: it rejoins empty later.
+        const quarantined = stored?.quarantined?.includes(node.id) ?? false;
+        if (epoch !== stored?.epoch && !(quarantined && epoch !== null)) allCurrent = false;
         if (epoch === null) continue;
         // A node behind the stored epoch may have missed invalidations: it rejoins empty.
         if (epoch !== stored?.epoch) await this.setup.prepare(node, stored?.epoch ?? 0);
@@ -70,9 +72,19 @@ export class PoolBootstrap implements OnApplicationBootstrap, OnApplicationShutd
         return;
       }
       const { min, max, initial } = this.config.pool;
-      const want = Math.min(max, Math.max(min, stored ? stored.nodes.length : initial));
+      const want = Math.min(
+        max,
+        Math.max(min, stored ? (stored.target ?? stored.nodes.length) : initial),
+      );
       const fresh =
-        want > alive.length ? await this.resizer.startNodes(stored, want - alive.length) : [];
+        want > alive.length
+          ? // Members that did not come back are replaced here, ids and all (stopped below).
+            await this.resizer.startNodes(
+              stored,
+              want - alive.length,
+              alive.map((n) => n.id),
+            )
+          : [];
       const members = [...alive, ...fresh];
       const next = await this.resizer.switchTo(stored, members, []);
       const gone = (stored?.nodes ?? []).filter((n) => !members.some((m) => m.id === n.id));

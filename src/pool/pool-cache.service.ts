@@ -80,7 +80,7 @@ export class PoolCacheService {
     // up a region never ships the old copy; retrying reaches the owner of the new assignment. A
     // region between owners (mid-resize) may answer "not owner" from both: safe, see store.ts.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { region, node } = this.router.route(key);
+      const { region, node } = this.router.owner(key);
       if (!node) return;
       try {
         const answer = await node.client.invalidate(key, region, version, this.router.epoch);
@@ -89,7 +89,8 @@ export class PoolCacheService {
         await this.router.reload();
       } catch (err) {
         if (!(err instanceof CacheNodeUnavailableError)) throw err;
-        await this.failures.removeNow(node.id, `invalidation failed: ${err.message}`);
+        // Quarantined, no front-end reads it, and it rejoins empty: it can never serve the old copy.
+        await this.failures.quarantineNow(node.id, `invalidation failed: ${err.message}`);
         return;
       }
     }
@@ -112,11 +113,12 @@ export class PoolCacheService {
   async clear(): Promise<void> {
     await Promise.all(
       this.router.nodes().map(async (node) => {
+        if (this.router.isQuarantined(node.id)) return; // it rejoins empty
         try {
           await node.client.clear();
         } catch (err) {
           if (!(err instanceof CacheNodeUnavailableError)) throw err;
-          await this.failures.removeNow(node.id, `clear failed: ${err.message}`);
+          await this.failures.quarantineNow(node.id, `clear failed: ${err.message}`);
         }
       }),
     );

@@ -1,9 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { PoolState } from './pool-state';
 
+/** A node quarantined, rejoined, removed or replaced after a failure (src/pool/membership/). */
+export interface MembershipChange {
+  change: 'quarantined' | 'rejoined' | 'removed' | 'replaced';
+  /** The failed node; null when the pool was grown back to its target without one. */
+  node: string | null;
+  replacement?: string;
+  reason: string;
+  at: string;
+}
+
 export interface PoolListener {
   resized?(direction: 'grow' | 'shrink', outcome: 'ok' | 'failed', seconds: number): void;
   assignmentChanged?(state: PoolState): void;
+  membershipChanged?(change: MembershipChange): void;
 }
 
 /**
@@ -25,6 +36,10 @@ export class PoolEvents {
 
   assignmentChanged(state: PoolState): void {
     this.emit((l) => l.assignmentChanged?.(state));
+  }
+
+  membershipChanged(change: MembershipChange): void {
+    this.emit((l) => l.membershipChanged?.(change));
   }
 
   private emit(call: (listener: PoolListener) => void): void {

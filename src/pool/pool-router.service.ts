@@ -26,6 +26,8 @@ export class PoolRouter implements OnModuleDestroy {
   /** Clients of nodes that left the pool, kept for previousOwner() until the next epoch. */
   private readonly retiring = new Map<string, RoutedNode>();
   private reloading: Promise<void> | null = null;
+  /** Nodes this instance suspects (a failed request or probe): not read until they answer again. */
+  private readonly suspected = new Set<string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -40,11 +42,41 @@ export class PoolRouter implements OnModuleDestroy {
     return this.state;
   }
 
-  /** The owner of the key's region, or null while the pool has no node. */
+  /**
+   * The owner of the key's region, or null while the pool has no node, or while its owner is
+   * quarantined (everyone) or suspected (here): then the key is read from storage, and not filled.
+   */
   route(key: string): { region: number; node: RoutedNode | null } {
     const region = partition(key);
     const owner = this.state?.owners[region];
-    return { region, node: owner ? (this.clients.get(owner) ?? null) : null };
+    if (!owner || !this.serving(owner)) return { region, node: null };
+    return { region, node: this.clients.get(owner) ?? null };
+  }
+
+  /**
+   * The node that must hear of an upload of the key: its owner, suspected or not (other instances
+   * may still read it), unless quarantined (it rejoins empty, so it need not be told).
+   */
+  owner(key: string): { region: number; node: RoutedNode | null } {
+    const region = partition(key);
+    const owner = this.state?.owners[region];
+    if (!owner || this.isQuarantined(owner)) return { region, node: null };
+    return { region, node: this.clients.get(owner) ?? null };
+  }
+
+  /** Whether the node is read from: not quarantined in the assignment, not suspected here. */
+  serving(id: string): boolean {
+    return !this.suspected.has(id) && !this.isQuarantined(id);
+  }
+
+  isQuarantined(id: string): boolean {
+    return this.state?.quarantined?.includes(id) ?? false;
+  }
+
+  /** This instance stops (suspect) or resumes reading a node; see src/pool/membership/. */
+  suspect(id: string, suspected: boolean): void {
+    if (suspected) this.suspected.add(id);
+    else this.suspected.delete(id);
   }
 
   node(id: string): RoutedNode | null {

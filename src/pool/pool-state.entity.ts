@@ -24,4 +24,8 @@ export class PoolStateEntity {
 
   @Column({ type: 'datetime', precision: 3 })
   updatedAt!: Date;
+
+  /** JSON: { quarantined, target } (src/pool/membership/), or null before any was saved. */
+  @Column({ type: 'text', nullable: true })
+  membership!: string | null;
 }

@@ -18,6 +18,7 @@ import { ResizeService } from './resize.service';
 import { TypeOrmPoolStateStore } from './typeorm-pool-state.store';
 import { PeerNotifier } from './peer-notifier';
 import { Ec2Reconciler } from './providers/ec2-reconciler.service';
+import { MembershipService } from './membership/membership.service';
 import { storedCacheSettingsProvider } from '../manager/settings/settings.providers';
 
 @Module({
@@ -48,6 +49,7 @@ import { storedCacheSettingsProvider } from '../manager/settings/settings.provid
     NodeSetup,
     ResizeService,
     { provide: POOL_RESIZER, useExisting: ResizeService },
+    MembershipService,
     NodeFailureService,
     PoolCacheService,
     PoolBootstrap,

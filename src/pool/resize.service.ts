@@ -63,8 +63,13 @@ export class ResizeService {
     return this.lock.drain();
   }
 
-  /** Resize to `target` nodes (clamped by config 1..8). Rejects with 409 while another change runs. */
-  async resizeTo(target: number, reason: string): Promise<PoolState> {
+  /**
+   * Resize to `target` nodes (clamped by config 1..8). Rejects with 409 while another change runs.
+   * A singleton job passes its fencing token: the save is refused once its lease is gone (null:
+   * already gone).
+   */
+  async resizeTo(target: number, reason: string, fencingToken?: number | null): Promise<PoolState> {
+    if (fencingToken === null) throw new ConflictException('not the leader: resize refused');
     const { min, max } = this.config.pool;
     if (!Number.isInteger(target) || target < min || target > max) {
       throw new ConflictException(`pool size must be an integer in ${min}..${max} (got ${target})`);
@@ -74,12 +79,16 @@ export class ResizeService {
       const prev = await this.freshState();
       const n = prev.nodes.length;
       const direction = target > n ? 'grow' : 'shrink';
-      if (target === n) return prev;
+      if (target === n && (prev.target ?? n) === n) return prev;
+      if (target === n) return this.switchTo(prev, prev.nodes, [], { fencingToken, target });
       try {
         const next =
           target > n
-            ? await this.grow(prev, target - n)
-            : await this.switchTo(prev, prev.nodes.slice(0, target), prev.nodes.slice(target));
+            ? await this.grow(prev, target - n, fencingToken, target)
+            : await this.switchTo(prev, prev.nodes.slice(0, target), prev.nodes.slice(target), {
+                fencingToken,
+                target,
+              });
         this.events.resized(direction, 'ok', (Date.now() - started) / 1000);
         this.logger.log(`resized ${n} → ${target} (${reason}) in ${Date.now() - started} ms`);
         return next;
@@ -93,34 +102,100 @@ export class ResizeService {
   }
 
   /**
-   * Takes a dead node out of the assignment; its regions go to the others and are refilled from
-   * storage. Waits for a running resize to finish first (a repair is never refused).
+   * Takes a dead node out of the assignment, in the same change as its replacement (membership.
+   * replace; always when the pool would fall below its minimum): the replacement takes over its
+   * regions, and the dead node is stopped only after that, once the replacement serves. When no
+   * replacement starts, its regions go to the others. Regions are refilled from storage. Waits for
+   * a running resize to finish first (a repair is never refused).
+   * Resolves to the replacement's id, or null when none was started.
    */
-  async removeFailed(id: string, why: string): Promise<void> {
+  async removeFailed(id: string, why: string, fencingToken?: number): Promise<string | null> {
     for (;;) {
       const state = this.router.current;
-      if (!state || !state.nodes.some((n) => n.id === id)) return;
+      if (!state || !state.nodes.some((n) => n.id === id)) return null;
       if (!this.lock.busy) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await this.lock.run(`repair: remove ${id}`, async () => {
+    return this.lock.run(`repair: remove ${id}`, async () => {
       const prev = await this.freshState();
-      if (!prev.nodes.some((n) => n.id === id)) return;
+      if (!prev.nodes.some((n) => n.id === id)) return null;
       this.logger.warn(`removing node ${id} from the pool: ${why}`);
-      let survivors = prev.nodes.filter((n) => n.id !== id);
-      if (survivors.length < this.config.pool.min) {
-        survivors = [
-          ...survivors,
-          ...(await this.startNodes(prev, this.config.pool.min - survivors.length)),
-        ];
-      }
+      const survivors = prev.nodes.filter((n) => n.id !== id);
+      const { min, max } = this.config.pool;
+      const target = Math.min(max, Math.max(min, prev.target ?? prev.nodes.length));
+      const wanted = this.config.membership.replace ? target : min;
+      let replacements: NodeEndpoint[] = [];
       try {
+        if (survivors.length < wanted) {
+          try {
+            replacements = await this.startNodes(prev, wanted - survivors.length);
+          } catch (err) {
+            // Still remove the dead node; the shortfall is made up later (see MembershipService).
+            if (survivors.length >= min) {
+              this.logger.warn(`no replacement for ${id} yet: ${(err as Error).message}`);
+            } else throw err;
+          }
+        }
         // Known dead: told nothing, asked for nothing (a hung node would cost a timeout each).
         const dead = prev.nodes.filter((n) => n.id === id);
-        await this.switchTo(prev, survivors, dead, new Set([id]));
+        await this.switchTo(prev, [...survivors, ...replacements], dead, {
+          dead: new Set([id]),
+          fencingToken,
+          target,
+        });
+        return replacements[0]?.id ?? null;
       } finally {
         this.step = null;
       }
+    });
+  }
+
+  /**
+   * A change of membership that moves no region (quarantine, rejoin): `change` gets the current
+   * state and returns the next one (its epoch and previous are set here) or null for no change.
+   * Waits for a running resize; saved with compare-and-save (tried again on the state another
+   * instance saved meanwhile: `change` decides afresh), adopted, and announced to peers.
+   */
+  async changeMembership(
+    what: string,
+    change: (state: PoolState) => Promise<Omit<PoolState, 'epoch' | 'previous'> | null>,
+  ): Promise<PoolState | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.changeMembershipOnce(what, change);
+      } catch (err) {
+        if (!(err instanceof ConflictException) || attempt === 3) throw err;
+      }
+    }
+  }
+
+  private async changeMembershipOnce(
+    what: string,
+    change: (state: PoolState) => Promise<Omit<PoolState, 'epoch' | 'previous'> | null>,
+  ): Promise<PoolState | null> {
+    while (this.lock.busy) await new Promise((resolve) => setTimeout(resolve, 50));
+    return this.lock.run(what, async () => {
+      const prev = await this.freshState();
+      const changed = await change(prev);
+      if (!changed) return null;
+      const next: PoolState = { ...changed, epoch: prev.epoch + 1, previous: prev.previous };
+      if (next.quarantined?.length === 0) delete next.quarantined;
+      if (!(await this.store.compareAndSave(prev.epoch, next))) {
+        await this.router.reload();
+        throw new ConflictException('another app instance changed the pool at the same time');
+      }
+      this.router.adopt(next);
+      // Serving members keep their regions and learn the epoch, so an instance starting now finds
+      // them current (PoolBootstrap). Best effort: one that misses it is only behind.
+      await Promise.allSettled(
+        next.nodes
+          .filter((n) => !next.quarantined?.includes(n.id))
+          .map((n) =>
+            this.router.node(n.id)?.client.setOwnership(next.epoch, regionsOf(next, n.id)),
+          ),
+      );
+      this.events.assignmentChanged(next);
+      return next;
     });
   }
 
@@ -129,15 +204,25 @@ export class ResizeService {
     return this.lock.run(what, work);
   }
 
-  private async grow(prev: PoolState, count: number): Promise<PoolState> {
+  private async grow(
+    prev: PoolState,
+    count: number,
+    fencingToken: number | undefined,
+    target: number,
+  ): Promise<PoolState> {
     const started = await this.startNodes(prev, count);
-    return this.switchTo(prev, [...prev.nodes, ...started], []);
+    return this.switchTo(prev, [...prev.nodes, ...started], [], { fencingToken, target });
   }
 
   /** Starts nodes and prepares them (empty, configured, owning nothing yet); rolls back on failure. */
-  async startNodes(prev: PoolState | null, count: number): Promise<NodeEndpoint[]> {
+  async startNodes(
+    prev: PoolState | null,
+    count: number,
+    /** Ids the provider must not hand out (default: every member, dead ones included). */
+    reserved: string[] = prev?.nodes.map((n) => n.id) ?? [],
+  ): Promise<NodeEndpoint[]> {
     this.setStep(`starting ${count} node(s)`);
-    this.provider.adopt?.(prev?.nodes.map((n) => n.id) ?? []);
+    this.provider.adopt?.(reserved);
     const started = await this.provider.start(count);
     try {
       await Promise.all(started.map((node) => this.setup.prepare(node, prev?.epoch ?? 0)));
@@ -153,27 +238,42 @@ export class ResizeService {
     prev: PoolState | null,
     nodes: NodeEndpoint[],
     removed: NodeEndpoint[],
-    /** Nodes known dead: not told anything, not asked to send anything. */
-    dead: ReadonlySet<string> = new Set(),
+    options: {
+      /** Nodes known dead: not told anything, not asked to send anything. */
+      dead?: ReadonlySet<string>;
+      /** The leader lease epoch of a singleton job: checked by the save (see PoolStateStore). */
+      fencingToken?: number;
+      /** The pool's target size from now on (default: unchanged, or the new size). */
+      target?: number;
+    } = {},
   ): Promise<PoolState> {
+    const { fencingToken } = options;
     const owners = this.allocator.allocate(
       prev?.owners ?? null,
       nodes.map((n) => n.id),
     );
+    // Quarantined members stay so (they rejoin empty, src/pool/membership/); like dead nodes they
+    // are neither told nor asked to stream what they hold, which may be stale.
+    const quarantined = (prev?.quarantined ?? []).filter((id) => nodes.some((n) => n.id === id));
+    const dead = new Set([...(options.dead ?? []), ...(prev?.quarantined ?? [])]);
     const next: PoolState = {
       epoch: (prev?.epoch ?? 0) + 1,
       owners,
       nodes,
       previous: prev ? { owners: prev.owners, nodes: prev.nodes } : null,
+      ...(quarantined.length > 0 ? { quarantined } : {}),
+      target: options.target ?? prev?.target ?? nodes.length,
     };
     this.setStep(`saving assignment epoch ${next.epoch}`);
-    if (!(await this.store.compareAndSave(prev?.epoch ?? 0, next))) {
+    if (!(await this.store.compareAndSave(prev?.epoch ?? 0, next, fencingToken))) {
       await this.provider.stop(
         nodes.filter((n) => !prev?.nodes.some((p) => p.id === n.id)).map((n) => n.id),
       );
       await this.router.reload();
       throw new ConflictException(
-        'another app instance changed the pool at the same time; try again',
+        fencingToken === undefined
+          ? 'another app instance changed the pool at the same time; try again'
+          : 'another app instance changed the pool, or this one lost the leader lease',
       );
     }
     this.router.adopt(next);

@@ -8,6 +8,7 @@ import { ManagerDataService } from '../manager-data.service';
 import { ManagerPoolService } from '../manager-pool.service';
 import { RATE_WINDOW_MS } from '../manager-stats.service';
 import { withoutUndefined } from '../settings/stored-cache-settings';
+import { StatsPoller } from '../stats-poller.service';
 import { ConfigureCacheQuery } from './configure-cache.query';
 import { coursePolicyName } from './course-policy-names';
 
@@ -21,6 +22,7 @@ export class CourseManagerService {
     private readonly cache: CacheConfigService,
     private readonly autoscaler: ManagerAutoscalerService,
     private readonly data: ManagerDataService,
+    private readonly poller: StatsPoller,
     @Inject(MISS_RATE_SOURCE) private readonly missRates: MissRateSource,
     @Optional() @Inject(CLOCK) clock?: Clock,
   ) {
@@ -31,8 +33,13 @@ export class CourseManagerService {
     return success({ numNodes: this.pool.view().size });
   }
 
-  /** Over the last 60 s from the miss-rate source (CloudWatch in production); 0 with no lookups. */
+  /**
+   * Over the last 60 s from the miss-rate source (CloudWatch in production); 0 with no lookups.
+   * The nodes are polled first, so a tester that reads and then asks at once sees its reads (the
+   * local source; CloudWatch has its own delay).
+   */
   async rate(kind: 'miss' | 'hit') {
+    await this.poller.pollOnce();
     const { missRate, hits, lookups } = await this.missRates.missRate(
       this.clock.now(),
       RATE_WINDOW_MS,

@@ -34,8 +34,14 @@ export class LocalNodeProvider implements NodeProvider {
   readonly kind = 'local' as const;
   private readonly logger = new Logger(LocalNodeProvider.name);
   private readonly running = new Map<number, { endpoint: NodeEndpoint; child: ChildProcess }>();
+  /** Ports of pool members, dead ones too: a replacement must not take a dead member's id. */
+  private members = new Set<number>();
 
   constructor(private readonly options: LocalNodeOptions) {}
+
+  adopt(ids: string[]): void {
+    this.members = new Set(ids.map((id) => Number(id.replace(/^local-/, ''))));
+  }
 
   async list(): Promise<NodeEndpoint[]> {
     return [...this.running.values()].map((r) => r.endpoint);
@@ -80,7 +86,7 @@ export class LocalNodeProvider implements NodeProvider {
     const ports: number[] = [];
     for (let i = 0; i < this.options.maxNodes && ports.length < count; i++) {
       const port = this.options.basePort + i;
-      if (!this.running.has(port)) ports.push(port);
+      if (!this.running.has(port) && !this.members.has(port)) ports.push(port);
     }
     if (ports.length < count) {
       throw new Error(`local provider runs at most ${this.options.maxNodes} nodes`);

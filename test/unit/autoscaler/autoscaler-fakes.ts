@@ -1,3 +1,5 @@
+import { PoolEvents } from '../../../src/pool/pool-events';
+import { Leadership } from '../../../src/coordination/leadership.port';
 import { Registry } from 'prom-client';
 import { AutoscalerPolicy, PoolResizer } from '../../../src/autoscaler/autoscaler.ports';
 import { AutoscalerService } from '../../../src/autoscaler/autoscaler.service';
@@ -44,7 +46,7 @@ export class Gate {
 /** A pool whose resizes take simulated time and hold the real rebalance lock. */
 export class FakePool implements PoolResizer {
   readonly lock = new ResizeLock();
-  readonly resizes: { target: number; reason: string }[] = [];
+  readonly resizes: { target: number; reason: string; fencingToken?: number | null }[] = [];
   /** Simulated duration of a resize. */
   durationMs = 30_000;
   /** When set, the next resize waits for it to open. */
@@ -62,9 +64,11 @@ export class FakePool implements PoolResizer {
   isResizing(): boolean {
     return this.lock.busy;
   }
-  resizeTo(target: number, reason: string): Promise<void> {
+  resizeTo(target: number, reason: string, fencingToken?: number | null): Promise<void> {
     return this.lock.run(reason, async () => {
-      this.resizes.push({ target, reason });
+      this.resizes.push(
+        fencingToken === undefined ? { target, reason } : { target, reason, fencingToken },
+      );
       const gate = this.gate;
       this.gate = null;
       if (gate) await gate.opened;
@@ -104,7 +108,14 @@ export function reading(missRate: number, lookups: number): MissRate {
   return { missRate, lookups, hits: lookups - misses, misses };
 }
 
-export function autoscaler(options: { policy?: Partial<AutoscalerPolicy>; n?: number } = {}) {
+export function autoscaler(
+  options: {
+    policy?: Partial<AutoscalerPolicy>;
+    n?: number;
+    leadership?: Leadership;
+    events?: PoolEvents;
+  } = {},
+) {
   const clock = new FakeClock();
   const pool = new FakePool(clock, options.n ?? 2);
   const missRates = new ScriptedMissRates();
@@ -117,6 +128,8 @@ export function autoscaler(options: { policy?: Partial<AutoscalerPolicy>; n?: nu
     new PoolMetrics(registry),
     { limits: LIMITS, intervalMs: MINUTE, enabled: true },
     clock,
+    options.leadership,
+    options.events,
   );
   return { sut, clock, pool, missRates, policies, registry };
 }

@@ -1,4 +1,6 @@
 import { DataSource } from 'typeorm';
+import { MIGRATIONS } from '../../../migrations';
+import { CreateManagerSettings1795753000000 } from '../../../migrations/1795753000000-CreateManagerSettings';
 import { policyFromConfig } from '../../../src/autoscaler/autoscaler-policy';
 import { DatabaseConfig } from '../../../src/config/app-config';
 import { loadConfig } from '../../../src/config/config-loader';
@@ -97,10 +99,9 @@ export function behavesLikeStoredSettings(newDatabase: () => Promise<SettingsTes
     const tableExists = async () =>
       await dataSource.createQueryRunner().hasTable('manager_settings');
     expect(await tableExists()).toBe(true);
-    // Newer migrations revert first: undo until this one has been.
-    for (let i = 0; i < dataSource.migrations.length && (await tableExists()); i++) {
-      await dataSource.undoLastMigration();
-    }
+    // Undo back to and including this migration (later ones are undone first).
+    const later = MIGRATIONS.length - MIGRATIONS.indexOf(CreateManagerSettings1795753000000);
+    for (let i = 0; i < later; i++) await dataSource.undoLastMigration();
     expect(await tableExists()).toBe(false);
     await dataSource.runMigrations();
     expect(await tableExists()).toBe(true);

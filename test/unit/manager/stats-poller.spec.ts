@@ -68,12 +68,15 @@ describe('StatsPoller with real cache nodes', () => {
   async function read(key: string, fill = true): Promise<void> {
     const region = partition(key);
     const { node } = router.route(key);
-    const answer = await node!.client.get(key, region, 1);
+    const answer = await node!.client.get(key, region, router.epoch);
     if (answer.kind === 'miss' && fill) {
-      await node!.client.put(key, region, Buffer.from(`image ${key}`), {
-        version: 1,
-        lease: answer.lease,
-      });
+      await node!.client.put(
+        key,
+        region,
+        Buffer.from(`image ${key}`),
+        { version: 1, lease: answer.lease },
+        router.epoch,
+      );
     }
   }
 
@@ -149,6 +152,34 @@ describe('StatsPoller with real cache nodes', () => {
       expect(point).toMatchObject({ poolSize: 2, misses: 12, hits: 0, missRate: 1, hitRate: 0 });
     }
     expect(snapshot.lastMinute).toMatchObject({ lookups: 12, missRate: 1, hitRate: 0 });
+  });
+
+  it('counts the first traffic of a node a grow added after this instance began polling', async () => {
+    const { sut, aggregator, clock } = setUp();
+    await sut.pollOnce();
+    const joined = await spawnCacheNode({ capacityMb: 8, policy: 'lru' });
+    const client = new CacheNodeClient({ url: joined.url });
+    try {
+      const grown: PoolState = {
+        epoch: 2,
+        owners: state.owners.map((owner, region) => (region === 0 ? 'c' : owner)),
+        nodes: [...state.nodes, { id: 'c', url: joined.url }],
+      };
+      router.adopt(grown);
+      await client.setOwnership(2, [0]);
+      const key = 'test'; // region 0
+      for (let i = 0; i < 5; i++) await read(key); // 1 miss + fill, then 4 hits, before any poll
+      clock.set(T0 + 5000);
+
+      await sut.pollOnce();
+
+      expect(aggregator.window(clock.now(), 60_000)).toMatchObject({ hits: 4, misses: 1 });
+    } finally {
+      router.adopt({ ...state, epoch: 3 });
+      await client.setOwnership(3, []).catch(() => undefined);
+      client.close();
+      await joined.stop();
+    }
   });
 
   it('leaves out a node that does not answer and still counts the others', async () => {

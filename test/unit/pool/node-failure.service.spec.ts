@@ -1,93 +1,174 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../../../src/config/config-loader';
+import { Leadership } from '../../../src/coordination/leadership.port';
+import { MembershipService } from '../../../src/pool/membership/membership.service';
 import { NodeFailureService } from '../../../src/pool/node-failure.service';
 import { PoolRouter } from '../../../src/pool/pool-router.service';
-import { ResizeService } from '../../../src/pool/resize.service';
+import { SimClock, T0 } from '../metrics/stats-fixtures';
 import { eventually } from './fakes/deferred';
 import { FakePoolRouter } from './fakes/fake-pool-router';
-import { FakeResizer } from './fakes/fake-resizer';
 import { InMemoryPoolStateStore } from './fakes/in-memory-pool-state.store';
 import { poolState } from './fakes/pool-state.fixtures';
 
-describe('NodeFailureService', () => {
+/** Records what the detector decided, and applies quarantines to the fake router as the real one would. */
+class FakeMembership {
+  readonly calls: string[] = [];
+  failReplacements: Error | null = null;
+  constructor(private readonly router: FakePoolRouter) {}
+  async quarantine(id: string): Promise<void> {
+    this.calls.push(`quarantine ${id}`);
+    this.router.quarantined.add(id);
+  }
+  async rejoin(id: string): Promise<void> {
+    this.calls.push(`rejoin ${id}`);
+    this.router.quarantined.delete(id);
+    this.router.suspect(id, false);
+  }
+  async replace(id: string, _why: string, token?: number): Promise<void> {
+    this.calls.push(`replace ${id}${token === undefined ? '' : ` fenced ${token}`}`);
+    if (this.failReplacements) throw this.failReplacements;
+  }
+  async heal(token?: number): Promise<void> {
+    this.calls.push(`heal${token === undefined ? '' : ` fenced ${token}`}`);
+  }
+}
+
+class Lease implements Leadership {
+  constructor(public epoch: number | null) {}
+  isLeader = () => this.epoch !== null;
+  fencingToken = () => this.epoch;
+}
+
+const REMOVE_AFTER_MS = 15_000;
+
+describe('NodeFailureService (failure detector with quarantine)', () => {
   let router: FakePoolRouter;
-  let resizer: FakeResizer;
+  let membership: FakeMembership;
   let store: InMemoryPoolStateStore;
+  let clock: SimClock;
   let sut: NodeFailureService;
 
   beforeAll(() => Logger.overrideLogger(false));
-  beforeEach(() => {
+  function setUp(leadership?: Leadership) {
     router = new FakePoolRouter().assign(3, ['a', 'b']);
-    resizer = new FakeResizer();
+    membership = new FakeMembership(router);
     store = new InMemoryPoolStateStore(poolState(3, ['a', 'b']));
+    clock = new SimClock(T0);
     sut = new NodeFailureService(
-      loadConfig({ overrides: { pool: { healthIntervalMs: 100 } } }),
+      loadConfig({
+        overrides: {
+          pool: { healthIntervalMs: 100 },
+          membership: { quarantineAfterFailures: 2, removeAfterMs: REMOVE_AFTER_MS },
+        },
+      }),
       router as unknown as PoolRouter,
-      resizer as unknown as ResizeService,
+      membership as unknown as MembershipService,
       store,
+      leadership,
+      clock,
     );
-  });
+  }
+  beforeEach(() => setUp());
   afterEach(() => sut.onApplicationShutdown());
+  const actions = () => membership.calls.filter((c) => !c.startsWith('heal'));
 
-  it('removes a node after two failed health checks in a row, and only that node', async () => {
+  it('one failed check makes a suspect this instance stops reading; nothing else changes', async () => {
     router.client('a').down();
 
     await sut.checkAll();
-    expect(resizer.removed).toEqual([]);
-    expect(sut.status('a')).toMatchObject({
-      ok: false,
-      error: expect.stringContaining('unavailable'),
-    });
-    expect(sut.status('b')).toMatchObject({ ok: true });
 
-    await sut.checkAll();
-    expect(resizer.removed).toEqual([{ id: 'a', why: expect.stringMatching(/2 health checks/) }]);
+    expect(router.serving('a')).toBe(false);
+    expect(router.serving('b')).toBe(true);
+    expect(actions()).toEqual([]);
+    expect(sut.status('a')).toMatchObject({ ok: false, state: 'suspected', failures: 1 });
+    expect(sut.status('b')).toMatchObject({ ok: true, state: 'serving' });
   });
 
-  it('forgets a failed check once the node answers again', async () => {
+  it('a blip is not a failure: a suspect that answers again is read again', async () => {
     const a = router.client('a');
     a.down();
     await sut.checkAll();
     a.up();
     await sut.checkAll();
-    expect(sut.status('a')).toMatchObject({ ok: true });
+    expect(router.serving('a')).toBe(true);
     a.down();
+    await sut.checkAll(); // the count started again
+    expect(actions()).toEqual([]);
+  });
+
+  it('quarantines after two failures in a row, and rides out a pause shorter than removeAfterMs', async () => {
+    const a = router.client('a');
+    a.down();
+    for (let t = 0; t < REMOVE_AFTER_MS - 2000; t += 2000) {
+      clock.set(T0 + t);
+      await sut.checkAll();
+    }
+    expect(actions()).toEqual(['quarantine a']);
+    expect(sut.status('a')).toMatchObject({ state: 'quarantined' });
+
+    a.up();
     await sut.checkAll();
 
-    expect(resizer.removed).toEqual([]);
+    expect(actions()).toEqual(['quarantine a', 'rejoin a']);
+    expect(router.serving('a')).toBe(true);
   });
 
-  it('checks a suspected node at once and removes it on the first failed check', async () => {
+  it('removes and replaces a node failing for removeAfterMs without a success', async () => {
     router.client('a').down();
-
-    sut.suspect('a', 'read failed');
-
-    await eventually(() => resizer.removed.length === 1);
-    expect(resizer.removed[0].id).toBe('a');
-    expect(router.client('a').callsOf('health')).toHaveLength(1);
+    for (let t = 0; t <= REMOVE_AFTER_MS + 1000; t += 2000) {
+      clock.set(T0 + t);
+      await sut.checkAll();
+    }
+    expect(actions()).toEqual(['quarantine a', 'replace a']);
   });
 
-  it('keeps a suspected node that answers its health check', async () => {
-    sut.suspect('b', 'one slow read');
-    await eventually(() => router.client('b').callsOf('health').length === 1);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(resizer.removed).toEqual([]);
-    expect(sut.status('b')).toMatchObject({ ok: true });
+  it('checks a suspected node at once', async () => {
+    router.client('a').down();
+    sut.suspect('a', 'read failed');
+    expect(router.serving('a')).toBe(false);
+    await eventually(() => router.client('a').callsOf('health').length === 1);
   });
 
   it('ignores suspicions of a node that left the pool', async () => {
     sut.suspect('gone', 'late error');
     await new Promise((resolve) => setImmediate(resolve));
     expect(router.client('gone').callsOf('health')).toEqual([]);
-    expect(resizer.removed).toEqual([]);
   });
 
-  it('keeps checking after a removal that failed', async () => {
+  it('keeps checking after a replacement that failed', async () => {
     router.client('a').down();
-    resizer.failRemovals = new Error('no replacement could start');
-    await sut.checkAll();
-    await expect(sut.checkAll()).resolves.toBeUndefined();
-    expect(resizer.removed).toHaveLength(1);
+    membership.failReplacements = new Error('no replacement could start');
+    for (let t = 0; t <= REMOVE_AFTER_MS + 2000; t += 2000) {
+      clock.set(T0 + t);
+      await expect(sut.checkAll()).resolves.toBeUndefined();
+    }
+    expect(actions().filter((c) => c.startsWith('replace'))).toHaveLength(1);
+  });
+
+  describe('with a leader lease', () => {
+    it('a follower quarantines, but neither rejoins, removes nor heals', async () => {
+      setUp(new Lease(null));
+      const a = router.client('a');
+      a.down();
+      for (let t = 0; t <= REMOVE_AFTER_MS + 2000; t += 2000) {
+        clock.set(T0 + t);
+        await sut.checkAll();
+      }
+      a.up();
+      await sut.checkAll();
+      expect(membership.calls).toEqual(['quarantine a']);
+    });
+
+    it('the leader removes, replaces and heals with its fencing token', async () => {
+      setUp(new Lease(4));
+      router.client('a').down();
+      for (let t = 0; t <= REMOVE_AFTER_MS + 1000; t += 2000) {
+        clock.set(T0 + t);
+        await sut.checkAll();
+      }
+      expect(actions()).toEqual(['quarantine a', 'replace a fenced 4']);
+      expect(membership.calls).toContain('heal fenced 4');
+    });
   });
 
   it('reloads the assignment when the stored epoch is ahead of the one it routes by', async () => {
@@ -98,11 +179,6 @@ describe('NodeFailureService', () => {
 
     expect(router.reloads).toBe(1);
     expect(router.client('c').callsOf('health')).toHaveLength(1); // checks the new member too
-  });
-
-  it('does not reload when the stored epoch is not ahead', async () => {
-    await sut.checkAll();
-    expect(router.reloads).toBe(0);
   });
 
   it('checks every node on its interval once started, and stops at shutdown', async () => {

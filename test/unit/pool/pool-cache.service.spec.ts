@@ -204,16 +204,18 @@ describe('PoolCacheService', () => {
       ]);
     });
 
-    it('takes an unreachable owner out of the pool before the upload is acknowledged', async () => {
+    it('quarantines an unreachable owner before the upload is acknowledged', async () => {
       router.client('a').down();
       const removal = deferred();
-      failures.removal = removal.promise;
+      failures.quarantining = removal.promise;
       let done = false;
 
       const invalidation = sut.invalidate(KEY, 8).then(() => (done = true));
       await new Promise((resolve) => setImmediate(resolve));
 
-      expect(failures.removed).toEqual([{ id: 'a', why: expect.stringContaining('invalidation') }]);
+      expect(failures.quarantined).toEqual([
+        { id: 'a', why: expect.stringContaining('invalidation') },
+      ]);
       expect(done).toBe(false);
       removal.resolve();
       await invalidation;
@@ -225,7 +227,7 @@ describe('PoolCacheService', () => {
         throw new CacheNodeRequestError('http://a', 401, 'unauthorized', 'bad secret');
       };
       await expect(sut.invalidate(KEY, 8)).rejects.toBeInstanceOf(CacheNodeRequestError);
-      expect(failures.removed).toEqual([]);
+      expect(failures.quarantined).toEqual([]);
     });
 
     it('also invalidates the previous owner of the region when it differs', async () => {
@@ -244,7 +246,7 @@ describe('PoolCacheService', () => {
       router.client('old').down();
 
       await expect(sut.invalidate(KEY, 8)).resolves.toBeUndefined();
-      expect(failures.removed).toEqual([]);
+      expect(failures.quarantined).toEqual([]);
       expect(router.client('a').callsOf('invalidate')).toHaveLength(1);
     });
 
@@ -255,6 +257,38 @@ describe('PoolCacheService', () => {
     });
   });
 
+  describe('with a suspected or quarantined owner', () => {
+    it('reads a suspected owner’s keys from storage and does not fill it', async () => {
+      router.suspect('a', true);
+      const { loader, calls } = storage();
+
+      expect(await sut.read(KEY, loader)).toBe(IMAGE);
+
+      expect(calls).toEqual([KEY]);
+      expect(router.client('a').callsOf('get')).toEqual([]);
+      expect(router.client('a').callsOf('put')).toEqual([]);
+    });
+
+    it('still invalidates at a suspected owner: other instances may read it', async () => {
+      router.suspect('a', true);
+      await sut.invalidate(KEY, 8);
+      expect(router.client('a').callsOf('invalidate')).toHaveLength(1);
+    });
+
+    it('neither reads nor invalidates a quarantined owner (it rejoins empty)', async () => {
+      router.quarantined.add('a');
+      const { loader, calls } = storage();
+
+      expect(await sut.read(KEY, loader)).toBe(IMAGE);
+      await sut.invalidate(KEY, 8);
+      await sut.clear();
+
+      expect(calls).toEqual([KEY]);
+      expect(router.client('a').calls).toEqual([]);
+      expect(failures.quarantined).toEqual([]);
+    });
+  });
+
   describe('clear', () => {
     it('clears every node of the pool', async () => {
       router.assign(3, ['a', 'b', 'c']);
@@ -262,14 +296,16 @@ describe('PoolCacheService', () => {
       for (const id of ['a', 'b', 'c']) expect(router.client(id).callsOf('clear')).toHaveLength(1);
     });
 
-    it('removes a node that cannot be cleared and still clears the others', async () => {
+    it('quarantines a node that cannot be cleared and still clears the others', async () => {
       router.assign(3, ['a', 'b']);
       router.client('b').down();
 
       await sut.clear();
 
       expect(router.client('a').callsOf('clear')).toHaveLength(1);
-      expect(failures.removed).toEqual([{ id: 'b', why: expect.stringContaining('clear failed') }]);
+      expect(failures.quarantined).toEqual([
+        { id: 'b', why: expect.stringContaining('clear failed') },
+      ]);
     });
   });
 });

@@ -81,6 +81,20 @@ function behavesLikeThePoolStateStore(newDatabase: () => Promise<TestDatabase>):
     await expect(sut.epoch()).resolves.toBe(2 ** 40);
   });
 
+  it('round-trips quarantined members and the target size (and their absence)', async () => {
+    const withMembership: PoolState = { ...second, quarantined: ['n2'], target: 4 };
+    await sut.compareAndSave(0, first);
+    await sut.compareAndSave(1, withMembership);
+    await expect(sut.load()).resolves.toEqual(withMembership);
+
+    const cleared: PoolState = { ...second, epoch: 3 };
+    await sut.compareAndSave(2, cleared);
+    const loaded = await sut.load();
+    expect(loaded).toEqual(cleared);
+    expect(loaded).not.toHaveProperty('quarantined');
+    expect(loaded).not.toHaveProperty('target');
+  });
+
   it('reads a state saved without a previous assignment back with previous null', async () => {
     const bare: PoolState = { epoch: first.epoch, owners: first.owners, nodes: first.nodes };
     await sut.compareAndSave(0, bare);

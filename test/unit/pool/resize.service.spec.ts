@@ -162,7 +162,7 @@ describe('ResizeService', () => {
       await expect(w.sut.resizeTo(2, 'test')).rejects.toThrow(/not started/);
     });
 
-    it('takes a member that could not be told the new ownership out of the pool afterwards', async () => {
+    it('replaces a member that could not be told the new ownership afterwards', async () => {
       w = await world(1);
       w.setup.unreachableOnNextPush = ['n3'];
 
@@ -170,7 +170,8 @@ describe('ResizeService', () => {
       expect(ids(grown)).toEqual(['n1', 'n2', 'n3']);
 
       await eventually(() => w.store.stored?.epoch === 3);
-      expect(ids(w.store.stored)).toEqual(['n1', 'n2']);
+      expect(ids(w.store.stored)).toEqual(['n1', 'n2', 'n4']);
+      expect(w.store.stored?.target).toBe(3);
       expect(w.provider.stopped).toEqual([['n3']]);
       expect(w.sut.isResizing()).toBe(false);
     });
@@ -188,8 +189,41 @@ describe('ResizeService', () => {
   });
 
   describe('removeFailed', () => {
-    it('gives the dead node’s regions to the others and stops it', async () => {
+    it('replaces a dead node in one change: the replacement takes its regions, then it is stopped', async () => {
       w = await world(3);
+
+      await expect(w.sut.removeFailed('n2', 'no answer')).resolves.toBe('n4');
+
+      const state = w.store.stored as PoolState;
+      expect(state.epoch).toBe(2);
+      expect(ids(state)).toEqual(['n1', 'n3', 'n4']);
+      expect(state.target).toBe(3);
+      // Balanced: the newcomer takes over exactly the dead node's regions, nothing else moves.
+      const before = poolState(1, ['n1', 'n2', 'n3']).owners;
+      expect(state.owners.map((o, r) => (before[r] === 'n2' ? o : 'same'))).not.toContain('n1');
+      expect(state.owners.filter((o) => o === 'n4')).toHaveLength(
+        before.filter((o) => o === 'n2').length,
+      );
+      expect(w.setup.prepared).toEqual([{ id: 'n4', epoch: 1 }]);
+      expect(w.setup.moves[0].removed).toEqual(['n2']);
+      // Stopped last: after the start, the save and the region moves.
+      expect(w.journal.indexOf('start 1')).toBeLessThan(w.journal.lastIndexOf('stop n2'));
+      expect(w.provider.stopped).toEqual([['n2']]);
+    });
+
+    it('still removes the dead node when no replacement starts, keeping the target to heal to', async () => {
+      w = await world(3);
+      w.provider.failNextStart = new Error('no capacity');
+
+      await expect(w.sut.removeFailed('n2', 'no answer')).resolves.toBeNull();
+
+      expect(ids(w.store.stored)).toEqual(['n1', 'n3']);
+      expect(w.store.stored?.target).toBe(3);
+      expect(w.provider.stopped).toContainEqual(['n2']);
+    });
+
+    it('gives the dead node’s regions to the others and stops it (membership.replace off)', async () => {
+      w = await world(3, { replace: false });
 
       await w.sut.removeFailed('n2', 'no answer');
 
@@ -238,9 +272,9 @@ describe('ResizeService', () => {
       release();
 
       await expect(grow).resolves.toMatchObject({ epoch: 2 });
-      await expect(repair).resolves.toBeUndefined();
+      await expect(repair).resolves.toBe('n3');
       expect(w.store.stored?.epoch).toBe(3);
-      expect(ids(w.store.stored)).toEqual(['n2']);
+      expect(ids(w.store.stored)).toEqual(['n2', 'n3']);
       expect(w.provider.stopped).toEqual([['n1']]);
     });
   });
@@ -278,7 +312,7 @@ describe('ResizeService repairing with the real NodeSetup and nodes', () => {
       nodes: members,
       previous: null,
     });
-    const config = loadConfig();
+    const config = loadConfig({ overrides: { membership: { replace: false } } });
     router = new PoolRouter(config, store);
     await router.reload();
     const settings: CacheSettingsSource = {

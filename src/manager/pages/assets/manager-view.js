@@ -93,7 +93,14 @@
       ? el(
           'span',
           { class: `badge ${node.health.ok ? 'ok' : 'down'}`, title: node.health.error || '' },
-          node.health.ok ? 'healthy' : 'not answering',
+          // Quarantined: its keys are read from storage until it rejoins empty (or is replaced).
+          node.health.state === 'quarantined'
+            ? node.health.ok
+              ? 'rejoining'
+              : 'quarantined'
+            : node.health.ok
+              ? 'healthy'
+              : 'not answering',
         )
       : el('span', { class: 'badge' }, 'checking');
     const cache = node.cache;

@@ -6,7 +6,17 @@ import { FakeNodeClient } from './fake-node.client';
 /** The part of PoolRouter that PoolCacheService and NodeFailureService use. */
 export type RouterCalls = Pick<
   PoolRouter,
-  'epoch' | 'route' | 'node' | 'nodes' | 'previousOwner' | 'reload' | 'observeEpoch'
+  | 'epoch'
+  | 'route'
+  | 'owner'
+  | 'node'
+  | 'nodes'
+  | 'previousOwner'
+  | 'reload'
+  | 'observeEpoch'
+  | 'isQuarantined'
+  | 'serving'
+  | 'suspect'
 >;
 
 interface View {
@@ -59,10 +69,32 @@ export class FakePoolRouter implements RouterCalls {
     return this;
   }
 
+  readonly quarantined = new Set<string>();
+  readonly suspected = new Set<string>();
+
   route(key: string): { region: number; node: RoutedNode | null } {
+    const { region, node } = this.owner(key);
+    return { region, node: node && this.serving(node.id) ? node : null };
+  }
+
+  owner(key: string): { region: number; node: RoutedNode | null } {
     const region = partition(key);
     const owner = this.view.owners[region];
-    return { region, node: owner ? this.node(owner) : null };
+    if (!owner || this.quarantined.has(owner)) return { region, node: null };
+    return { region, node: this.node(owner) };
+  }
+
+  isQuarantined(id: string): boolean {
+    return this.quarantined.has(id);
+  }
+
+  serving(id: string): boolean {
+    return !this.quarantined.has(id) && !this.suspected.has(id);
+  }
+
+  suspect(id: string, suspected: boolean): void {
+    if (suspected) this.suspected.add(id);
+    else this.suspected.delete(id);
   }
 
   node(id: string): RoutedNode | null {

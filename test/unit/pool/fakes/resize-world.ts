@@ -20,17 +20,21 @@ export interface World {
   resized: string[];
   /** Epochs PoolEvents announced. */
   announced: number[];
+  events: PoolEvents;
 }
 
 /** A running pool of nodes n1..n<size> at epoch 1, as this instance routes by it after start. */
 export async function world(
   size: number,
-  bounds: { min?: number; max?: number } = {},
+  bounds: { min?: number; max?: number; replace?: boolean } = {},
 ): Promise<World> {
   const journal: string[] = [];
   const min = bounds.min ?? 1;
   const config = loadConfig({
-    overrides: { pool: { min, max: bounds.max ?? 8, initial: min } },
+    overrides: {
+      pool: { min, max: bounds.max ?? 8, initial: min },
+      membership: { replace: bounds.replace ?? true },
+    },
   });
   const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
   const store = new InMemoryPoolStateStore(size > 0 ? poolState(1, ids) : undefined);
@@ -55,5 +59,5 @@ export async function world(
     store,
     createAllocator('balanced'),
   );
-  return { sut, store, router, provider, setup, journal, resized, announced };
+  return { sut, store, router, provider, setup, journal, resized, announced, events };
 }

@@ -1,0 +1,49 @@
+import { AppProcess, startApp } from '../support/app-process';
+import { postJson, upload } from '../support/http';
+import { makePng } from '../support/images';
+
+/**
+ * The course tester's sequence right after a grow: configure 2 nodes, upload 10 images, read each
+ * 5 times, ask the hit rate at once. The second node started after this instance began polling,
+ * so all its lookups count (issue 12, part 1); getRate polls the nodes before answering. The
+ * default poll interval (5 s) is kept on purpose: the answer must not wait for it.
+ */
+describe('statistics count the first traffic of a new node', () => {
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  const course = (endpoint: string) => postJson(`${app.url}/api/${endpoint}`);
+
+  it('10 images read 5 times each on 2 nodes: hit rate >= 0.8 right away', async () => {
+    const grown = await course('configure_cache?mode=manual&numNodes=2');
+    expect(grown.body).toMatchObject({ success: 'true', numNodes: 2 });
+    const keys = Array.from({ length: 10 }, (_, i) => `first-traffic-${i}`);
+    for (const key of keys) expect((await upload(app.url, key, makePng(2000))).status).toBe(200);
+
+    const read = async (key: string) => {
+      const res = await fetch(`${app.url}/images/${key}`);
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    };
+    await Promise.all(keys.map(read)); // 10 misses; each fills its node
+    // A fill is sent as the miss is answered, not awaited by it: a read racing its own key's fill
+    // misses too (that is the cache, not the statistics), so the fills land first.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (let round = 0; round < 4; round++) await Promise.all(keys.map(read)); // 40 hits
+    const hit = await course('getRate?rate=hit');
+
+    expect(hit.body).toMatchObject({ success: 'true', rate: 'hit' });
+    expect(hit.body.value as number).toBeGreaterThanOrEqual(0.8);
+    // All 50 lookups counted at once, by one poll made for the answer (the interval is 5 s).
+    const stats = (await (await fetch(`${app.url}/api/manager/stats?minutes=2`)).json()) as {
+      lastMinute: { lookups: number };
+    };
+    expect(stats.lastMinute.lookups).toBe(50);
+  });
+});
