@@ -27,13 +27,6 @@ const RELAY_PORT = 6001;
 const KEYS = Array.from({ length: 48 }, (_, i) => `k-${i}`);
 const HOT = Array.from({ length: 8 }, (_, i) => `hot-${i}`);
 const NODES = ['n1', 'n2', 'n3', 'n4'];
-/**
- * Whether the pool keeps its size by itself after a failure (issue 12, parts 2-3: quarantine and
- * replacement). Until then a removed node stays out and the test sizes the pool again as an
- * operator would; with it, the pool must be back at three nodes with no operator action.
- */
-const POOL_HEALS_ITSELF = false;
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** GET /health on fresh connections (no keep-alive): how many of `count` fail within 700 ms. */
@@ -228,11 +221,9 @@ describeWithNetns('the pool across network namespaces', () => {
     expect(report.staleReads).toEqual([]);
     expect(report.reads).toBeGreaterThan(50);
 
-    const after = await settled(30_000, POOL_HEALS_ITSELF ? 3 : undefined);
-    // Before the self-healing pool (issue 12, parts 2-3) the node is removed for good and the
-    // operator sizes the pool again; with it the pool keeps or regains three nodes by itself.
-    if (POOL_HEALS_ITSELF) expect(after.size).toBe(3);
-    else if (after.size < 3) await resizeTo(3);
+    // The pool keeps (quarantine, rejoin) or regains (replacement) its three nodes by itself.
+    const after = await settled(30_000, 3);
+    expect(after.size).toBe(3);
     const view = await settled(20_000);
     expect(view.size).toBe(3);
     expect(view.nodes.every((node) => node.health?.ok)).toBe(true);
@@ -299,9 +290,8 @@ describeWithNetns('the pool across network namespaces', () => {
     expect(report.staleReads).toEqual([]);
     expect(report.reads).toBeGreaterThan(50);
 
-    const after = await settled(30_000, POOL_HEALS_ITSELF ? 3 : undefined);
-    if (POOL_HEALS_ITSELF) expect(after.size).toBe(3);
-    else if (after.size < 3) await resizeTo(3);
+    const after = await settled(30_000, 3);
+    expect(after.size).toBe(3);
     const healed = await settled(20_000);
     expect(healed.size).toBe(3);
     expect(healed.nodes.every((node) => node.health?.ok)).toBe(true);

@@ -466,7 +466,9 @@ describe('EC2 lifecycle', () => {
       });
 
       beforeEach(() => {
-        config = loadConfig({ env: { PIXPOOL_POOL_PROVIDER: 'ec2' } });
+        config = loadConfig({
+          env: { PIXPOOL_POOL_PROVIDER: 'ec2', PIXPOOL_SECURITY_NODE_SECRET: 'ec2-node-secret' },
+        });
         store = new TypeOrmPoolStateStore(db.dataSource);
       });
 
