@@ -10,6 +10,9 @@ import { S3TestServer, startS3rver } from '../support/s3rver';
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 import { CHAOS_RESILIENCE_ENV, CHAOS_START_TIMEOUT_MS, secondsUntil } from './chaos-env';
 
+/** The static provider requires a node secret (security.nodeSecret), as in production. */
+const NODE_SECRET = 'crash-recovery-secret';
+
 const WRITERS = 4;
 const KEYS_PER_WRITER = 2;
 const ROUNDS = 3;
@@ -69,12 +72,18 @@ describeWithMysql('chaos: crashes of the app', () => {
   async function makeWorld(mode: NodesMode): Promise<World> {
     const [db, s3] = await Promise.all([createTestMysqlDatabase(), startS3rver()]);
     const nodes =
-      mode === 'surviving' ? await Promise.all([spawnCacheNode(), spawnCacheNode()]) : [];
+      mode === 'surviving'
+        ? await Promise.all([
+            spawnCacheNode({ secret: NODE_SECRET }),
+            spawnCacheNode({ secret: NODE_SECRET }),
+          ])
+        : [];
     const poolEnv: Record<string, string> =
       mode === 'surviving'
         ? {
             PIXPOOL_POOL_PROVIDER: 'static',
             PIXPOOL_POOL_STATIC_NODES: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+            PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
             PIXPOOL_POOL_INITIAL: '2',
           }
         : {};

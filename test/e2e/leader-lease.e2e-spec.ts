@@ -7,6 +7,9 @@ import { AppProcess, startApp } from '../support/app-process';
 import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '../support/mysql';
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 
+/** The static provider requires a node secret (security.nodeSecret), as in production. */
+const NODE_SECRET = 'leader-lease-secret';
+
 const LEASE_MS = 2000;
 const RENEW_MS = 500;
 const POLL_MS = 500;
@@ -70,12 +73,13 @@ describeWithMysql('leader lease between two app instances', () => {
   beforeAll(async () => {
     db = await createTestMysqlDatabase();
     cloudWatch = await fakeCloudWatch();
-    nodes = await Promise.all([0, 1].map(() => spawnCacheNode({ port: 0 })));
+    nodes = await Promise.all([0, 1].map(() => spawnCacheNode({ port: 0, secret: NODE_SECRET })));
     const env = {
       ...db.env,
       PIXPOOL_STORAGE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-lease-')),
       PIXPOOL_POOL_PROVIDER: 'static',
       PIXPOOL_POOL_STATIC_NODES: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+      PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
       PIXPOOL_POOL_INITIAL: '2',
       PIXPOOL_COORDINATION_LEASE_MS: String(LEASE_MS),
       PIXPOOL_COORDINATION_RENEW_MS: String(RENEW_MS),

@@ -11,6 +11,9 @@ import { startLoad } from '../support/load';
 import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '../support/mysql';
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 
+/** The static provider requires a node secret (security.nodeSecret), as in production. */
+const NODE_SECRET = 'near-cache-secret';
+
 const LEASE_MS = 1000;
 /** Few keys, read over and over: they are hot, so most reads are near hits. */
 const READ_KEYS = Array.from({ length: 12 }, (_, i) => `near-${i}`);
@@ -36,7 +39,7 @@ async function nearHits(nodes: SpawnedCacheNode[]): Promise<Map<string, number>>
   const byFrontEnd = new Map<string, number>();
   for (const node of nodes) {
     if (node.process.exitCode !== null || node.process.signalCode !== null) continue;
-    const client = new CacheNodeClient({ url: node.url, timeoutMs: 2000 });
+    const client = new CacheNodeClient({ url: node.url, secret: NODE_SECRET, timeoutMs: 2000 });
     try {
       for (const r of (await client.stats()).near?.reports ?? [])
         byFrontEnd.set(r.name, Math.max(byFrontEnd.get(r.name) ?? 0, r.hits));
@@ -88,12 +91,15 @@ describeWithMysql('near cache (L1) in the front-ends', () => {
 
   beforeAll(async () => {
     db = await createTestMysqlDatabase();
-    nodes = await Promise.all(Array.from({ length: 5 }, () => spawnCacheNode({ port: 0 })));
+    nodes = await Promise.all(
+      Array.from({ length: 5 }, () => spawnCacheNode({ port: 0, secret: NODE_SECRET })),
+    );
     env = {
       ...db.env,
       PIXPOOL_STORAGE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-near-')),
       PIXPOOL_POOL_PROVIDER: 'static',
       PIXPOOL_POOL_STATIC_NODES: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+      PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
       PIXPOOL_POOL_INITIAL: '2',
       PIXPOOL_POOL_HEALTH_INTERVAL_MS: '300',
       PIXPOOL_NEAR_CACHE_CAPACITY_MB: '16',
