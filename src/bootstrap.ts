@@ -27,7 +27,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
         : LOG_LEVELS,
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
-  app.useGlobalFilters(new CourseExceptionFilter());
+  app.useGlobalFilters(new CourseExceptionFilter(config.resilience.retryAfterSeconds));
   app.useStaticAssets(path.join(PAGES_DIR, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   app.disable('x-powered-by');
   routeImageReadsFirst(app);

@@ -10,6 +10,7 @@ import type { Request, Response } from 'express';
 import { failure } from './course-response';
 import { allowedMethods } from './allowed-methods';
 import { DependencyUnavailableError } from './dependency-unavailable.error';
+import { isDatabaseOutage } from '../database/database-outage';
 
 /**
  * Every error leaves the app in the course's failure shape with its HTTP status. A dependency
@@ -20,7 +21,11 @@ import { DependencyUnavailableError } from './dependency-unavailable.error';
 export class CourseExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  /** @param retryAfterSeconds for outages seen only here (resilience.retryAfterSeconds). */
+  constructor(private readonly retryAfterSeconds = 5) {}
+
+  catch(raw: unknown, host: ArgumentsHost): void {
+    const exception = asOutage(raw, this.retryAfterSeconds);
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
@@ -47,6 +52,21 @@ export class CourseExceptionFilter implements ExceptionFilter {
     }
     res.status(status).json(failure(status, message));
   }
+}
+
+/**
+ * The image and upload paths reach the database through its guard, which types an outage; the
+ * manager's settings, statistics and pool-state routes use the DataSource directly. A driver error
+ * that says the database is unreachable or overloaded is an outage there too: 503, not 500.
+ */
+function asOutage(exception: unknown, retryAfterSeconds: number): unknown {
+  if (exception instanceof HttpException || exception instanceof DependencyUnavailableError) {
+    return exception;
+  }
+  if (!isDatabaseOutage(exception)) return exception;
+  return new DependencyUnavailableError('database', 'no usable connection', retryAfterSeconds, {
+    cause: exception,
+  });
 }
 
 /** The HTTP status and message an error is answered with (500 hides internals). */
