@@ -57,7 +57,7 @@ export class PoolCacheService {
       // Concurrent misses share one blob fetch (see ReadPathService); only its leader fills, so
       // a key is filled once however many readers missed it.
       const { image, leader } = await load(key);
-      if (image && leader) this.fill(node, region, epoch, image, answer.lease);
+      if (image && leader) await settledWithin(this.fill(node, region, epoch, image, answer.lease));
       return image;
     }
     return (await load(key)).image;
@@ -130,9 +130,9 @@ export class PoolCacheService {
     epoch: number,
     image: StoredImage,
     lease: string,
-  ): void {
-    // Not awaited: the reader has its image; a refused or failed fill only costs a later miss.
-    node.client
+  ): Promise<void> {
+    // Never rejects: the reader has its image; a refused or failed fill only costs a later miss.
+    return node.client
       .put(
         image.key,
         region,
@@ -140,7 +140,10 @@ export class PoolCacheService {
         { version: image.version, contentType: image.contentType, lease },
         epoch,
       )
-      .catch((err: unknown) => this.nodeFailed(node, err));
+      .then(
+        () => undefined,
+        (err: unknown) => this.nodeFailed(node, err),
+      );
   }
 
   private nodeFailed(node: RoutedNode, err: unknown): void {
@@ -150,4 +153,18 @@ export class PoolCacheService {
     }
     this.failures.suspect(node.id, err.message);
   }
+}
+
+/**
+ * How long a miss waits for its fill before it answers. A healthy node stores a fill in about a
+ * millisecond, so a read right after a miss hits (what a user expects of a cache, and what the
+ * statistics of a freshly grown pool show); a slow or stalled node delays a miss by this much at
+ * most, and its fill still lands (or fails) in the background.
+ */
+const FILL_WAIT_MS = 50;
+
+function settledWithin(work: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, FILL_WAIT_MS)));
+  return Promise.race([work, waited]).finally(() => clearTimeout(timer));
 }

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { StoredImage } from '../../../src/frontend/stored-image';
-import { CacheNodeRequestError } from '../../../src/pool/cache-node.client';
+import { CacheNodeRequestError, type CachePutResult } from '../../../src/pool/cache-node.client';
 import { partition } from '../../../src/pool/hash-ring';
 import { NodeFailureService } from '../../../src/pool/node-failure.service';
 import { PoolCacheService, StorageLoad } from '../../../src/pool/pool-cache.service';
 import { PoolRouter } from '../../../src/pool/pool-router.service';
-import { deferred } from './fakes/deferred';
+import { deferred, eventually } from './fakes/deferred';
 import { FakeNodeFailures } from './fakes/fake-node-failures';
 import { allTo, FakePoolRouter } from './fakes/fake-pool-router';
 
@@ -70,6 +70,28 @@ describe('PoolCacheService', () => {
         { method: 'get', key: KEY, region: REGION, epoch: 3 },
       ]);
       expect(router.observed).toEqual([3]);
+    });
+
+    it('answers a miss once its fill is stored, so a read right after it hits', async () => {
+      const stored = deferred<CachePutResult>();
+      router.client('a').onPut = () => stored.promise;
+      let answered = false;
+      const reading = sut.read(KEY, storage().loader).then(() => (answered = true));
+
+      await eventually(() => router.client('a').callsOf('put').length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(answered).toBe(false);
+      stored.resolve({ kind: 'stored', epoch: 0 });
+      await reading;
+      expect(answered).toBe(true);
+    });
+
+    it('a fill that never ends delays its miss only briefly', async () => {
+      router.client('a').onPut = () => new Promise<CachePutResult>(() => undefined);
+      const started = Date.now();
+
+      expect(await sut.read(KEY, storage().loader)).toBe(IMAGE);
+      expect(Date.now() - started).toBeLessThan(1000);
     });
 
     it('on a miss loads from storage and fills the owner with the lease of that miss', async () => {

@@ -42,6 +42,11 @@ export class FakeNodeClient implements NodeClientCalls {
     lease: `lease-${++this.leases}`,
     epoch: this.nodeEpoch,
   });
+  /** How a fill is answered; a test may hold it open with a promise. */
+  onPut: () => CachePutResult | Promise<CachePutResult> = () => ({
+    kind: 'stored',
+    epoch: this.nodeEpoch,
+  });
   onInvalidate: (key: string, region: number) => CacheInvalidateResult = () => ({
     kind: 'invalidated',
     removed: false,
@@ -85,7 +90,7 @@ export class FakeNodeClient implements NodeClientCalls {
       version: options.version,
       lease: options.lease,
     });
-    return { kind: 'stored', epoch: this.nodeEpoch };
+    return this.onPut();
   }
 
   async invalidate(
