@@ -1,13 +1,8 @@
+import { SOCKET_FAILURE_CODES } from '../common/socket-failures';
+
 /** Driver codes that say the server is down, unreachable, overloaded or dropped us. */
 const OUTAGE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
+  ...SOCKET_FAILURE_CODES,
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'ER_CON_COUNT_ERROR',

@@ -1,19 +1,8 @@
 import { S3ServiceException } from '@aws-sdk/client-s3';
+import { SOCKET_FAILURE_CODES } from '../common/socket-failures';
 
-/** Socket-level failures: the store is down, unreachable or dropped us. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EIO',
-  'ENOSPC',
-]);
+/** The store is down, unreachable or dropped us; or the disk of the fs store failed. */
+const NETWORK_CODES = new Set([...SOCKET_FAILURE_CODES, 'ECONNABORTED', 'EIO', 'ENOSPC']);
 const TIMEOUT_NAMES = new Set([
   'TimeoutError',
   'AbortError',
