@@ -83,6 +83,25 @@ function twoWriters(url: () => string, checker: ConsistencyChecker, writeKeys: s
  * during resizes and a node killed with SIGKILL, every answer checked against the acknowledged
  * uploads (no read after an acknowledged upload returns an older image).
  */
+/** URLs of the nodes in the pool as the app shows them (quarantined ones included). */
+async function poolUrls(appUrl: string): Promise<string[]> {
+  const view = (await (await fetch(`${appUrl}/api/manager/pool`)).json()) as {
+    nodes?: Array<{ url: string }>;
+  };
+  return (view.nodes ?? []).map((n) => n.url);
+}
+
+/** Runs `work` while `load` runs, then stops the load (also when `work` fails) and reports. */
+async function finallyStop<R>(load: { stop(): Promise<R> }, work: () => Promise<void>): Promise<R> {
+  try {
+    await work();
+  } catch (err) {
+    await load.stop();
+    throw err;
+  }
+  return load.stop();
+}
+
 describeWithMysql('near cache (L1) in the front-ends', () => {
   let db: TestMysqlDatabase;
   let nodes: SpawnedCacheNode[];
@@ -102,6 +121,8 @@ describeWithMysql('near cache (L1) in the front-ends', () => {
       PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
       PIXPOOL_POOL_INITIAL: '2',
       PIXPOOL_POOL_HEALTH_INTERVAL_MS: '300',
+      // A killed node is quarantined at once and replaced after this (the default rides out 15 s).
+      PIXPOOL_MEMBERSHIP_REMOVE_AFTER_MS: '2000',
       PIXPOOL_NEAR_CACHE_CAPACITY_MB: '16',
       PIXPOOL_NEAR_CACHE_LEASE_MS: String(LEASE_MS),
       PIXPOOL_NEAR_CACHE_ADMIT_WINDOW_MS: '60000',
@@ -154,23 +175,27 @@ describeWithMysql('near cache (L1) in the front-ends', () => {
         expect((await uploadChecked(checker, a.url, key, makePng(2500))).status).toBe(200);
       const hitsBefore = [...(await nearHits(nodes)).values()].reduce((x, y) => Math.max(x, y), 0);
       const load = twoWriters(() => a.url, checker, WRITE_KEYS);
-      await sleep(1000);
-      await resize(a, 4);
-      await sleep(800);
-      await resize(a, 1);
-      await sleep(800);
-      await resize(a, 3);
-      await sleep(800);
-      // SIGKILL one node of the pool: its regions move, the front-end's near copies of them go.
-      const status = (await (await fetch(`${a.url}/api/manager/pool`)).json()) as {
-        nodes?: Array<{ url: string }>;
-      };
-      const victimUrl = status.nodes?.[1]?.url;
-      const victim = nodes.find((n) => n.url === victimUrl) ?? nodes[1];
-      victim.process.kill('SIGKILL');
-      await waitFor('the pool to drop the dead node', async () => (await getNumNodes(a.url)) === 2);
-      await sleep(1000);
-      const report = await load.stop();
+      // The writers stop whatever happens: left running they would write into the next test.
+      const report = await finallyStop(load, async () => {
+        await sleep(1000);
+        await resize(a, 4);
+        await sleep(800);
+        await resize(a, 1);
+        await sleep(800);
+        await resize(a, 3);
+        await sleep(800);
+        // SIGKILL one node of the pool: it is quarantined, then replaced; its regions move and
+        // the front-end's near copies of them go.
+        const victimUrl = (await poolUrls(a.url))[1];
+        const victim = nodes.find((n) => n.url === victimUrl) ?? nodes[1];
+        victim.process.kill('SIGKILL');
+        await waitFor(
+          'the pool to replace the dead node',
+          async () =>
+            !(await poolUrls(a.url)).includes(victim.url) && (await getNumNodes(a.url)) === 3,
+        );
+        await sleep(1000);
+      });
       expect(report.staleReads).toEqual([]);
       expect(report.errors).toEqual([]);
       expect(report.reads).toBeGreaterThan(200);
@@ -194,24 +219,22 @@ describeWithMysql('near cache (L1) in the front-ends', () => {
         expect((await uploadChecked(checker, a.url, key, makePng(2600))).status).toBe(200);
       const either = () => (Math.random() < 0.5 ? a.url : b.url);
       const load = twoWriters(either, checker, [...READ_KEYS.slice(0, 4), ...WRITE_KEYS]);
-      await sleep(1000);
-      await resize(b, 3);
-      await sleep(800);
-      await resize(a, 1);
-      await sleep(800);
-      await resize(b, 2);
-      await sleep(800);
-      const live = nodes.filter(
-        (n) => n.process.exitCode === null && n.process.signalCode === null,
-      );
-      const state = (await (await fetch(`${a.url}/api/manager/pool`)).json()) as {
-        nodes?: Array<{ url: string }>;
-      };
-      const inPool = new Set((state.nodes ?? []).map((n) => n.url));
-      const victim = live.find((n) => inPool.has(n.url)) ?? live[0];
-      victim.process.kill('SIGKILL');
-      await sleep(2500);
-      const report = await load.stop();
+      const report = await finallyStop(load, async () => {
+        await sleep(1000);
+        await resize(b, 3);
+        await sleep(800);
+        await resize(a, 1);
+        await sleep(800);
+        await resize(b, 2);
+        await sleep(800);
+        const live = nodes.filter(
+          (n) => n.process.exitCode === null && n.process.signalCode === null,
+        );
+        const inPool = new Set(await poolUrls(a.url));
+        const victim = live.find((n) => inPool.has(n.url)) ?? live[0];
+        victim.process.kill('SIGKILL');
+        await sleep(2500);
+      });
       expect(report.staleReads).toEqual([]);
       expect(report.errors).toEqual([]);
       expect(report.reads).toBeGreaterThan(200);
