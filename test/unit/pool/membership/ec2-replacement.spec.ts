@@ -32,7 +32,7 @@ import { spawnCacheNode, SpawnedCacheNode } from '../../../support/spawn-cache-n
 const TAG = { key: 'pixpool-role', value: 'cache-node' };
 const SECRET = 'ec2-replacement-test-secret';
 const START_TIMEOUT_MS = 20_000;
-const PORT = 43_100 + testPortOffset() + jestWorker() * 10;
+const PORT = 31_100 + testPortOffset() + jestWorker() * 10;
 const KEYS = Array.from({ length: 40 }, (_, i) => `key-${i}`);
 
 /** A stateful stand-in for the EC2 API: instance states, and a node process behind each running one. */

@@ -9,8 +9,8 @@ import {
 import { jestWorker, testPortOffset } from '../../../support/ports';
 import { cacheNodeMain } from '../../../support/spawn-cache-node';
 
-/** This worker's own port range (40000 + offset + worker * 100), a slice per test. */
-const WORKER_BASE = 40000 + testPortOffset() + jestWorker() * 100;
+/** This worker's own port range (30000 + offset + worker * 100), a slice per test. */
+const WORKER_BASE = 30000 + testPortOffset() + jestWorker() * 100;
 const SECRET = 'local-provider-secret';
 
 function provider(slice: number, overrides: Partial<LocalNodeOptions> = {}): LocalNodeProvider {
