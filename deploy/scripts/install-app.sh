@@ -41,6 +41,10 @@ install -m 640 -g pixpool /dev/stdin /etc/pixpool/app.yaml <<YAML
 server:
   host: 0.0.0.0
   port: 5000
+limits:
+  # Above the load balancer's 60 s idle timeout: it must never reuse a connection the app is
+  # closing (that answers 502).
+  keepAliveTimeoutMs: 65000
 storage:
   driver: s3
   bucket: $PIXPOOL_BUCKET
