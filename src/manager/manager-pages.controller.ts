@@ -15,6 +15,7 @@ const ASSETS = new Set([
   'manager-charts.js',
   'manager.css',
   'near-cache.js',
+  'dependencies.js',
 ]);
 
 /** Chart.js's browser bundle; the package's exports hide dist/, so go from its main entry. */

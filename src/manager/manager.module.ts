@@ -14,6 +14,7 @@ import { ManagerAutoscalerService } from './manager-autoscaler.service';
 import { ManagerCacheController } from './manager-cache.controller';
 import { ManagerDataController } from './manager-data.controller';
 import { ManagerDataService } from './manager-data.service';
+import { ManagerDependenciesController } from './manager-dependencies.controller';
 import { ManagerPagesController } from './manager-pages.controller';
 import { ManagerPoolController } from './manager-pool.controller';
 import { ManagerPoolService } from './manager-pool.service';
@@ -29,6 +30,7 @@ export const MANAGER_CONTROLLERS = [
   ManagerCacheController,
   ManagerAutoscalerController,
   ManagerDataController,
+  ManagerDependenciesController,
   CourseManagerController,
   ManagerPagesController,
 ];

@@ -126,6 +126,14 @@ describeWithMysql('chaos: S3 and database outages', () => {
     return Number(match?.[1]);
   }
 
+  /** The same breaker as the dashboard's dependencies card shows it. */
+  async function dashboardBreaker(dependency: Target): Promise<string | undefined> {
+    const view = (await (await fetch(`${app.url}/api/manager/dependencies`)).json()) as {
+      dependencies: Array<{ dependency: string; breaker: string }>;
+    };
+    return view.dependencies.find((d) => d.dependency === dependency)?.breaker;
+  }
+
   it.each(FAULTS)(
     '$label: 503 within the deadline, cached reads served, recovery without restart',
     async ({ target, mode, label }) => {
@@ -152,6 +160,7 @@ describeWithMysql('chaos: S3 and database outages', () => {
       expect((await fetch(`${app.url}/health/live`)).status).toBe(200);
       // Repeated failures opened the breaker: further answers come at once.
       expect(await breakerState(target)).toBeGreaterThan(0);
+      expect(await dashboardBreaker(target)).not.toBe('closed');
       const fastMs = await expect503('upload, breaker open', () => uploadRequest('fast'));
 
       await proxies[target].set('pass');
@@ -161,6 +170,7 @@ describeWithMysql('chaos: S3 and database outages', () => {
       expect((await fetch(`${app.url}/images/${uncachedKey}`)).status).toBe(200);
       expect((await fetch(`${app.url}/health/ready`)).status).toBe(200);
       expect(await breakerState(target)).toBe(0);
+      expect(await dashboardBreaker(target)).toBe('closed');
       await expectCachedReadsServed();
       figures.push(
         `${label}: 503 upload ${uploadMs} ms, uncached read ${readMs} ms, course read ` +

@@ -105,6 +105,13 @@ describe('manager dashboard in headless Chromium (real app, admin token)', () =>
       document.getElementById('nodes')?.textContent?.includes('healthy'),
     );
 
+    // The dependencies card: both breakers closed while the database and storage answer.
+    await page.waitForFunction(() => document.querySelectorAll('#dependencies li').length === 2);
+    expect(await page.locator('#dependencies li').allTextContents()).toEqual([
+      'database: closed: reachable',
+      'storage: closed: reachable',
+    ]);
+
     await page.reload(); // the token is kept for this tab (sessionStorage)
     await page.waitForFunction(() => document.getElementById('kpi-nodes')?.textContent === '1');
     expect(await page.isHidden('#auth')).toBe(true);

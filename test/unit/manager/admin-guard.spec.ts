@@ -11,6 +11,8 @@ import { ManagerDataService } from '../../../src/manager/manager-data.service';
 import { ManagerPoolService } from '../../../src/manager/manager-pool.service';
 import { ManagerStatsService } from '../../../src/manager/manager-stats.service';
 import { MANAGER_CONTROLLERS } from '../../../src/manager/manager.module';
+import { DATABASE_GUARD } from '../../../src/database/database.module';
+import { GuardedBlobStore } from '../../../src/storage/guarded-blob-store';
 
 /** The guard is the subject: each service method behind the routes answers with an empty object. */
 function answeringAnything(service: { prototype: object }): Record<string, () => object> {
@@ -42,6 +44,12 @@ async function startGuarded(security: Partial<AppConfig['security']>) {
     providers: [
       { provide: AppConfig, useValue: config },
       ...SERVICES.map((service) => ({ provide: service, useValue: answeringAnything(service) })),
+      // The dependencies route reads the breakers' state only.
+      { provide: DATABASE_GUARD, useValue: { dependency: 'database', state: 'closed' } },
+      {
+        provide: GuardedBlobStore,
+        useValue: { guard: { dependency: 'storage', state: 'closed' } },
+      },
     ],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
