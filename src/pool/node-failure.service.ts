@@ -13,6 +13,7 @@ import { FailureDetector } from './membership/failure-detector';
 import { MembershipService } from './membership/membership.service';
 import { POOL_STATE_STORE, PoolStateStore } from './pool-state';
 import { PoolRouter } from './pool-router.service';
+import { PeerNotifier } from './peer-notifier';
 
 export interface NodeHealthView {
   ok: boolean;
@@ -45,6 +46,7 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
     @Inject(POOL_STATE_STORE) private readonly store: PoolStateStore,
     @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership | null,
     @Optional() @Inject(CLOCK) clock?: Clock | null,
+    @Optional() private readonly peers?: PeerNotifier | null,
   ) {
     const time = clock ?? systemClock;
     this.detector = new FailureDetector(config.membership, () => time.now().getTime());
@@ -81,12 +83,15 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The node could not be told something it must know (an invalidation): quarantine it before
-   * going on. Rejects if the quarantine could not be saved (the caller must not acknowledge).
+   * The node could not be told something it must know (an invalidation): quarantine it, and wait
+   * until the other app instances have adopted the quarantine too (they could read the old image
+   * from it until then), before going on. Rejects if the quarantine could not be saved (the caller
+   * must not acknowledge).
    */
   async quarantineNow(id: string, why: string): Promise<void> {
     this.router.suspect(id, true);
     await this.membership.quarantine(id, why);
+    await this.peers?.caughtUp(this.router.epoch);
   }
 
   async checkAll(): Promise<void> {

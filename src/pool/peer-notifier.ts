@@ -8,10 +8,18 @@ import { PoolState } from './pool-state';
  * Tells the other app instances (server.peers) that the assignment changed, through their
  * /api/notify, in group15's fields plus the epoch. Best effort: an instance that misses it still
  * learns from the stored epoch within one health interval, or from a node's "not owner".
+ *
+ * caughtUp(epoch) says when every other instance has surely adopted an epoch: all peers answered
+ * its notify, or, when one did not (or the peers are not configured but the database is shared),
+ * two health intervals later, by which time each has polled the stored epoch. An upload that
+ * could not invalidate a node quarantines it and waits for this before it is acknowledged: until
+ * then another instance could still read the old image from that node.
  */
 @Injectable()
 export class PeerNotifier implements OnModuleInit {
   private readonly logger = new Logger(PeerNotifier.name);
+  /** epoch → resolves once every other instance has adopted it (the last few epochs only). */
+  private readonly adopted = new Map<number, Promise<void>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -19,18 +27,43 @@ export class PeerNotifier implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.events.subscribe({ assignmentChanged: (state) => void this.notifyAll(state) });
+    this.events.subscribe({
+      assignmentChanged: (state) => {
+        this.adopted.set(
+          state.epoch,
+          this.notifyAll(state).then((all) => this.waitOut(all)),
+        );
+        for (const epoch of this.adopted.keys())
+          if (epoch < state.epoch - 8) this.adopted.delete(epoch);
+      },
+    });
   }
 
-  private async notifyAll(state: PoolState): Promise<void> {
-    const change = state.nodes.length - (state.previous?.nodes.length ?? 0);
-    const peers = this.config.server.peers
+  /** Resolves once every other app instance has adopted `epoch` (see above). */
+  async caughtUp(epoch: number): Promise<void> {
+    await this.adopted.get(epoch);
+  }
+
+  private async waitOut(everyPeerAnswered: boolean): Promise<void> {
+    // With no peers configured, a shared (MySQL) database may still have instances we cannot name.
+    const everyPeerKnown = this.peers().length > 0 || this.config.database.driver === 'sqlite';
+    if (everyPeerAnswered && everyPeerKnown) return;
+    await new Promise((resolve) => setTimeout(resolve, 2 * this.config.pool.healthIntervalMs));
+  }
+
+  private peers(): string[] {
+    return this.config.server.peers
       .split(',')
       .map((p) => p.trim().replace(/\/+$/, ''))
       .filter(Boolean);
+  }
+
+  /** True when every configured peer acknowledged. */
+  private async notifyAll(state: PoolState): Promise<boolean> {
+    const change = state.nodes.length - (state.previous?.nodes.length ?? 0);
     const token = this.config.security.adminToken;
-    await Promise.all(
-      peers.map((peer) =>
+    const answered = await Promise.all(
+      this.peers().map((peer) =>
         axios
           .post(
             `${peer}/api/notify`,
@@ -42,8 +75,15 @@ export class PeerNotifier implements OnModuleInit {
             },
             { timeout: 2000, headers: token ? { Authorization: `Bearer ${token}` } : {} },
           )
-          .catch((err: Error) => this.logger.warn(`could not notify ${peer}: ${err.message}`)),
+          .then(
+            () => true,
+            (err: Error) => {
+              this.logger.warn(`could not notify ${peer}: ${err.message}`);
+              return false;
+            },
+          ),
       ),
     );
+    return answered.every(Boolean);
   }
 }

@@ -34,9 +34,11 @@ import { ResizeService } from '../resize.service';
  *
  * Crash at each step of a rejoin (emptying, then saving the state): before the save the node is
  * still quarantined in the stored state, so nobody reads it; the next probe retries the rejoin.
- * A front-end that has not yet adopted the quarantine epoch (it missed the notify and has not
- * polled the epoch yet, at most one health interval) may still read the node: the same window a
- * removal has, and closed the same way (notify before acknowledging, epoch poll).
+ * A front-end that has not yet adopted the quarantine epoch could still read the node. So an
+ * upload whose invalidation could not be delivered is acknowledged only once every other instance
+ * has adopted it: each peer answered the notify, or two health intervals passed (each polls the
+ * stored epoch every interval) — NodeFailureService.quarantineNow, PeerNotifier.caughtUp. Left
+ * open: an instance cut off from both its peers and the database that still reaches the node.
  */
 const HEAL_BACKOFF_MS = 30_000;
 

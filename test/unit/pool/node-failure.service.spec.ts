@@ -3,9 +3,10 @@ import { loadConfig } from '../../../src/config/config-loader';
 import { Leadership } from '../../../src/coordination/leadership.port';
 import { MembershipService } from '../../../src/pool/membership/membership.service';
 import { NodeFailureService } from '../../../src/pool/node-failure.service';
+import type { PeerNotifier } from '../../../src/pool/peer-notifier';
 import { PoolRouter } from '../../../src/pool/pool-router.service';
 import { SimClock, T0 } from '../metrics/stats-fixtures';
-import { eventually } from './fakes/deferred';
+import { deferred, eventually } from './fakes/deferred';
 import { FakePoolRouter } from './fakes/fake-pool-router';
 import { InMemoryPoolStateStore } from './fakes/in-memory-pool-state.store';
 import { poolState } from './fakes/pool-state.fixtures';
@@ -49,7 +50,7 @@ describe('NodeFailureService (failure detector with quarantine)', () => {
   let sut: NodeFailureService;
 
   beforeAll(() => Logger.overrideLogger(false));
-  function setUp(leadership?: Leadership) {
+  function setUp(leadership?: Leadership, peers?: PeerNotifier) {
     router = new FakePoolRouter().assign(3, ['a', 'b']);
     membership = new FakeMembership(router);
     store = new InMemoryPoolStateStore(poolState(3, ['a', 'b']));
@@ -66,11 +67,36 @@ describe('NodeFailureService (failure detector with quarantine)', () => {
       store,
       leadership,
       clock,
+      peers,
     );
   }
   beforeEach(() => setUp());
   afterEach(() => sut.onApplicationShutdown());
   const actions = () => membership.calls.filter((c) => !c.startsWith('heal'));
+
+  it('a quarantine for an undeliverable invalidation returns once the other instances adopted it', async () => {
+    const adopted = deferred();
+    const waitedFor: number[] = [];
+    const peers = {
+      caughtUp: (epoch: number) => {
+        waitedFor.push(epoch);
+        return adopted.promise;
+      },
+    } as unknown as PeerNotifier;
+    setUp(undefined, peers);
+    let returned = false;
+    const quarantining = sut
+      .quarantineNow('b', 'invalidation failed')
+      .then(() => (returned = true));
+
+    await eventually(() => waitedFor.length === 1);
+    expect(membership.calls).toContain('quarantine b');
+    expect(waitedFor).toEqual([router.epoch]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(returned).toBe(false);
+    adopted.resolve();
+    await quarantining;
+  });
 
   it('one failed check makes a suspect this instance stops reading; nothing else changes', async () => {
     router.client('a').down();

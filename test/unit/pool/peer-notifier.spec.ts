@@ -1,0 +1,87 @@
+import { Logger } from '@nestjs/common';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../../src/config/config-loader';
+import { PeerNotifier } from '../../../src/pool/peer-notifier';
+import { PoolEvents } from '../../../src/pool/pool-events';
+import { poolState } from './fakes/pool-state.fixtures';
+
+const HEALTH_MS = 200;
+
+/** A notifier wired to its own events, as in the pool module. */
+function notifier(env: Record<string, string>) {
+  const config = loadConfig({
+    env: { PIXPOOL_POOL_HEALTH_INTERVAL_MS: String(HEALTH_MS), ...env },
+  });
+  const events = new PoolEvents();
+  const sut = new PeerNotifier(config, events);
+  sut.onModuleInit();
+  return { sut, events };
+}
+
+async function msUntilCaughtUp(sut: PeerNotifier, epoch: number): Promise<number> {
+  const started = Date.now();
+  await sut.caughtUp(epoch);
+  return Date.now() - started;
+}
+
+describe('PeerNotifier: when every other instance has adopted an epoch', () => {
+  let peer: http.Server;
+  let peerUrl: string;
+  const notified: unknown[] = [];
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    peer = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        notified.push(JSON.parse(body));
+        res.setHeader('content-type', 'application/json');
+        res.end('{"success":"true"}');
+      });
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    peerUrl = `http://127.0.0.1:${(peer.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => peer.close(resolve)));
+
+  it('once every configured peer answered its notify', async () => {
+    const { sut, events } = notifier({ PIXPOOL_SERVER_PEERS: peerUrl });
+    events.assignmentChanged(poolState(7, ['a', 'b']));
+
+    expect(await msUntilCaughtUp(sut, 7)).toBeLessThan(HEALTH_MS);
+    expect(notified).toContainEqual(expect.objectContaining({ epoch: 7 }));
+  });
+
+  it('two health intervals later when a peer cannot be told (it polls the stored epoch)', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const { sut, events } = notifier({
+      PIXPOOL_SERVER_PEERS: `${peerUrl},http://127.0.0.1:${port}`,
+    });
+    events.assignmentChanged(poolState(8, ['a']));
+
+    expect(await msUntilCaughtUp(sut, 8)).toBeGreaterThanOrEqual(2 * HEALTH_MS - 20);
+  });
+
+  it('at once for a lone instance on SQLite; after two intervals on a shared database without peers', async () => {
+    const lone = notifier({});
+    lone.events.assignmentChanged(poolState(3, ['a']));
+    expect(await msUntilCaughtUp(lone.sut, 3)).toBeLessThan(HEALTH_MS);
+
+    const shared = notifier({
+      PIXPOOL_DATABASE_DRIVER: 'mysql',
+      PIXPOOL_DATABASE_URL: 'mysql://root@127.0.0.1:3306/unused',
+    });
+    shared.events.assignmentChanged(poolState(4, ['a']));
+    expect(await msUntilCaughtUp(shared.sut, 4)).toBeGreaterThanOrEqual(2 * HEALTH_MS - 20);
+  });
+
+  it('an epoch it never announced is not waited for', async () => {
+    const { sut } = notifier({ PIXPOOL_SERVER_PEERS: peerUrl });
+    expect(await msUntilCaughtUp(sut, 42)).toBeLessThan(50);
+  });
+});
