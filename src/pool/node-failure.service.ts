@@ -90,7 +90,7 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
    */
   async quarantineNow(id: string, why: string): Promise<void> {
     this.router.suspect(id, true);
-    await this.membership.quarantine(id, why);
+    await this.membership.quarantine(id, why, true);
     await this.peers?.caughtUp(this.router.epoch);
   }
 

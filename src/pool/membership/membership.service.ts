@@ -66,10 +66,19 @@ export class MembershipService {
       : null;
   }
 
-  /** Stops every front-end reading the node; resolves once saved (idempotent). */
-  async quarantine(id: string, why: string): Promise<void> {
+  /**
+   * Stops every front-end reading the node; resolves once saved (idempotent).
+   *
+   * `missedInvalidation`: the node has just missed an invalidation of a committed upload. Then a
+   * new epoch is saved even when the node is already quarantined: a rejoin under way elsewhere
+   * (its node emptied before this upload committed, its save still to come) must fail its
+   * compare-and-save and empty the node again, or the node would serve again holding a copy
+   * older than the upload, filled between that emptying and the rejoin.
+   */
+  async quarantine(id: string, why: string, missedInvalidation = false): Promise<void> {
     const next = await this.resizer.changeMembership(`quarantine ${id}`, async (state) => {
-      if (!state.nodes.some((n) => n.id === id) || state.quarantined?.includes(id)) return null;
+      if (!state.nodes.some((n) => n.id === id)) return null;
+      if (state.quarantined?.includes(id)) return missedInvalidation ? { ...state } : null;
       return { ...state, quarantined: [...(state.quarantined ?? []), id] };
     });
     if (next) this.record({ change: 'quarantined', node: id, reason: why });

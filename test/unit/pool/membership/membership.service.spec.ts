@@ -108,6 +108,19 @@ describe('MembershipService with real nodes', () => {
     expect(store.stored!.epoch).toBe(at(2));
   });
 
+  it('a missed invalidation on a quarantined node still saves a new epoch, so a rejoin begun before it fails', async () => {
+    await sut.quarantine('a', '2 failed health checks');
+    // Another instance starts a rejoin from this state (it empties the node, then saves)...
+    const seenByRejoin = store.stored!.epoch;
+    // ...and meanwhile an upload here could not invalidate the node.
+    await sut.quarantine('a', 'invalidation failed', true);
+
+    expect(store.stored).toMatchObject({ epoch: at(3), quarantined: ['a'] });
+    expect(await store.compareAndSave(seenByRejoin, { ...store.stored!, epoch: at(3) })).toBe(
+      false,
+    );
+  });
+
   it('rejoin: the node drops everything it held before anyone reads it again', async () => {
     const key = keyOf('a');
     const region = partition(key);
