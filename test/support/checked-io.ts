@@ -23,7 +23,8 @@ export async function readChecked(
   const startedAt = ConsistencyChecker.now();
   const res = await fetch(`${baseUrl}/images/${encodeURIComponent(key)}`);
   const body = Buffer.from(await res.arrayBuffer());
-  if (res.status === 200) checker.read(key, startedAt, body);
+  const version = /^"v(\d+)"$/.exec(res.headers.get('etag') ?? '')?.[1];
+  if (res.status === 200) checker.read(key, startedAt, body, version ? Number(version) : undefined);
   return { status: res.status, body };
 }
 
