@@ -69,12 +69,17 @@ export class Ec2Config {
   @IsString() instanceIds!: string;
   @IsInt() @Min(1) @Max(65535) port!: number;
   @IsString() launchTemplate!: string;
+  /** How long an instance may take to reach `running` with a private IP. */
   @IsInt() @Min(1000) startTimeoutMs!: number;
+  /** How long a running instance's node may take to answer /health after its start. */
+  @IsInt() @Min(1000) healthTimeoutMs!: number;
+  /** How often a start or stop in progress asks EC2 for the instance's state. */
+  @IsInt() @Min(100) pollIntervalMs!: number;
   /** How often the leader looks for pool instances running outside the assignment. */
   @IsInt() @Min(1000) reconcileIntervalMs!: number;
   /** How long one may run outside the assignment before the reconciler stops it. */
   @IsInt() @Min(1000) strayGraceMs!: number;
-  /** How long an app instance's claim on an instance lasts (> startTimeoutMs + 120 s of /health). */
+  /** How long an app instance's claim on an instance lasts (> startTimeoutMs + healthTimeoutMs). */
   @IsInt() @Min(1000) claimTtlMs!: number;
   /** Give up retrying a throttled EC2 call (RequestLimitExceeded) this long after it was first sent. */
   @IsInt() @Min(1000) throttleDeadlineMs!: number;

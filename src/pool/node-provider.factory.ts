@@ -47,6 +47,8 @@ export function createNodeProvider(config: AppConfig, dataSource: DataSource): N
         port: pool.ec2.port,
         launchTemplate: pool.ec2.launchTemplate ? { name: pool.ec2.launchTemplate } : undefined,
         startTimeoutMs: pool.ec2.startTimeoutMs,
+        healthTimeoutMs: pool.ec2.healthTimeoutMs,
+        pollIntervalMs: pool.ec2.pollIntervalMs,
         strayGraceMs: pool.ec2.strayGraceMs,
         claimTtlMs: pool.ec2.claimTtlMs,
         throttleDeadlineMs: pool.ec2.throttleDeadlineMs,

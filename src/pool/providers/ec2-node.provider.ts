@@ -47,7 +47,8 @@ export class Ec2NodeProvider implements NodeProvider {
   readonly kind = 'ec2' as const;
   /** Who this process is in the claims table. */
   readonly owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  private readonly options: ResolvedEc2Options;
+  /** The settings it runs with, defaults filled in (shown in logs and checked by tests). */
+  readonly options: ResolvedEc2Options;
   private readonly instances: Ec2PoolInstances;
   private readonly retry: ThrottleRetry;
   private readonly logger = new Logger(Ec2NodeProvider.name);

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { LEADERSHIP, Leadership } from '../../coordination/leadership.port';
+import { PeriodicJob } from '../../coordination/periodic-job';
 import { NODE_PROVIDER, NodeProvider } from '../node-provider.port';
 import { POOL_STATE_STORE, PoolStateStore } from '../pool-state';
 import { Ec2NodeProvider, ReconcileReport } from './ec2-node.provider';
@@ -21,7 +22,7 @@ import { Ec2NodeProvider, ReconcileReport } from './ec2-node.provider';
 @Injectable()
 export class Ec2Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(Ec2Reconciler.name);
-  private timer: NodeJS.Timeout | null = null;
+  private job: PeriodicJob | null = null;
   private running = false;
 
   constructor(
@@ -33,17 +34,22 @@ export class Ec2Reconciler implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap(): void {
     if (!(this.provider instanceof Ec2NodeProvider)) return;
-    this.timer = setInterval(() => {
-      this.tick().catch((error: Error) =>
-        this.logger.error(`EC2 reconciliation failed: ${error.message}`),
-      );
-    }, this.config.pool.ec2.reconcileIntervalMs);
-    this.timer.unref();
+    const every = this.config.pool.ec2.reconcileIntervalMs;
+    this.job = new PeriodicJob(
+      'EC2 reconciliation',
+      every,
+      async () => {
+        await this.tick();
+      },
+      this.logger,
+    );
+    this.job.start();
   }
 
-  onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  /** Waits for a pass under way, so no StopInstances is sent after shutdown. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.job?.stop();
+    this.job = null;
   }
 
   /** One pass; null when skipped (not EC2, not the leader, a pass still running, no pool yet). */

@@ -33,6 +33,8 @@ const GRACE = 60_000;
 const CLAIM_TTL = 900_000;
 const throttled = () => awsError('RequestLimitExceeded', 'Request limit exceeded.');
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * The EC2 lifecycle of issue 12 played out against the mocked EC2 API, with the real claims table
  * (SQLite): first boot, stopping → stopped, two app instances, throttling, rollback of pending
@@ -491,6 +493,37 @@ describe('EC2 lifecycle', () => {
         expect(stopCalls()).toEqual([['i-2']]);
         // without a leadership provider there is one instance, and it leads
         await expect(new Ec2Reconciler(config, sut, store).tick()).resolves.not.toBeNull();
+      });
+
+      it('runs every reconcile interval once bootstrapped, and not after shutdown', async () => {
+        config = loadConfig({
+          env: {
+            PIXPOOL_POOL_PROVIDER: 'ec2',
+            PIXPOOL_SECURITY_NODE_SECRET: 'ec2-node-secret',
+            PIXPOOL_POOL_EC2_RECONCILE_INTERVAL_MS: '1000',
+          },
+        });
+        up(instance('i-1', 'running', '10.0.0.1'), instance('i-2', 'running', '10.0.0.2'));
+        ec2Mock.on(StopInstancesCommand).resolves({});
+        await store.compareAndSave(0, poolState(1, ['i-1']));
+        const sut = new Ec2Reconciler(
+          config,
+          provider({ strayGraceMs: 1_000 }),
+          store,
+          leadership(true),
+        );
+        await sut.tick(); // i-2 first seen outside the assignment
+        clock.advance(1_000);
+
+        sut.onApplicationBootstrap();
+        const deadline = Date.now() + 5_000;
+        while (stopCalls().length === 0 && Date.now() < deadline) await sleep(50);
+        await sut.onApplicationShutdown();
+        const describesAtShutdown = ec2Mock.commandCalls(DescribeInstancesCommand).length;
+        await sleep(1_500);
+
+        expect(stopCalls()).toEqual([['i-2']]);
+        expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(describesAtShutdown);
       });
 
       it('does nothing before the first assignment is saved', async () => {
