@@ -37,7 +37,8 @@
  *   the node answers an unacknowledged push only after its own lease end. A renewal the node
  *   receives after its lease end closes the connection (generation moves), never resumes it.
  * - Epoch change: adopting an assignment kills every region whose owner changed (or all of them
- *   if epochs were skipped). An owner that gives a region up pushes a drop and waits (B); one
+ *   if epochs were skipped; a quarantined owner counts as no owner, for it may have missed an
+ *   invalidation another instance could not deliver). An owner that gives a region up pushes a drop and waits (B); one
  *   that cannot (dead, cut off from the manager while still reachable by us) is covered by C:
  *   the new owner holds invalidations of a gained region for one lease after gaining it
  *   (subscriptions.ts step 3), by which time we have seen the new epoch or stopped serving.
@@ -228,9 +229,9 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     if (this.subscriptions.get(subscription.nodeId) !== subscription) return;
     if (this.router.current !== this.seen) this.reconcile();
     for (const region of revoked) if (this.regionSub[region] === subscription) this.kill(region);
-    const owners = this.seen?.owners;
     for (const region of regions) {
-      if (owners?.[region] === subscription.nodeId && this.regionSub[region] !== subscription) {
+      const owner = this.seen ? servingOwner(this.seen, region) : null;
+      if (owner === subscription.nodeId && this.regionSub[region] !== subscription) {
         this.kill(region);
         this.regionSub[region] = subscription;
       }
@@ -286,7 +287,8 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     this.seen = next;
     const skipped = !previous || !next || next.epoch !== previous.epoch + 1;
     for (let region = 0; region < REGION_COUNT; region++) {
-      if (skipped || previous.owners[region] !== next.owners[region]) this.kill(region);
+      if (skipped || servingOwner(previous, region) !== servingOwner(next, region))
+        this.kill(region);
     }
     this.subscribe();
   }
@@ -314,7 +316,9 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
         this.subscriptions.set(node.id, subscription);
         subscription.connect();
       }
-      const owned = next!.owners.flatMap((owner, region) => (owner === node.id ? [region] : []));
+      const owned = next!.owners.flatMap((_, region) =>
+        servingOwner(next!, region) === node.id ? [region] : [],
+      );
       subscription.want(owned, this.stats());
     }
   }
@@ -363,6 +367,16 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     }
     this.hitBatches.clear();
   }
+}
+
+/**
+ * The node whose copies of `region` may be trusted: its owner, unless quarantined. A quarantined
+ * node may have missed an invalidation (another instance could not reach it), so it pushed none
+ * to us; its regions are served from nowhere near until it rejoins, emptied, at a new epoch.
+ */
+function servingOwner(state: PoolState, region: number): string | null {
+  const owner = state.owners[region];
+  return state.quarantined?.includes(owner) ? null : owner;
 }
 
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -167,6 +167,22 @@ describe('NearCacheService with a real cache node', () => {
     }
   });
 
+  it('a quarantined owner (it may have missed an invalidation) has its regions served from nowhere near, until it rejoins', async () => {
+    // Another instance could not tell the node of an upload and quarantined it at a new epoch;
+    // this front-end still reaches the node, which never pushed that invalidation.
+    await start(nodeUrl);
+    admit(image('q', 1));
+    const quarantined = { ...state(2, nodeUrl), quarantined: ['n1'] };
+    router.adopt(quarantined);
+    expect(sut.lookup('q')).toBeUndefined();
+    expect(sut.ticket('q')).toBeUndefined(); // no new near copies either
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS)); // renewals do not bring it back
+    expect(sut.ticket('q')).toBeUndefined();
+    router.adopt(state(3, nodeUrl)); // rejoined (emptied) at a new epoch
+    await eventually('serving again after the rejoin', () => sut.ticket('q') !== undefined);
+    expect(sut.lookup('q')).toBeUndefined(); // the old copy did not come back
+  });
+
   it('clearing the node clears the near cache before the clear is answered', async () => {
     await start(nodeUrl);
     admit(image('c1', 1));
