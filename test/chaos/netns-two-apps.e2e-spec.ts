@@ -1,0 +1,3 @@
+import { describeTwoAppsCutOff } from './two-apps-cut-off.suite';
+
+describeTwoAppsCutOff(0);
