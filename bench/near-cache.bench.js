@@ -16,7 +16,7 @@ const ROUNDS = 3;
 const SECONDS = 10;
 const IMAGE_BYTES = 64 * 1024;
 const COLD_KEYS = Array.from({ length: 2000 }, (_, i) => `cold-${i}`);
-const UPLOADS_PER_ROUND = 400;
+const UPLOADS_PER_ROUND = 2000;
 
 module.exports = { title: 'Near cache (L1): hot GET vs nginx and vs uncached; upload cost', run };
 
