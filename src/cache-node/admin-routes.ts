@@ -7,7 +7,7 @@ import {
   type NodeHealth,
   type NodeOwnership,
   type NodeStats,
-} from '../pool/cache-node.protocol';
+} from '../protocol/cache-node.protocol';
 import { readJson } from './body';
 import type { NodeContext } from './context';
 import { ENTRY_OVERHEAD_BYTES } from './entry';

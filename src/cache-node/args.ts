@@ -1,4 +1,4 @@
-import { isNodePolicy, NODE_DEFAULT_PORT, NODE_POLICIES } from '../pool/cache-node.protocol';
+import { isNodePolicy, NODE_DEFAULT_PORT, NODE_POLICIES } from '../protocol/cache-node.protocol';
 import type { CacheNodeOptions } from './context';
 import { MAX_CAPACITY_BYTES } from './validation';
 

@@ -1,4 +1,4 @@
-import type { NodePolicy } from '../pool/cache-node.protocol';
+import type { NodePolicy } from '../protocol/cache-node.protocol';
 import type { Ownership } from './ownership';
 import type { NodeStatsRecorder } from './stats';
 import type { CacheStore } from './store';

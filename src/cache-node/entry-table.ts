@@ -1,4 +1,4 @@
-import type { NodePolicy } from '../pool/cache-node.protocol';
+import type { NodePolicy } from '../protocol/cache-node.protocol';
 import { internContentType } from './content-types';
 import { ENTRY_OVERHEAD_BYTES, Entry, entrySize } from './entry';
 import { createPolicy, type RandomSource, type ReplacementPolicy } from './policies';

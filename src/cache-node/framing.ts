@@ -2,7 +2,7 @@ import {
   NODE_MAX_CONTENT_TYPE_BYTES,
   NODE_MAX_KEY_BYTES,
   NODE_REGION_COUNT,
-} from '../pool/cache-node.protocol';
+} from '../protocol/cache-node.protocol';
 
 /**
  * Transfer stream between nodes (POST /v1/import body): a 4-byte magic, then frames

@@ -10,7 +10,7 @@ import {
   type NodeNotOwnerBody,
   type NodeStaleBody,
   type NodeTooLargeBody,
-} from '../pool/cache-node.protocol';
+} from '../protocol/cache-node.protocol';
 import { readBody, type BodyResult } from './body';
 import type { PoolResponse } from './pool-response';
 import { isValidContentType } from './content-types';

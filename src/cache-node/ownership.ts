@@ -1,4 +1,4 @@
-import { NODE_REGION_COUNT } from '../pool/cache-node.protocol';
+import { NODE_REGION_COUNT } from '../protocol/cache-node.protocol';
 
 export interface OwnershipChange {
   gained: Set<number>;

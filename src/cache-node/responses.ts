@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { NODE_HEADERS, type NodeErrorCode } from '../pool/cache-node.protocol';
+import { NODE_HEADERS, type NodeErrorCode } from '../protocol/cache-node.protocol';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NODE_ROUTES, NODE_STATS_RESET_PARAM } from '../pool/cache-node.protocol';
+import { NODE_ROUTES, NODE_STATS_RESET_PARAM } from '../protocol/cache-node.protocol';
 import * as admin from './admin-routes';
 import type { NodeContext } from './context';
 import { importStream } from './import';

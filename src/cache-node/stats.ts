@@ -1,4 +1,4 @@
-import type { NodeCounters, NodeIntervalStats } from '../pool/cache-node.protocol';
+import type { NodeCounters, NodeIntervalStats } from '../protocol/cache-node.protocol';
 
 export function zeroCounters(): NodeCounters {
   return {

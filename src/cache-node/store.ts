@@ -41,7 +41,7 @@
  * stored, or recycled when refused), so callers get values from table.acquireValue() and never
  * touch them again.
  */
-import { NODE_REGION_COUNT, type NodePolicy } from '../pool/cache-node.protocol';
+import { NODE_REGION_COUNT, type NodePolicy } from '../protocol/cache-node.protocol';
 import type { Entry } from './entry';
 import { EntryTable, type NewEntry } from './entry-table';
 import { LeaseTable, type LeaseOptions } from './leases';

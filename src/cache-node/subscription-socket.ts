@@ -9,7 +9,7 @@ import {
   type NearReport,
   type NearToFrontEnd,
 } from '../protocol/near-cache.protocol';
-import { NODE_MAX_KEY_BYTES, NODE_REGION_COUNT } from '../pool/cache-node.protocol';
+import { NODE_MAX_KEY_BYTES, NODE_REGION_COUNT } from '../protocol/cache-node.protocol';
 import type { NodeContext } from './context';
 import { scanHeaders, secretMatches } from './request-headers';
 import type { Subscriber } from './subscriptions';

@@ -37,7 +37,7 @@ import {
   type NearReport,
   type NearToFrontEnd,
 } from '../protocol/near-cache.protocol';
-import { NODE_REGION_COUNT } from '../pool/cache-node.protocol';
+import { NODE_REGION_COUNT } from '../protocol/cache-node.protocol';
 
 /** Time behind a port: real timers in the node, simulated ones in tests. */
 export interface LeaseTimers {

@@ -1,6 +1,6 @@
 /* The sending half of a region transfer (transfer.ts): one chunked POST to the target's /v1/import. */
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
-import { NODE_HEADERS, NODE_ROUTES, type NodeImportResult } from '../pool/cache-node.protocol';
+import { NODE_HEADERS, NODE_ROUTES, type NodeImportResult } from '../protocol/cache-node.protocol';
 import type { NodeContext } from './context';
 import { encodeEndFrame, encodeFrameHead, FrameKind, STREAM_MAGIC } from './framing';
 

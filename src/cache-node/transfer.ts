@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { NodeImportResult, NodeTransferResult } from '../pool/cache-node.protocol';
+import type { NodeImportResult, NodeTransferResult } from '../protocol/cache-node.protocol';
 import { readChecked } from './admin-routes';
 import type { NodeContext } from './context';
 import { sendError, sendJson } from './responses';

@@ -1,5 +1,5 @@
 import { NEAR_MAX_LEASE_MS } from '../protocol/near-cache.protocol';
-import { isNodePolicy, NODE_REGION_COUNT, type NodeConfig } from '../pool/cache-node.protocol';
+import { isNodePolicy, NODE_REGION_COUNT, type NodeConfig } from '../protocol/cache-node.protocol';
 
 /** Result of checking a JSON body: the typed value, or what is wrong with it. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };

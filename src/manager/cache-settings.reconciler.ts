@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { NodeStats } from '../pool/cache-node.protocol';
+import { NodeStats } from '../protocol/cache-node.protocol';
 import { RoutedNode } from '../pool/pool-router.service';
 import { StoredCacheSettings } from './settings/stored-cache-settings';
 

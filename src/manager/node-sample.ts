@@ -1,4 +1,4 @@
-import { NodeCounters, NodeStats } from '../pool/cache-node.protocol';
+import { NodeCounters, NodeStats } from '../protocol/cache-node.protocol';
 import { NodeStatsSample } from '../metrics/metrics.ports';
 
 type Counted = Pick<NodeCounters, 'requests' | 'hits' | 'misses' | 'evictions'>;

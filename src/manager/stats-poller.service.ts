@@ -10,7 +10,7 @@ import { AppConfig } from '../config/app-config';
 import { Leadership, LEADERSHIP } from '../coordination/leadership.port';
 import { METRICS_SINK, MetricsSink } from '../metrics/metrics.ports';
 import { StatsAggregator } from '../metrics/stats.aggregator';
-import { NodeStats } from '../pool/cache-node.protocol';
+import { NodeStats } from '../protocol/cache-node.protocol';
 import { Clock, CLOCK, systemClock } from '../pool/clock.port';
 import { PoolRouter, RoutedNode } from '../pool/pool-router.service';
 import { CacheSettingsReconciler } from './cache-settings.reconciler';

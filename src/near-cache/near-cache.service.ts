@@ -62,7 +62,7 @@ import {
 import { hostname } from 'node:os';
 import { AppConfig } from '../config/app-config';
 import type { StoredImage } from '../frontend/stored-image';
-import { partition, REGION_COUNT } from '../pool/hash-ring';
+import { partition, REGION_COUNT } from '../protocol/hash-ring';
 import { PoolRouter } from '../pool/pool-router.service';
 import { POOL_STATE_STORE, PoolState, PoolStateStore } from '../pool/pool-state';
 import type { NearReport } from '../protocol/near-cache.protocol';

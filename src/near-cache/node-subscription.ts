@@ -8,7 +8,7 @@ import {
   type NearReport,
   type NearToNode,
 } from '../protocol/near-cache.protocol';
-import { NODE_HEADERS, NODE_REGION_COUNT } from '../pool/cache-node.protocol';
+import { NODE_HEADERS, NODE_REGION_COUNT } from '../protocol/cache-node.protocol';
 import { leaseEnd } from './lease-clock';
 
 /** What a subscription tells the near cache; each runs before the node is acknowledged. */

@@ -1,4 +1,4 @@
-import { NodePolicy } from './cache-node.protocol';
+import { NodePolicy } from '../protocol/cache-node.protocol';
 
 /** One cache configuration for every node: a node that joins later gets it too. */
 export interface CacheSettings {

@@ -1,4 +1,4 @@
-import type { NearNodeStats } from '../protocol/near-cache.protocol';
+import type { NearNodeStats } from './near-cache.protocol';
 import { REGION_COUNT } from './hash-ring';
 
 /**

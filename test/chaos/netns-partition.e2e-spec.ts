@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as http from 'node:http';
-import { partition } from '../../src/pool/hash-ring';
+import { partition } from '../../src/protocol/hash-ring';
 import { AppProcess, startApp } from '../support/app-process';
 import { readChecked, uploadChecked } from '../support/checked-io';
 import { ConsistencyChecker } from '../support/consistency-checker';

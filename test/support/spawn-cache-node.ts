@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { NodePolicy } from '../../src/pool/cache-node.protocol';
+import type { NodePolicy } from '../../src/protocol/cache-node.protocol';
 import { compileTs, nodePathEnv } from './compile-ts';
 
 export interface SpawnCacheNodeOptions {

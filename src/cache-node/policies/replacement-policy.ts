@@ -1,4 +1,4 @@
-import type { NodePolicy } from '../../pool/cache-node.protocol';
+import type { NodePolicy } from '../../protocol/cache-node.protocol';
 import type { Entry } from '../entry';
 
 /**

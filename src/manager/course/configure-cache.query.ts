@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional } from 'class-validator';
-import { NODE_POLICIES, NodePolicy } from '../../pool/cache-node.protocol';
+import { NODE_POLICIES, NodePolicy } from '../../protocol/cache-node.protocol';
 import { AutoscalerPolicyDto } from '../dto/autoscaler-policy.dto';
 import { toNodePolicy, toStrictNumber } from '../dto/param-transforms';
 import { IsIntegerIn } from '../dto/range.validators';

@@ -1,4 +1,4 @@
-import { NodePolicy } from '../../pool/cache-node.protocol';
+import { NodePolicy } from '../../protocol/cache-node.protocol';
 
 /** The course's names for our policies in answers: its clients compare "LRU" and "RR" exactly. */
 const COURSE_NAMES: Record<NodePolicy, string> = { lru: 'LRU', random: 'RR', sieve: 'SIEVE' };

@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional } from 'class-validator';
-import { NODE_POLICIES, NodePolicy } from '../../pool/cache-node.protocol';
+import { NODE_POLICIES, NodePolicy } from '../../protocol/cache-node.protocol';
 import { CAPACITY_MB_MAX, CAPACITY_MB_MIN } from '../settings/stored-cache-settings';
 import { toNodePolicy, toStrictNumber } from './param-transforms';
 import { IsIntegerIn } from './range.validators';

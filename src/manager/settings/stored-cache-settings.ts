@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CacheSettings, CacheSettingsSource } from '../../pool/cache-settings';
-import { isNodePolicy } from '../../pool/cache-node.protocol';
+import { isNodePolicy } from '../../protocol/cache-node.protocol';
 import { SettingsStore } from './settings-store.port';
 
 const NAME = 'cache';

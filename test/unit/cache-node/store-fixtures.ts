@@ -1,4 +1,4 @@
-import type { NodePolicy } from '../../../src/pool/cache-node.protocol';
+import type { NodePolicy } from '../../../src/protocol/cache-node.protocol';
 import { ENTRY_OVERHEAD_BYTES } from '../../../src/cache-node/entry';
 import { CacheStore, type WriteRequest } from '../../../src/cache-node/store';
 import { blockBytes } from '../../../src/cache-node/value-pool';

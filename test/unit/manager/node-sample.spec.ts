@@ -1,5 +1,5 @@
 import { toSample } from '../../../src/manager/node-sample';
-import { NodeCounters, NodeStats } from '../../../src/pool/cache-node.protocol';
+import { NodeCounters, NodeStats } from '../../../src/protocol/cache-node.protocol';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 /** This app instance started polling at T0. */

@@ -5,7 +5,7 @@ import { StoredCacheSettings } from '../../../src/manager/settings/stored-cache-
 import { StatsPoller } from '../../../src/manager/stats-poller.service';
 import { StatsAggregator } from '../../../src/metrics/stats.aggregator';
 import { CacheNodeClient } from '../../../src/pool/cache-node.client';
-import { partition } from '../../../src/pool/hash-ring';
+import { partition } from '../../../src/protocol/hash-ring';
 import { PoolRouter } from '../../../src/pool/pool-router.service';
 import { PoolState, PoolStateStore } from '../../../src/pool/pool-state';
 import { spawnCacheNode, SpawnedCacheNode } from '../../support/spawn-cache-node';

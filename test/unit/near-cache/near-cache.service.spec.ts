@@ -4,7 +4,7 @@ import { createCacheNode, type CacheNode } from '../../../src/cache-node/server'
 import type { StoredImage } from '../../../src/frontend/stored-image';
 import { NearCacheService } from '../../../src/near-cache/near-cache.service';
 import { CacheNodeClient } from '../../../src/pool/cache-node.client';
-import { partition } from '../../../src/pool/hash-ring';
+import { partition } from '../../../src/protocol/hash-ring';
 import { PoolRouter } from '../../../src/pool/pool-router.service';
 import type { PoolState } from '../../../src/pool/pool-state';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy';

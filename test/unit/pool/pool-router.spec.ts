@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../../../src/config/config-loader';
-import { partition } from '../../../src/pool/hash-ring';
+import { partition } from '../../../src/protocol/hash-ring';
 import { PoolRouter } from '../../../src/pool/pool-router.service';
 import { eventually } from './fakes/deferred';
 import { healthOnlyNode, HealthOnlyNode } from './fakes/health-only-node';

@@ -1,4 +1,4 @@
-import { partition, REGION_COUNT, REGIONS } from '../../../src/pool/hash-ring';
+import { partition, REGION_COUNT, REGIONS } from '../../../src/protocol/hash-ring';
 
 describe('partition', () => {
   it.each([

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RoundRobinAllocator } from '../../../../src/pool/allocators';
 import { keyMoves, movedRegions, nodesOf } from '../../../../src/pool/assignment';
-import { partition } from '../../../../src/pool/hash-ring';
+import { partition } from '../../../../src/protocol/hash-ring';
 import regionMoveLog from './round-robin-region-moves.json';
 import vectors from './round-robin-vectors.json';
 

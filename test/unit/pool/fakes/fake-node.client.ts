@@ -6,7 +6,7 @@ import {
   CachePutResult,
   CacheNodeUnavailableError,
 } from '../../../../src/pool/cache-node.client';
-import { NodeClearResult, NodeHealth } from '../../../../src/pool/cache-node.protocol';
+import { NodeClearResult, NodeHealth } from '../../../../src/protocol/cache-node.protocol';
 import { RoutedNode } from '../../../../src/pool/pool-router.service';
 
 /** The part of CacheNodeClient the pool services call. */

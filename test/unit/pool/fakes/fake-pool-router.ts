@@ -1,5 +1,5 @@
 import { createAllocator } from '../../../../src/pool/allocators';
-import { partition } from '../../../../src/pool/hash-ring';
+import { partition } from '../../../../src/protocol/hash-ring';
 import { PoolRouter, RoutedNode } from '../../../../src/pool/pool-router.service';
 import { FakeNodeClient } from './fake-node.client';
 

@@ -4,7 +4,7 @@ import { loadConfig } from '../../../../src/config/config-loader';
 import { createAllocator } from '../../../../src/pool/allocators';
 import { regionsOf } from '../../../../src/pool/assignment';
 import { CacheSettingsSource } from '../../../../src/pool/cache-settings';
-import { partition } from '../../../../src/pool/hash-ring';
+import { partition } from '../../../../src/protocol/hash-ring';
 import { MembershipService } from '../../../../src/pool/membership/membership.service';
 import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
 import { NodeSetup } from '../../../../src/pool/node-setup.service';
