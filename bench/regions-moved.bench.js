@@ -6,8 +6,8 @@
 const path = require('node:path');
 
 const dist = process.env.PIXPOOL_DIST || path.join(__dirname, '..', 'dist');
-const { createAllocator } = require(path.join(dist, 'src/pool/allocators/index.js'));
-const { movedRegions } = require(path.join(dist, 'src/pool/assignment.js'));
+const { createAllocator } = require(path.join(dist, 'src/pool/routing/allocators/index.js'));
+const { movedRegions } = require(path.join(dist, 'src/pool/routing/assignment.js'));
 
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8'];
 const NAMES = ['balanced', 'round-robin'];

@@ -1,6 +1,6 @@
 import { ImageEntity } from './image.entity';
 import { StatsMinuteEntity } from '../metrics/stats-minute.entity';
-import { PoolStateEntity } from '../pool/pool-state.entity';
+import { PoolStateEntity } from '../pool/routing/pool-state.entity';
 import { ManagerSettingEntity } from '../manager/settings/manager-setting.entity';
 import { Ec2InstanceClaimEntity } from '../pool/providers/ec2-instance-claim.entity';
 import { PendingInvalidationEntity } from '../coordination/pending-invalidation.entity';

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../common/admin-only.decorator';
 import { success } from '../common/course-response';
-import { PoolRouter } from '../pool/pool-router.service';
+import { PoolRouter } from '../pool/routing/pool-router.service';
 import { NotifyDto } from './dto/notify.dto';
 
 @ApiTags('course API')

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CacheSettings } from '../pool/cache-settings';
-import { PoolRouter } from '../pool/pool-router.service';
+import { PoolRouter } from '../pool/routing/pool-router.service';
 import { rangeErrorsAsBadRequest } from './bad-request';
 import {
   checkCacheSettings,

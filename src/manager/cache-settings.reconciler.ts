@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { NodeStats } from '../protocol/cache-node.protocol';
-import { RoutedNode } from '../pool/pool-router.service';
+import { RoutedNode } from '../pool/routing/pool-router.service';
 import { StoredCacheSettings } from './settings/stored-cache-settings';
 
 const MIB = 1024 * 1024;

@@ -7,9 +7,9 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { regionsOf } from '../pool/assignment';
+import { regionsOf } from '../pool/routing/assignment';
 import { NodeFailureService } from '../pool/node-failure.service';
-import { PoolRouter } from '../pool/pool-router.service';
+import { PoolRouter } from '../pool/routing/pool-router.service';
 import { ResizeInProgressError } from '../pool/resize-lock';
 import { ResizeService } from '../pool/resize.service';
 import { NodeView, PoolView, ResizeRecord } from './pool-view';

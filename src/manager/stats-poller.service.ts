@@ -12,7 +12,7 @@ import { METRICS_SINK, MetricsSink } from '../metrics/metrics.ports';
 import { StatsAggregator } from '../metrics/stats.aggregator';
 import { NodeStats } from '../protocol/cache-node.protocol';
 import { Clock, CLOCK, systemClock } from '../pool/clock.port';
-import { PoolRouter, RoutedNode } from '../pool/pool-router.service';
+import { PoolRouter, RoutedNode } from '../pool/routing/pool-router.service';
 import { CacheSettingsReconciler } from './cache-settings.reconciler';
 import { toSample } from './node-sample';
 

@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../common/admin-only.decorator';
 import { success } from '../common/course-response';
-import { PoolRouter } from '../pool/pool-router.service';
+import { PoolRouter } from '../pool/routing/pool-router.service';
 import type { NearReport } from '../protocol/near-cache.protocol';
 import { NearCacheService } from './near-cache.service';
 

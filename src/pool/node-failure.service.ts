@@ -11,8 +11,8 @@ import { Leadership, LEADERSHIP } from '../coordination/leadership.port';
 import { Clock, CLOCK, systemClock } from './clock.port';
 import { FailureDetector } from './membership/failure-detector';
 import { MembershipService } from './membership/membership.service';
-import { POOL_STATE_STORE, PoolStateStore } from './pool-state';
-import { PoolRouter } from './pool-router.service';
+import { POOL_STATE_STORE, PoolStateStore } from './routing/pool-state';
+import { PoolRouter } from './routing/pool-router.service';
 import { PeerNotifier } from './peer-notifier';
 
 export interface NodeHealthView {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { movedRegions, regionsOf } from './assignment';
+import { movedRegions, regionsOf } from './routing/assignment';
 import {
   CacheNodeClient,
   CacheNodeRequestError,
@@ -8,8 +8,8 @@ import {
 } from './cache-node.client';
 import { TRANSFER_TIMEOUT_MS } from './pool.tokens';
 import { NodeEndpoint } from './node-provider.port';
-import { PoolState } from './pool-state';
-import { PoolRouter } from './pool-router.service';
+import { PoolState } from './routing/pool-state';
+import { PoolRouter } from './routing/pool-router.service';
 import { CACHE_SETTINGS, CacheSettingsSource } from './cache-settings';
 import { nearWaitMs } from '../near-cache/near-wait';
 

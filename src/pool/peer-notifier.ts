@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import axios from 'axios';
 import { AppConfig } from '../config/app-config';
 import { PoolEvents } from './pool-events';
-import { PoolState } from './pool-state';
+import { PoolState } from './routing/pool-state';
 
 /**
  * Tells the other app instances (server.peers) that the assignment changed, through their

@@ -8,8 +8,8 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from './node-provider.port';
-import { POOL_STATE_STORE, PoolStateStore } from './pool-state';
-import { PoolRouter } from './pool-router.service';
+import { POOL_STATE_STORE, PoolStateStore } from './routing/pool-state';
+import { PoolRouter } from './routing/pool-router.service';
 import { ResizeService } from './resize.service';
 import { NodeSetup } from './node-setup.service';
 import { LocalNodeProvider } from './providers/local-node.provider';

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PoolState } from './pool-state';
+import { PoolState } from './routing/pool-state';
 
 /** A node quarantined, rejoined, removed or replaced after a failure (src/pool/membership/). */
 export interface MembershipChange {

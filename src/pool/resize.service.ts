@@ -1,12 +1,12 @@
 import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { Allocator } from './allocators';
-import { movedRegions, regionsOf } from './assignment';
+import { Allocator } from './routing/allocators';
+import { movedRegions, regionsOf } from './routing/assignment';
 import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from './node-provider.port';
 import { POOL_ALLOCATOR } from './pool.tokens';
 import { NodeSetup } from './node-setup.service';
-import { POOL_STATE_STORE, PoolState, PoolStateStore } from './pool-state';
-import { PoolRouter } from './pool-router.service';
+import { POOL_STATE_STORE, PoolState, PoolStateStore } from './routing/pool-state';
+import { PoolRouter } from './routing/pool-router.service';
 import { ResizeLock } from './resize-lock';
 import { PoolEvents } from './pool-events';
 

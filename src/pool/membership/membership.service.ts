@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Counter, Registry } from 'prom-client';
 import { PROMETHEUS_REGISTRY } from '../../metrics/prometheus/prometheus-registry';
-import { regionsOf } from '../assignment';
+import { regionsOf } from '../routing/assignment';
 import { NodeSetup } from '../node-setup.service';
 import { MembershipChange, PoolEvents } from '../pool-events';
-import { PoolRouter } from '../pool-router.service';
+import { PoolRouter } from '../routing/pool-router.service';
 import { ResizeService } from '../resize.service';
 
 /*

@@ -1,5 +1,5 @@
 import type { Allocator } from './allocators/allocator';
-import { partition, REGION_COUNT } from '../protocol/hash-ring';
+import { partition, REGION_COUNT } from '../../protocol/hash-ring';
 
 /**
  * Which node owns each of the 16 regions, stamped with an epoch. The epoch lets cache nodes and

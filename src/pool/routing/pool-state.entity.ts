@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { bigintAsNumber } from '../database/bigint-number.transformer';
+import { bigintAsNumber } from '../../database/bigint-number.transformer';
 
 /** One row (id 1): the pool's assignment, shared by every app instance through the database. */
 @Entity('pool_state')

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
-import { isWriteConflict } from '../database/write-conflict';
-import { LEADER_LEASE_TABLE, SINGLETON_JOBS_LEASE } from '../coordination/lease-store';
+import { isWriteConflict } from '../../database/write-conflict';
+import { LEADER_LEASE_TABLE, SINGLETON_JOBS_LEASE } from '../../coordination/lease-store';
 import { PoolState, PoolStateStore } from './pool-state';
 import { PoolStateEntity } from './pool-state.entity';
 

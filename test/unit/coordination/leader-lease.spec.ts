@@ -7,7 +7,7 @@ import { loadConfig } from '../../../src/config/config-loader';
 import { LeaderLease } from '../../../src/coordination/leader-lease';
 import { TypeOrmLeaseStore } from '../../../src/coordination/lease-store';
 import { openDataSource } from '../../../src/database/data-source.factory';
-import { TypeOrmPoolStateStore } from '../../../src/pool/typeorm-pool-state.store';
+import { TypeOrmPoolStateStore } from '../../../src/pool/routing/typeorm-pool-state.store';
 import { createTestMysqlDatabase, describeWithMysql } from '../../support/mysql';
 import { poolState } from '../pool/fakes/pool-state.fixtures';
 

@@ -5,8 +5,8 @@ import type { StoredImage } from '../../../src/frontend/stored-image';
 import { NearCacheService } from '../../../src/near-cache/near-cache.service';
 import { CacheNodeClient } from '../../../src/pool/cache-node.client';
 import { partition } from '../../../src/protocol/hash-ring';
-import { PoolRouter } from '../../../src/pool/pool-router.service';
-import type { PoolState } from '../../../src/pool/pool-state';
+import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
+import type { PoolState } from '../../../src/pool/routing/pool-state';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
 import { InMemoryPoolStateStore } from '../pool/fakes/in-memory-pool-state.store';
 

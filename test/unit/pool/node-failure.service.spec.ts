@@ -4,7 +4,7 @@ import { Leadership } from '../../../src/coordination/leadership.port';
 import { MembershipService } from '../../../src/pool/membership/membership.service';
 import { NodeFailureService } from '../../../src/pool/node-failure.service';
 import type { PeerNotifier } from '../../../src/pool/peer-notifier';
-import { PoolRouter } from '../../../src/pool/pool-router.service';
+import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
 import { SimClock, T0 } from '../metrics/stats-fixtures';
 import { deferred, eventually } from './fakes/deferred';
 import { FakePoolRouter } from './fakes/fake-pool-router';

@@ -4,7 +4,7 @@ import { CacheNodeRequestError, type CachePutResult } from '../../../src/pool/ca
 import { partition } from '../../../src/protocol/hash-ring';
 import { NodeFailureService } from '../../../src/pool/node-failure.service';
 import { PoolCacheService, StorageLoad } from '../../../src/pool/pool-cache.service';
-import { PoolRouter } from '../../../src/pool/pool-router.service';
+import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
 import { deferred, eventually } from './fakes/deferred';
 import { FakeNodeFailures } from './fakes/fake-node-failures';
 import { allTo, FakePoolRouter } from './fakes/fake-pool-router';

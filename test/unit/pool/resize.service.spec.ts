@@ -1,12 +1,12 @@
 import { ConflictException, Logger } from '@nestjs/common';
 import { loadConfig } from '../../../src/config/config-loader';
-import { createAllocator } from '../../../src/pool/allocators';
+import { createAllocator } from '../../../src/pool/routing/allocators';
 import { CacheSettingsSource } from '../../../src/pool/cache-settings';
 import { NodeEndpoint } from '../../../src/pool/node-provider.port';
 import { NodeSetup } from '../../../src/pool/node-setup.service';
 import { PoolEvents } from '../../../src/pool/pool-events';
-import { PoolRouter } from '../../../src/pool/pool-router.service';
-import { PoolState } from '../../../src/pool/pool-state';
+import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
+import { PoolState } from '../../../src/pool/routing/pool-state';
 import { ResizeInProgressError } from '../../../src/pool/resize-lock';
 import { ResizeService } from '../../../src/pool/resize.service';
 import { spawnCacheNode, SpawnedCacheNode } from '../../support/spawn-cache-node';

@@ -1,4 +1,4 @@
-import { REGION_COUNT } from '../../protocol/hash-ring';
+import { REGION_COUNT } from '../../../protocol/hash-ring';
 import { Allocator, assertValidAllocateInput } from './allocator';
 
 /**

@@ -1,5 +1,5 @@
 import { nodesOf } from '../assignment';
-import { REGIONS } from '../../protocol/hash-ring';
+import { REGIONS } from '../../../protocol/hash-ring';
 import { Allocator, assertValidAllocateInput } from './allocator';
 
 /**

@@ -1,6 +1,6 @@
 import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
 import { NodeSetup } from '../../../../src/pool/node-setup.service';
-import { PoolState } from '../../../../src/pool/pool-state';
+import { PoolState } from '../../../../src/pool/routing/pool-state';
 
 export type NodeSetupCalls = Pick<NodeSetup, 'prepare' | 'pushOwnership' | 'moveRegions'>;
 

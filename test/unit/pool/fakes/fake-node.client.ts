@@ -7,7 +7,7 @@ import {
   CacheNodeUnavailableError,
 } from '../../../../src/pool/cache-node.client';
 import { NodeClearResult, NodeHealth } from '../../../../src/protocol/cache-node.protocol';
-import { RoutedNode } from '../../../../src/pool/pool-router.service';
+import { RoutedNode } from '../../../../src/pool/routing/pool-router.service';
 
 /** The part of CacheNodeClient the pool services call. */
 export type NodeClientCalls = Pick<

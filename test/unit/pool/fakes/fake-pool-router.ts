@@ -1,6 +1,6 @@
-import { createAllocator } from '../../../../src/pool/allocators';
+import { createAllocator } from '../../../../src/pool/routing/allocators';
 import { partition } from '../../../../src/protocol/hash-ring';
-import { PoolRouter, RoutedNode } from '../../../../src/pool/pool-router.service';
+import { PoolRouter, RoutedNode } from '../../../../src/pool/routing/pool-router.service';
 import { FakeNodeClient } from './fake-node.client';
 
 /** The part of PoolRouter that PoolCacheService and NodeFailureService use. */

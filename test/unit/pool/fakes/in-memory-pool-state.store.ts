@@ -1,4 +1,4 @@
-import { PoolState, PoolStateStore } from '../../../../src/pool/pool-state';
+import { PoolState, PoolStateStore } from '../../../../src/pool/routing/pool-state';
 
 /**
  * The shared database row in memory, with the real compare-and-save rule. `saveAsAnotherInstance`

@@ -1,6 +1,6 @@
-import { createAllocator } from '../../../../src/pool/allocators';
+import { createAllocator } from '../../../../src/pool/routing/allocators';
 import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
-import { PoolState } from '../../../../src/pool/pool-state';
+import { PoolState } from '../../../../src/pool/routing/pool-state';
 
 /** An endpoint whose host does not resolve: unit tests with fakes never connect to it. */
 export function endpoint(id: string): NodeEndpoint {

@@ -1,8 +1,8 @@
 import { loadConfig } from '../../../../src/config/config-loader';
-import { createAllocator } from '../../../../src/pool/allocators';
+import { createAllocator } from '../../../../src/pool/routing/allocators';
 import { NodeSetup } from '../../../../src/pool/node-setup.service';
 import { PoolEvents } from '../../../../src/pool/pool-events';
-import { PoolRouter } from '../../../../src/pool/pool-router.service';
+import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
 import { ResizeService } from '../../../../src/pool/resize.service';
 import { FakeNodeProvider } from './fake-node.provider';
 import { FakeNodeSetup } from './fake-node-setup';

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createApp, listen } from '../../../../src/bootstrap';
 import { loadConfig } from '../../../../src/config/config-loader';
-import { PoolRouter } from '../../../../src/pool/pool-router.service';
+import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
 import { getNumNodes, uploadChecked } from '../../../support/checked-io';
 import { ConsistencyChecker } from '../../../support/consistency-checker';
 import { makePng } from '../../../support/images';

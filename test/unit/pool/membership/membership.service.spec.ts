@@ -1,15 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../../../src/config/config-loader';
-import { createAllocator } from '../../../../src/pool/allocators';
-import { regionsOf } from '../../../../src/pool/assignment';
+import { createAllocator } from '../../../../src/pool/routing/allocators';
+import { regionsOf } from '../../../../src/pool/routing/assignment';
 import { CacheSettingsSource } from '../../../../src/pool/cache-settings';
 import { partition } from '../../../../src/protocol/hash-ring';
 import { MembershipService } from '../../../../src/pool/membership/membership.service';
 import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
 import { NodeSetup } from '../../../../src/pool/node-setup.service';
 import { MembershipChange, PoolEvents } from '../../../../src/pool/pool-events';
-import { PoolRouter } from '../../../../src/pool/pool-router.service';
+import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
 import { ResizeService } from '../../../../src/pool/resize.service';
 import { spawnCacheNode, SpawnedCacheNode } from '../../../support/spawn-cache-node';
 import { FakeNodeProvider } from '../fakes/fake-node.provider';

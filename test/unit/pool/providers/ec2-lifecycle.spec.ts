@@ -14,7 +14,7 @@ import { TypeOrmInstanceClaims } from '../../../../src/pool/providers/ec2-instan
 import { Ec2NodeProvider } from '../../../../src/pool/providers/ec2-node.provider';
 import { Ec2NodeProviderOptions } from '../../../../src/pool/providers/ec2-node-provider.options';
 import { Ec2Reconciler } from '../../../../src/pool/providers/ec2-reconciler.service';
-import { TypeOrmPoolStateStore } from '../../../../src/pool/typeorm-pool-state.store';
+import { TypeOrmPoolStateStore } from '../../../../src/pool/routing/typeorm-pool-state.store';
 import { poolState } from '../fakes/pool-state.fixtures';
 import {
   awsError,

@@ -1,4 +1,4 @@
-import { createAllocator } from '../../../src/pool/allocators';
+import { createAllocator } from '../../../../src/pool/routing/allocators';
 import {
   InvalidAssignmentError,
   keyMoves,
@@ -8,7 +8,7 @@ import {
   nodesOf,
   ownerOfKey,
   regionsOf,
-} from '../../../src/pool/assignment';
+} from '../../../../src/pool/routing/assignment';
 
 const ABCD = 'ABCDABCDABCDABCD'.split('');
 const ABC = 'ABCABCABCABCABCA'.split('');

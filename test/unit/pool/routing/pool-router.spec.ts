@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { loadConfig } from '../../../src/config/config-loader';
-import { partition } from '../../../src/protocol/hash-ring';
-import { PoolRouter } from '../../../src/pool/pool-router.service';
-import { eventually } from './fakes/deferred';
-import { healthOnlyNode, HealthOnlyNode } from './fakes/health-only-node';
-import { InMemoryPoolStateStore } from './fakes/in-memory-pool-state.store';
-import { endpoint, poolState } from './fakes/pool-state.fixtures';
+import { loadConfig } from '../../../../src/config/config-loader';
+import { partition } from '../../../../src/protocol/hash-ring';
+import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
+import { eventually } from '../fakes/deferred';
+import { healthOnlyNode, HealthOnlyNode } from '../fakes/health-only-node';
+import { InMemoryPoolStateStore } from '../fakes/in-memory-pool-state.store';
+import { endpoint, poolState } from '../fakes/pool-state.fixtures';
 
 describe('PoolRouter', () => {
   let store: InMemoryPoolStateStore;

@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
-import { DatabaseConfig } from '../../../src/config/app-config';
-import { loadConfig } from '../../../src/config/config-loader';
-import { openDataSource } from '../../../src/database/data-source.factory';
-import { PoolState } from '../../../src/pool/pool-state';
-import { TypeOrmPoolStateStore } from '../../../src/pool/typeorm-pool-state.store';
-import { createTestMysqlDatabase, describeWithMysql } from '../../support/mysql';
-import { poolState } from './fakes/pool-state.fixtures';
+import { DatabaseConfig } from '../../../../src/config/app-config';
+import { loadConfig } from '../../../../src/config/config-loader';
+import { openDataSource } from '../../../../src/database/data-source.factory';
+import { PoolState } from '../../../../src/pool/routing/pool-state';
+import { TypeOrmPoolStateStore } from '../../../../src/pool/routing/typeorm-pool-state.store';
+import { createTestMysqlDatabase, describeWithMysql } from '../../../support/mysql';
+import { poolState } from '../fakes/pool-state.fixtures';
 
 interface TestDatabase {
   config: DatabaseConfig;

@@ -1,5 +1,5 @@
-import { BalancedAllocator, RoundRobinAllocator } from '../../../../src/pool/allocators';
-import { movedRegions } from '../../../../src/pool/assignment';
+import { BalancedAllocator, RoundRobinAllocator } from '../../../../../src/pool/routing/allocators';
+import { movedRegions } from '../../../../../src/pool/routing/assignment';
 import { minBalancedMoves, seededRandom, subsets } from './min-moves.oracle';
 
 /*

@@ -1,5 +1,9 @@
-import { ALLOCATOR_NAMES, AllocatorName, createAllocator } from '../../../../src/pool/allocators';
-import { InvalidAssignmentError } from '../../../../src/pool/assignment';
+import {
+  ALLOCATOR_NAMES,
+  AllocatorName,
+  createAllocator,
+} from '../../../../../src/pool/routing/allocators';
+import { InvalidAssignmentError } from '../../../../../src/pool/routing/assignment';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `node-${i + 1}`);
 

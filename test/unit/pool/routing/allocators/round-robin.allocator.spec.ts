@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RoundRobinAllocator } from '../../../../src/pool/allocators';
-import { keyMoves, movedRegions, nodesOf } from '../../../../src/pool/assignment';
-import { partition } from '../../../../src/protocol/hash-ring';
+import { RoundRobinAllocator } from '../../../../../src/pool/routing/allocators';
+import { keyMoves, movedRegions, nodesOf } from '../../../../../src/pool/routing/assignment';
+import { partition } from '../../../../../src/protocol/hash-ring';
 import regionMoveLog from './round-robin-region-moves.json';
 import vectors from './round-robin-vectors.json';
 
@@ -58,7 +58,10 @@ describe('RoundRobinAllocator against group15 golden vectors', () => {
     expect(nodesOf({ owners: next })).toEqual(['D', 'E', 'A']);
   });
 
-  const shared = path.join(__dirname, '../../../../../shared/reference/round-robin-vectors.json');
+  const shared = path.join(
+    __dirname,
+    '../../../../../../shared/reference/round-robin-vectors.json',
+  );
   (fs.existsSync(shared) ? it : it.skip)('copy matches shared/reference when present', () => {
     expect(JSON.parse(fs.readFileSync(shared, 'utf8'))).toEqual(vectors);
   });
