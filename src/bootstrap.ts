@@ -11,7 +11,7 @@ import { AppConfig } from './config/app-config';
 import { CourseExceptionFilter } from './common/course-exception.filter';
 import { PAGES_DIR } from './frontend/pages.controller';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown';
-import { ResizeService } from './pool/resize.service';
+import { ResizeService } from './pool/membership/resize.service';
 import { applyServerLimits } from './common/server-limits';
 
 const LOG_LEVELS: LogLevel[] = ['log', 'warn', 'error'];

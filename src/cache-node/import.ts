@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NODE_MAX_CONTENT_TYPE_BYTES, type NodeImportResult } from '../protocol/cache-node.protocol';
+import {
+  NODE_MAX_CONTENT_TYPE_BYTES,
+  type NodeImportResult,
+} from '../protocol/cache-node.protocol';
 import { isValidContentType } from './content-types';
 import type { NodeContext } from './context';
 import { FrameDecoder, FrameKind, FramingError, type Frame } from './framing';

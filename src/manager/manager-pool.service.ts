@@ -8,10 +8,10 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { regionsOf } from '../pool/routing/assignment';
-import { NodeFailureService } from '../pool/node-failure.service';
+import { NodeFailureService } from '../pool/membership/node-failure.service';
 import { PoolRouter } from '../pool/routing/pool-router.service';
-import { ResizeInProgressError } from '../pool/resize-lock';
-import { ResizeService } from '../pool/resize.service';
+import { ResizeInProgressError } from '../pool/membership/resize-lock';
+import { ResizeService } from '../pool/membership/resize.service';
 import { NodeView, PoolView, ResizeRecord } from './pool-view';
 import { StatsPoller } from './stats-poller.service';
 

@@ -1,4 +1,4 @@
-import { ResizeProgress } from '../pool/resize.service';
+import { ResizeProgress } from '../pool/membership/resize.service';
 
 export interface NodeView {
   id: string;

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { StoredImage } from '../frontend/stored-image';
 import { CacheNodeUnavailableError } from './cache-node.client';
-import { NodeFailureService } from './node-failure.service';
+import { NodeFailureService } from './membership/node-failure.service';
 import { PoolRouter, RoutedNode } from './routing/pool-router.service';
 
 /** A storage read; `leader` is true for the one reader whose blob fetch the others shared. */

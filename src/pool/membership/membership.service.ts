@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Counter, Registry } from 'prom-client';
 import { PROMETHEUS_REGISTRY } from '../../metrics/prometheus/prometheus-registry';
 import { regionsOf } from '../routing/assignment';
-import { NodeSetup } from '../node-setup.service';
+import { NodeSetup } from './node-setup.service';
 import { MembershipChange, PoolEvents } from '../pool-events';
 import { PoolRouter } from '../routing/pool-router.service';
-import { ResizeService } from '../resize.service';
+import { ResizeService } from './resize.service';
 
 /*
  * What happens to a node that stops answering, and to the pool around it.

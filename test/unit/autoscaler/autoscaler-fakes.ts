@@ -7,7 +7,7 @@ import { InMemoryAutoscalerPolicyStore } from '../../../src/autoscaler/in-memory
 import { MissRate, MissRateSource } from '../../../src/metrics/metrics.ports';
 import { PoolMetrics } from '../../../src/metrics/prometheus/pool-metrics.service';
 import { Clock } from '../../../src/pool/clock.port';
-import { ResizeLock } from '../../../src/pool/resize-lock';
+import { ResizeLock } from '../../../src/pool/membership/resize-lock';
 
 export const T0 = new Date('2024-05-01T12:00:00.000Z');
 export const MINUTE = 60_000;

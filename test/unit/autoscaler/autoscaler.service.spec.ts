@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { MISS_RATE_WINDOW_MS } from '../../../src/autoscaler/autoscaler.service';
-import { ResizeInProgressError } from '../../../src/pool/resize-lock';
+import { ResizeInProgressError } from '../../../src/pool/membership/resize-lock';
 import { autoscaler, decisionCounts, Gate, MINUTE, reading, T0 } from './autoscaler-fakes';
 
 describe('AutoscalerService (simulated time)', () => {

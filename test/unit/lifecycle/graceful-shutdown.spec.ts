@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GracefulShutdown } from '../../../src/lifecycle/graceful-shutdown';
-import { ResizeInProgressError, ResizeLock } from '../../../src/pool/resize-lock';
+import { ResizeInProgressError, ResizeLock } from '../../../src/pool/membership/resize-lock';
 
 /** A real server whose /slow requests answer when the test says so. */
 async function server(): Promise<{

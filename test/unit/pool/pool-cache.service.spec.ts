@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { StoredImage } from '../../../src/frontend/stored-image';
 import { CacheNodeRequestError, type CachePutResult } from '../../../src/pool/cache-node.client';
 import { partition } from '../../../src/protocol/hash-ring';
-import { NodeFailureService } from '../../../src/pool/node-failure.service';
+import { NodeFailureService } from '../../../src/pool/membership/node-failure.service';
 import { PoolCacheService, StorageLoad } from '../../../src/pool/pool-cache.service';
 import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
 import { deferred, eventually } from './fakes/deferred';

@@ -1,4 +1,4 @@
-import { NodeFailureService } from '../../../../src/pool/node-failure.service';
+import { NodeFailureService } from '../../../../src/pool/membership/node-failure.service';
 
 export type NodeFailureCalls = Pick<NodeFailureService, 'suspect' | 'quarantineNow'>;
 

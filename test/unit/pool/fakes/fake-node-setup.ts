@@ -1,5 +1,5 @@
 import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
-import { NodeSetup } from '../../../../src/pool/node-setup.service';
+import { NodeSetup } from '../../../../src/pool/membership/node-setup.service';
 import { PoolState } from '../../../../src/pool/routing/pool-state';
 
 export type NodeSetupCalls = Pick<NodeSetup, 'prepare' | 'pushOwnership' | 'moveRegions'>;

@@ -1,9 +1,9 @@
 import { loadConfig } from '../../../../src/config/config-loader';
 import { createAllocator } from '../../../../src/pool/routing/allocators';
-import { NodeSetup } from '../../../../src/pool/node-setup.service';
+import { NodeSetup } from '../../../../src/pool/membership/node-setup.service';
 import { PoolEvents } from '../../../../src/pool/pool-events';
 import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
-import { ResizeService } from '../../../../src/pool/resize.service';
+import { ResizeService } from '../../../../src/pool/membership/resize.service';
 import { FakeNodeProvider } from './fake-node.provider';
 import { FakeNodeSetup } from './fake-node-setup';
 import { InMemoryPoolStateStore } from './in-memory-pool-state.store';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { MembershipService } from '../../../../src/pool/membership/membership.service';
-import { NodeSetup } from '../../../../src/pool/node-setup.service';
+import { NodeSetup } from '../../../../src/pool/membership/node-setup.service';
 import { MembershipChange } from '../../../../src/pool/pool-events';
 import { poolState } from '../fakes/pool-state.fixtures';
 import { world, World } from '../fakes/resize-world';

@@ -1,6 +1,6 @@
 import { ConflictException } from '@nestjs/common';
-import { ResizeInProgressError, ResizeLock } from '../../../src/pool/resize-lock';
-import { deferred } from './fakes/deferred';
+import { ResizeInProgressError, ResizeLock } from '../../../../src/pool/membership/resize-lock';
+import { deferred } from '../fakes/deferred';
 
 describe('ResizeLock', () => {
   let sut: ResizeLock;

@@ -6,13 +6,13 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from './node-provider.port';
-import { POOL_STATE_STORE, PoolStateStore } from './routing/pool-state';
-import { PoolRouter } from './routing/pool-router.service';
+import { AppConfig } from '../../config/app-config';
+import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from '../node-provider.port';
+import { POOL_STATE_STORE, PoolStateStore } from '../routing/pool-state';
+import { PoolRouter } from '../routing/pool-router.service';
 import { ResizeService } from './resize.service';
 import { NodeSetup } from './node-setup.service';
-import { LocalNodeProvider } from './providers/local-node.provider';
+import { LocalNodeProvider } from '../providers/local-node.provider';
 
 /**
  * Brings the pool up at start. A stored pool whose nodes all answer at its epoch is adopted as it

@@ -1,15 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { loadConfig } from '../../../src/config/config-loader';
-import { Leadership } from '../../../src/coordination/leadership.port';
-import { MembershipService } from '../../../src/pool/membership/membership.service';
-import { NodeFailureService } from '../../../src/pool/node-failure.service';
-import type { PeerNotifier } from '../../../src/pool/peer-notifier';
-import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
-import { SimClock, T0 } from '../metrics/stats-fixtures';
-import { deferred, eventually } from './fakes/deferred';
-import { FakePoolRouter } from './fakes/fake-pool-router';
-import { InMemoryPoolStateStore } from './fakes/in-memory-pool-state.store';
-import { poolState } from './fakes/pool-state.fixtures';
+import { loadConfig } from '../../../../src/config/config-loader';
+import { Leadership } from '../../../../src/coordination/leadership.port';
+import { MembershipService } from '../../../../src/pool/membership/membership.service';
+import { NodeFailureService } from '../../../../src/pool/membership/node-failure.service';
+import type { PeerNotifier } from '../../../../src/pool/peer-notifier';
+import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
+import { SimClock, T0 } from '../../metrics/stats-fixtures';
+import { deferred, eventually } from '../fakes/deferred';
+import { FakePoolRouter } from '../fakes/fake-pool-router';
+import { InMemoryPoolStateStore } from '../fakes/in-memory-pool-state.store';
+import { poolState } from '../fakes/pool-state.fixtures';
 
 /** Records what the detector decided, and applies quarantines to the fake router as the real one would. */
 class FakeMembership {

@@ -1,17 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { movedRegions, regionsOf } from './routing/assignment';
+import { AppConfig } from '../../config/app-config';
+import { movedRegions, regionsOf } from '../routing/assignment';
 import {
   CacheNodeClient,
   CacheNodeRequestError,
   NODE_JSON_HEADROOM_BYTES,
-} from './cache-node.client';
-import { TRANSFER_TIMEOUT_MS } from './pool.tokens';
-import { NodeEndpoint } from './node-provider.port';
-import { PoolState } from './routing/pool-state';
-import { PoolRouter } from './routing/pool-router.service';
-import { CACHE_SETTINGS, CacheSettingsSource } from './cache-settings';
-import { nearWaitMs } from '../near-cache/near-wait';
+} from '../cache-node.client';
+import { TRANSFER_TIMEOUT_MS } from '../pool.tokens';
+import { NodeEndpoint } from '../node-provider.port';
+import { PoolState } from '../routing/pool-state';
+import { PoolRouter } from '../routing/pool-router.service';
+import { CACHE_SETTINGS, CacheSettingsSource } from '../cache-settings';
+import { nearWaitMs } from '../../near-cache/near-wait';
 
 /** The node-side steps of a pool change: prepare new nodes, push ownership, move regions. */
 @Injectable()

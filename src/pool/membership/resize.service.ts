@@ -1,14 +1,14 @@
 import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { Allocator } from './routing/allocators';
-import { movedRegions, regionsOf } from './routing/assignment';
-import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from './node-provider.port';
-import { POOL_ALLOCATOR } from './pool.tokens';
+import { AppConfig } from '../../config/app-config';
+import { Allocator } from '../routing/allocators';
+import { movedRegions, regionsOf } from '../routing/assignment';
+import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from '../node-provider.port';
+import { POOL_ALLOCATOR } from '../pool.tokens';
 import { NodeSetup } from './node-setup.service';
-import { POOL_STATE_STORE, PoolState, PoolStateStore } from './routing/pool-state';
-import { PoolRouter } from './routing/pool-router.service';
+import { POOL_STATE_STORE, PoolState, PoolStateStore } from '../routing/pool-state';
+import { PoolRouter } from '../routing/pool-router.service';
 import { ResizeLock } from './resize-lock';
-import { PoolEvents } from './pool-events';
+import { PoolEvents } from '../pool-events';
 
 export interface ResizeProgress {
   what: string;

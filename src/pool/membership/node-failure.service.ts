@@ -6,14 +6,14 @@ import {
   OnModuleInit,
   Optional,
 } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { Leadership, LEADERSHIP } from '../coordination/leadership.port';
-import { Clock, CLOCK, systemClock } from './clock.port';
-import { FailureDetector } from './membership/failure-detector';
-import { MembershipService } from './membership/membership.service';
-import { POOL_STATE_STORE, PoolStateStore } from './routing/pool-state';
-import { PoolRouter } from './routing/pool-router.service';
-import { PeerNotifier } from './peer-notifier';
+import { AppConfig } from '../../config/app-config';
+import { Leadership, LEADERSHIP } from '../../coordination/leadership.port';
+import { Clock, CLOCK, systemClock } from '../clock.port';
+import { FailureDetector } from './failure-detector';
+import { MembershipService } from './membership.service';
+import { POOL_STATE_STORE, PoolStateStore } from '../routing/pool-state';
+import { PoolRouter } from '../routing/pool-router.service';
+import { PeerNotifier } from '../peer-notifier';
 
 export interface NodeHealthView {
   ok: boolean;
