@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { systemClock } from './clock.port';
-import { CacheNodeClient } from './cache-node.client';
+import { CacheNodeClient } from './client/cache-node.client';
 import { HealthProbe, NodeProvider } from './node-provider.port';
 import { Ec2NodeProvider } from './providers/ec2-node.provider';
 import { createEc2Client } from './providers/ec2-node-provider.options';

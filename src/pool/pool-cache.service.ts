@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { StoredImage } from '../frontend/stored-image';
-import { CacheNodeUnavailableError } from './cache-node.client';
+import { CacheNodeUnavailableError } from './client/cache-node.client';
 import { NodeFailureService } from './membership/node-failure.service';
 import { PoolRouter, RoutedNode } from './routing/pool-router.service';
 

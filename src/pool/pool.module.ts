@@ -16,7 +16,7 @@ import { POOL_STATE_STORE } from './routing/pool-state';
 import { POOL_ALLOCATOR } from './pool.tokens';
 import { ResizeService } from './membership/resize.service';
 import { TypeOrmPoolStateStore } from './routing/typeorm-pool-state.store';
-import { PeerNotifier } from './peer-notifier';
+import { PeerNotifier } from './client/peer-notifier';
 import { Ec2Reconciler } from './providers/ec2-reconciler.service';
 import { MembershipService } from './membership/membership.service';
 import { storedCacheSettingsProvider } from '../manager/settings/settings.providers';

@@ -2,7 +2,7 @@ import { getNumNodes, readChecked, uploadChecked } from '../support/checked-io';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CacheNodeClient } from '../../src/pool/cache-node.client';
+import { CacheNodeClient } from '../../src/pool/client/cache-node.client';
 import { AppProcess, startApp } from '../support/app-process';
 import { ConsistencyChecker } from '../support/consistency-checker';
 import { postJson } from '../support/http';

@@ -13,7 +13,7 @@ import { FailureDetector } from './failure-detector';
 import { MembershipService } from './membership.service';
 import { POOL_STATE_STORE, PoolStateStore } from '../routing/pool-state';
 import { PoolRouter } from '../routing/pool-router.service';
-import { PeerNotifier } from '../peer-notifier';
+import { PeerNotifier } from '../client/peer-notifier';
 
 export interface NodeHealthView {
   ok: boolean;

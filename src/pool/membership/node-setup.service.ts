@@ -5,7 +5,7 @@ import {
   CacheNodeClient,
   CacheNodeRequestError,
   NODE_JSON_HEADROOM_BYTES,
-} from '../cache-node.client';
+} from '../client/cache-node.client';
 import { TRANSFER_TIMEOUT_MS } from '../pool.tokens';
 import { NodeEndpoint } from '../node-provider.port';
 import { PoolState } from '../routing/pool-state';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { CacheNodeClient, NODE_JSON_HEADROOM_BYTES } from '../cache-node.client';
+import { CacheNodeClient, NODE_JSON_HEADROOM_BYTES } from '../client/cache-node.client';
 import { TRANSFER_TIMEOUT_MS } from '../pool.tokens';
 import { partition } from '../../protocol/hash-ring';
 import { nearWaitMs } from '../../near-cache/near-wait';

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { CacheNodeClient, CacheNodeRequestError } from '../../../src/pool/cache-node.client';
+import { CacheNodeClient, CacheNodeRequestError } from '../../../src/pool/client/cache-node.client';
 import { CacheNodeStartError, spawnCacheNode } from '../../support/spawn-cache-node';
 import { raw, sleep, startNode, type RunningNode } from './node-fixtures';
 

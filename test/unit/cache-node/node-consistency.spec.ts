@@ -1,4 +1,4 @@
-import type { CacheNodeClient } from '../../../src/pool/cache-node.client';
+import type { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
 import { sleep, startNode, value, type RunningNode } from './node-fixtures';
 
 /**

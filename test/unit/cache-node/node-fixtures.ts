@@ -1,6 +1,6 @@
 import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
-import { CacheNodeClient } from '../../../src/pool/cache-node.client';
+import { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
 import {
   spawnCacheNode,
   type SpawnCacheNodeOptions,

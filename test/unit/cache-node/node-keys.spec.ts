@@ -1,5 +1,5 @@
 import { blockBytes } from '../../../src/cache-node/value-pool';
-import type { CacheNodeClient } from '../../../src/pool/cache-node.client';
+import type { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
 import { raw, startNode, value, type RunningNode } from './node-fixtures';
 
 /** Keys 'k00'.. with 1 KiB 'image/png' values (a block size): each costs 3 + 9 + 1024 + overhead. */

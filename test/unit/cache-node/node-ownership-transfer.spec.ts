@@ -1,4 +1,4 @@
-import { CacheNodeRequestError } from '../../../src/pool/cache-node.client';
+import { CacheNodeRequestError } from '../../../src/pool/client/cache-node.client';
 import { raw, startNode, value, type RunningNode } from './node-fixtures';
 
 const ALL = [...Array(16).keys()];

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { createCacheNode, type CacheNode } from '../../../src/cache-node/server';
-import { CacheNodeClient } from '../../../src/pool/cache-node.client';
+import { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
 
 /** Raw bytes to the node's port; resolves with all it answered until it closed the connection. */
 function exchange(port: number, ...writes: string[]): Promise<string> {

@@ -4,7 +4,7 @@ import { ManagerStatsService } from '../../../src/manager/manager-stats.service'
 import { StoredCacheSettings } from '../../../src/manager/settings/stored-cache-settings';
 import { StatsPoller } from '../../../src/manager/stats-poller.service';
 import { StatsAggregator } from '../../../src/metrics/stats.aggregator';
-import { CacheNodeClient } from '../../../src/pool/cache-node.client';
+import { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
 import { partition } from '../../../src/protocol/hash-ring';
 import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
 import { PoolState, PoolStateStore } from '../../../src/pool/routing/pool-state';

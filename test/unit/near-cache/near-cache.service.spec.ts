@@ -3,7 +3,7 @@ import { loadConfig } from '../../../src/config/config-loader';
 import { createCacheNode, type CacheNode } from '../../../src/cache-node/server';
 import type { StoredImage } from '../../../src/frontend/stored-image';
 import { NearCacheService } from '../../../src/near-cache/near-cache.service';
-import { CacheNodeClient } from '../../../src/pool/cache-node.client';
+import { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
 import { partition } from '../../../src/protocol/hash-ring';
 import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
 import type { PoolState } from '../../../src/pool/routing/pool-state';

@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { StoredImage } from '../../../src/frontend/stored-image';
-import { CacheNodeRequestError, type CachePutResult } from '../../../src/pool/cache-node.client';
+import {
+  CacheNodeRequestError,
+  type CachePutResult,
+} from '../../../src/pool/client/cache-node.client';
 import { partition } from '../../../src/protocol/hash-ring';
 import { NodeFailureService } from '../../../src/pool/membership/node-failure.service';
 import { PoolCacheService, StorageLoad } from '../../../src/pool/pool-cache.service';

@@ -5,7 +5,7 @@ import {
   CachePutOptions,
   CachePutResult,
   CacheNodeUnavailableError,
-} from '../../../../src/pool/cache-node.client';
+} from '../../../../src/pool/client/cache-node.client';
 import { NodeClearResult, NodeHealth } from '../../../../src/protocol/cache-node.protocol';
 import { RoutedNode } from '../../../../src/pool/routing/pool-router.service';
 

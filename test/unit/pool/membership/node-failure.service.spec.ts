@@ -3,7 +3,7 @@ import { loadConfig } from '../../../../src/config/config-loader';
 import { Leadership } from '../../../../src/coordination/leadership.port';
 import { MembershipService } from '../../../../src/pool/membership/membership.service';
 import { NodeFailureService } from '../../../../src/pool/membership/node-failure.service';
-import type { PeerNotifier } from '../../../../src/pool/peer-notifier';
+import type { PeerNotifier } from '../../../../src/pool/client/peer-notifier';
 import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
 import { SimClock, T0 } from '../../metrics/stats-fixtures';
 import { deferred, eventually } from '../fakes/deferred';

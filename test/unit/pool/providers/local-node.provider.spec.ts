@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { createServer, type Server } from 'node:net';
-import { CacheNodeClient, CacheNodeUnavailableError } from '../../../../src/pool/cache-node.client';
+import {
+  CacheNodeClient,
+  CacheNodeUnavailableError,
+} from '../../../../src/pool/client/cache-node.client';
 import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
 import {
   LocalNodeOptions,

@@ -1,4 +1,4 @@
-import { CacheNodeClient } from '../../../../src/pool/cache-node.client';
+import { CacheNodeClient } from '../../../../src/pool/client/cache-node.client';
 import { HealthProbe } from '../../../../src/pool/node-provider.port';
 import { StaticNodeProvider } from '../../../../src/pool/providers/static-node.provider';
 import { spawnCacheNode, SpawnedCacheNode } from '../../../support/spawn-cache-node';

@@ -3,8 +3,8 @@ import {
   CacheNodeClient,
   CacheNodeRequestError,
   CacheNodeUnavailableError,
-} from '../../../src/pool/cache-node.client';
-import { spawnCacheNode, type SpawnedCacheNode } from '../../support/spawn-cache-node';
+} from '../../../../src/pool/client/cache-node.client';
+import { spawnCacheNode, type SpawnedCacheNode } from '../../../support/spawn-cache-node';
 
 /** A TCP relay in front of the node that counts the connections clients open. */
 async function countingRelay(

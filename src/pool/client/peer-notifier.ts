@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import axios from 'axios';
-import { AppConfig } from '../config/app-config';
-import { PoolEvents } from './pool-events';
-import { PoolState } from './routing/pool-state';
+import { AppConfig } from '../../config/app-config';
+import { PoolEvents } from '../pool-events';
+import { PoolState } from '../routing/pool-state';
 
 /**
  * Tells the other app instances (server.peers) that the assignment changed, through their

@@ -1,4 +1,4 @@
-import type { NodeErrorCode } from '../protocol/cache-node.protocol';
+import type { NodeErrorCode } from '../../protocol/cache-node.protocol';
 
 /**
  * The node could not be reached, or did not answer in time. The app treats this as "node down":

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../../../src/config/config-loader';
-import { PeerNotifier } from '../../../src/pool/peer-notifier';
-import { PoolEvents } from '../../../src/pool/pool-events';
-import { poolState } from './fakes/pool-state.fixtures';
+import { loadConfig } from '../../../../src/config/config-loader';
+import { PeerNotifier } from '../../../../src/pool/client/peer-notifier';
+import { PoolEvents } from '../../../../src/pool/pool-events';
+import { poolState } from '../fakes/pool-state.fixtures';
 
 const HEALTH_MS = 200;
 

@@ -4,7 +4,7 @@ import {
   CacheNodeClient,
   CacheNodeRequestError,
   CacheNodeUnavailableError,
-} from '../../../src/pool/cache-node.client';
+} from '../../../../src/pool/client/cache-node.client';
 
 /**
  * A "node" that answers every request with the next scripted raw bytes, then does what the script

@@ -15,7 +15,7 @@ import {
   type NodeStaleReason,
   type NodeStats,
   type NodeTransferResult,
-} from '../protocol/cache-node.protocol';
+} from '../../protocol/cache-node.protocol';
 
 export { CacheNodeRequestError, CacheNodeUnavailableError } from './cache-node-errors';
 
