@@ -7,7 +7,7 @@ import {
   NODE_JSON_HEADROOM_BYTES,
 } from '../client/cache-node.client';
 import { TRANSFER_TIMEOUT_MS } from '../pool.tokens';
-import { NodeEndpoint } from '../node-provider.port';
+import { NodeEndpoint } from '../providers/node-provider.port';
 import { PoolState } from '../routing/pool-state';
 import { PoolRouter } from '../routing/pool-router.service';
 import { CACHE_SETTINGS, CacheSettingsSource } from '../cache-settings';

@@ -7,7 +7,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from '../node-provider.port';
+import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from '../providers/node-provider.port';
 import { POOL_STATE_STORE, PoolStateStore } from '../routing/pool-state';
 import { PoolRouter } from '../routing/pool-router.service';
 import { ResizeService } from './resize.service';

@@ -2,7 +2,7 @@ import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Allocator } from '../routing/allocators';
 import { movedRegions, regionsOf } from '../routing/assignment';
-import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from '../node-provider.port';
+import { NODE_PROVIDER, NodeEndpoint, NodeProvider } from '../providers/node-provider.port';
 import { POOL_ALLOCATOR } from '../pool.tokens';
 import { NodeSetup } from './node-setup.service';
 import { POOL_STATE_STORE, PoolState, PoolStateStore } from '../routing/pool-state';

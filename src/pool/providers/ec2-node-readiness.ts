@@ -1,5 +1,5 @@
 import { Clock } from '../clock.port';
-import { HealthProbe } from '../node-provider.port';
+import { HealthProbe } from './node-provider.port';
 import { awsErrorName, errorText } from './ec2-aws-call';
 import { Ec2PoolInstances } from './ec2-pool-instances';
 

@@ -8,7 +8,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Clock } from '../clock.port';
-import { HealthProbe, NodeEndpoint, NodeProvider } from '../node-provider.port';
+import { HealthProbe, NodeEndpoint, NodeProvider } from './node-provider.port';
 import { awsErrorName, errorText, ec2Call, ThrottleRetry } from './ec2-aws-call';
 import { InstanceClaims } from './ec2-instance-claims';
 import {

@@ -9,7 +9,7 @@ import {
 import { AppConfig } from '../../config/app-config';
 import { LEADERSHIP, Leadership } from '../../coordination/leadership.port';
 import { PeriodicJob } from '../../coordination/periodic-job';
-import { NODE_PROVIDER, NodeProvider } from '../node-provider.port';
+import { NODE_PROVIDER, NodeProvider } from './node-provider.port';
 import { POOL_STATE_STORE, PoolStateStore } from '../routing/pool-state';
 import { Ec2NodeProvider, ReconcileReport } from './ec2-node.provider';
 

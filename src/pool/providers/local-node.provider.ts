@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { packageRoot } from '../../config/config-loader';
-import { NodeEndpoint, NodeProvider } from '../node-provider.port';
+import { NodeEndpoint, NodeProvider } from './node-provider.port';
 
 export interface LocalNodeOptions {
   basePort: number;

@@ -1,4 +1,4 @@
-import { NodeEndpoint, NodeProvider } from '../node-provider.port';
+import { NodeEndpoint, NodeProvider } from './node-provider.port';
 
 /**
  * A fixed list of nodes that run on their own (systemd, containers, another operator). "Start"

@@ -4,7 +4,7 @@ import { CacheNodeClient, NODE_JSON_HEADROOM_BYTES } from '../client/cache-node.
 import { TRANSFER_TIMEOUT_MS } from '../pool.tokens';
 import { partition } from '../../protocol/hash-ring';
 import { nearWaitMs } from '../../near-cache/near-wait';
-import { NodeEndpoint } from '../node-provider.port';
+import { NodeEndpoint } from '../providers/node-provider.port';
 import { POOL_STATE_STORE, PoolState, PoolStateStore } from './pool-state';
 
 export interface RoutedNode {

@@ -1,4 +1,4 @@
-import { NodeEndpoint } from '../node-provider.port';
+import { NodeEndpoint } from '../providers/node-provider.port';
 
 /**
  * The pool as every front-end must see it: which node owns each of the 16 regions, at which

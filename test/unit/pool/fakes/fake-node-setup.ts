@@ -1,4 +1,4 @@
-import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
+import { NodeEndpoint } from '../../../../src/pool/providers/node-provider.port';
 import { NodeSetup } from '../../../../src/pool/membership/node-setup.service';
 import { PoolState } from '../../../../src/pool/routing/pool-state';
 

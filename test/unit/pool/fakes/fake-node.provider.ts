@@ -1,4 +1,4 @@
-import { NodeEndpoint, NodeProvider } from '../../../../src/pool/node-provider.port';
+import { NodeEndpoint, NodeProvider } from '../../../../src/pool/providers/node-provider.port';
 import { endpoint } from './pool-state.fixtures';
 
 /**

@@ -1,5 +1,5 @@
 import { createAllocator } from '../../../../src/pool/routing/allocators';
-import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
+import { NodeEndpoint } from '../../../../src/pool/providers/node-provider.port';
 import { PoolState } from '../../../../src/pool/routing/pool-state';
 
 /** An endpoint whose host does not resolve: unit tests with fakes never connect to it. */

@@ -6,7 +6,7 @@ import { regionsOf } from '../../../../src/pool/routing/assignment';
 import { CacheSettingsSource } from '../../../../src/pool/cache-settings';
 import { partition } from '../../../../src/protocol/hash-ring';
 import { MembershipService } from '../../../../src/pool/membership/membership.service';
-import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
+import { NodeEndpoint } from '../../../../src/pool/providers/node-provider.port';
 import { NodeSetup } from '../../../../src/pool/membership/node-setup.service';
 import { MembershipChange, PoolEvents } from '../../../../src/pool/pool-events';
 import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';

@@ -2,7 +2,7 @@ import { ConflictException, Logger } from '@nestjs/common';
 import { loadConfig } from '../../../../src/config/config-loader';
 import { createAllocator } from '../../../../src/pool/routing/allocators';
 import { CacheSettingsSource } from '../../../../src/pool/cache-settings';
-import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
+import { NodeEndpoint } from '../../../../src/pool/providers/node-provider.port';
 import { NodeSetup } from '../../../../src/pool/membership/node-setup.service';
 import { PoolEvents } from '../../../../src/pool/pool-events';
 import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';

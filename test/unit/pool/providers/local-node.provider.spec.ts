@@ -4,7 +4,7 @@ import {
   CacheNodeClient,
   CacheNodeUnavailableError,
 } from '../../../../src/pool/client/cache-node.client';
-import { NodeEndpoint } from '../../../../src/pool/node-provider.port';
+import { NodeEndpoint } from '../../../../src/pool/providers/node-provider.port';
 import {
   LocalNodeOptions,
   LocalNodeProvider,

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../../../src/config/config-loader';
-import { createNodeProvider } from '../../../../src/pool/node-provider.factory';
+import { createNodeProvider } from '../../../../src/pool/providers/node-provider.factory';
 import { Ec2NodeProvider } from '../../../../src/pool/providers/ec2-node.provider';
 
 /** The EC2 provider gets every pool.ec2 setting from config (no EC2 call is made here). */

@@ -1,5 +1,5 @@
 import { CacheNodeClient } from '../../../../src/pool/client/cache-node.client';
-import { HealthProbe } from '../../../../src/pool/node-provider.port';
+import { HealthProbe } from '../../../../src/pool/providers/node-provider.port';
 import { StaticNodeProvider } from '../../../../src/pool/providers/static-node.provider';
 import { spawnCacheNode, SpawnedCacheNode } from '../../../support/spawn-cache-node';
 

@@ -1,13 +1,13 @@
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../config/app-config';
-import { systemClock } from './clock.port';
-import { CacheNodeClient } from './client/cache-node.client';
+import { AppConfig } from '../../config/app-config';
+import { systemClock } from '../clock.port';
+import { CacheNodeClient } from '../client/cache-node.client';
 import { HealthProbe, NodeProvider } from './node-provider.port';
-import { Ec2NodeProvider } from './providers/ec2-node.provider';
-import { createEc2Client } from './providers/ec2-node-provider.options';
-import { TypeOrmInstanceClaims } from './providers/ec2-instance-claims';
-import { LocalNodeProvider } from './providers/local-node.provider';
-import { StaticNodeProvider } from './providers/static-node.provider';
+import { Ec2NodeProvider } from './ec2-node.provider';
+import { createEc2Client } from './ec2-node-provider.options';
+import { TypeOrmInstanceClaims } from './ec2-instance-claims';
+import { LocalNodeProvider } from './local-node.provider';
+import { StaticNodeProvider } from './static-node.provider';
 
 /** Picks the node provider named by pool.provider. */
 export function createNodeProvider(config: AppConfig, dataSource: DataSource): NodeProvider {
