@@ -38,7 +38,11 @@ async function main() {
     ...sections,
   ];
   merged.sort((a, b) => benchFile(a).localeCompare(benchFile(b)));
-  fs.writeFileSync(file, header + merged.map((s) => s.trim() + '\n').join('\n'));
+  const text = header + merged.map((s) => s.trim() + '\n').join('\n');
+  // Formatted as the lint step expects (prettier --check runs on the whole tree).
+  const prettier = require('prettier');
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  fs.writeFileSync(file, await prettier.format(text, { ...options, filepath: file }));
 }
 
 function splitSections(text) {
