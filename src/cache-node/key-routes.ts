@@ -11,6 +11,7 @@ import {
   type NodeStaleBody,
   type NodeTooLargeBody,
 } from '../protocol/cache-node.protocol';
+import { NEAR_ID_PATTERN } from '../protocol/near-cache.protocol';
 import { readBody, type BodyResult } from './body';
 import type { PoolResponse } from './pool-response';
 import { isValidContentType } from './content-types';
@@ -29,6 +30,7 @@ const MESSAGES = {
   bad_epoch: `${NODE_HEADERS.epoch} must be a non-negative integer`,
   bad_version: 'version must be a non-negative safe integer',
   bad_invalidation: 'an invalidation needs the version of the write it follows',
+  bad_near: "near must be the uploader's subscriber id (16 to 64 lowercase hex digits)",
   bad_lease: 'lease must be a token from a miss answer',
   bad_content_type: `content-type must be 1..${NODE_MAX_CONTENT_TYPE_BYTES} visible ASCII characters`,
   bad_length: 'bad content-length',
@@ -183,17 +185,27 @@ function deleteKey(
   if (version < 0) {
     return sendError(res, 400, 'bad_version', MESSAGES.bad_invalidation, ownership.epochHeader);
   }
+  const uploader = stringParam(url, q, 'near=');
+  if (uploader !== undefined && !NEAR_ID_PATTERN.test(uploader)) {
+    return sendError(res, 400, 'bad_near', MESSAGES.bad_near, ownership.epochHeader);
+  }
   stats.counters.requests++;
   // Applied even when not the owner: if this node was the previous owner, the stale copy it still
   // holds must not be shipped to the new owner by a transfer (see store.ts).
   const removed = store.invalidate(key, region, version);
   const owner = ownership.owns(region);
   // Near copies first: answered once every subscriber dropped it or its lease ran out.
-  ctx.subscriptions.invalidated(key, region, version, () => {
-    if (!owner) return notOwner(ctx, res, region);
-    stats.counters.deletes++;
-    sendJson(res, 200, { removed }, ownership.epochHeader);
-  });
+  ctx.subscriptions.invalidated(
+    key,
+    region,
+    version,
+    () => {
+      if (!owner) return notOwner(ctx, res, region);
+      stats.counters.deletes++;
+      sendJson(res, 200, { removed }, ownership.epochHeader);
+    },
+    uploader,
+  );
 }
 
 /** Content-Length, -1 for a chunked body, 0 for none; MALFORMED if unreadable. */

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import {
   isRegionList,
   LineSplitter,
+  NEAR_ID_PATTERN,
   NEAR_MAX_HIT_KEYS,
   NEAR_ROUTE,
   NEAR_UPGRADE,
@@ -64,6 +65,10 @@ function onMessage(ctx: NodeContext, subscriber: Subscriber, message: unknown): 
     case 'lease': {
       if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(m.ms)) return subscriber.link.close();
       if (!isRegionList(m.regions, NODE_REGION_COUNT)) return subscriber.link.close();
+      if (m.id !== undefined) {
+        if (typeof m.id !== 'string' || !NEAR_ID_PATTERN.test(m.id)) return subscriber.link.close();
+        subscriber.id = m.id;
+      }
       if (isReport(m.report)) ctx.subscriptions.report(subscriber, m.report);
       const granted = ctx.subscriptions.lease(subscriber, m.regions, m.ms as number, (r) =>
         ctx.ownership.owns(r),

@@ -62,6 +62,8 @@ export interface SubscriberLink {
 
 export class Subscriber {
   readonly regions = new Set<number>();
+  /** The front-end's own name (NEAR_ID_PATTERN), to skip waiting on its own invalidations. */
+  id: string | undefined;
   /** 0 until the first lease. */
   expiresAt = 0;
   open = true;
@@ -144,9 +146,20 @@ export class SubscriptionTable {
     this.settle(seq, pending);
   }
 
-  /** An invalidation was applied: `done` runs once the subscribers of `region` dropped the key. */
-  invalidated(key: string, region: number, version: number, done: () => void): void {
-    this.push([region], (seq) => ({ t: 'inv', seq, key, region, version }), done);
+  /**
+   * An invalidation was applied: `done` runs once the subscribers of `region` dropped the key.
+   * The uploader's own subscriber (`uploader`, its id) is told too but not waited for: it drops
+   * its copy itself once this invalidation is answered, before its upload is acknowledged, which
+   * is what the push would have done (src/near-cache/near-cache.service.ts).
+   */
+  invalidated(
+    key: string,
+    region: number,
+    version: number,
+    done: () => void,
+    uploader?: string,
+  ): void {
+    this.push([region], (seq) => ({ t: 'inv', seq, key, region, version }), done, uploader);
   }
 
   /**
@@ -194,24 +207,33 @@ export class SubscriptionTable {
     regions: readonly number[],
     build: (seq: number) => NearToFrontEnd,
     done: () => void,
+    uploader?: string,
   ): void {
     const now = this.timers.now();
+    const told: Subscriber[] = [];
     const waiting = new Set<Subscriber>();
-    for (const subscriber of this.subscribers)
-      if (regions.some((r) => subscriber.regions.has(r))) waiting.add(subscriber);
+    for (const subscriber of this.subscribers) {
+      if (!regions.some((r) => subscriber.regions.has(r))) continue;
+      told.push(subscriber);
+      if (uploader === undefined || subscriber.id !== uploader) waiting.add(subscriber);
+    }
     const holdUntil = Math.max(0, ...regions.map((r) => this.holdUntil[r]));
-    if (waiting.size === 0 && holdUntil <= now) return done();
+    if (told.length === 0 && holdUntil <= now) return done();
     const seq = ++this.seq;
     this.pushes++;
-    const pending: Pending = { waiting, holding: holdUntil > now, hold: undefined, done };
-    this.pending.set(seq, pending);
-    if (pending.holding)
-      pending.hold = this.timers.after(holdUntil - now, () => {
-        pending.holding = false;
-        this.settle(seq, pending);
-      });
+    const wait = waiting.size > 0 || holdUntil > now;
+    if (wait) {
+      const pending: Pending = { waiting, holding: holdUntil > now, hold: undefined, done };
+      this.pending.set(seq, pending);
+      if (pending.holding)
+        pending.hold = this.timers.after(holdUntil - now, () => {
+          pending.holding = false;
+          this.settle(seq, pending);
+        });
+    }
     const message = build(seq);
-    for (const subscriber of waiting) if (subscriber.open) subscriber.link.send(message);
+    for (const subscriber of told) if (subscriber.open) subscriber.link.send(message);
+    if (!wait) done();
   }
 
   private settle(seq: number, pending: Pending): void {

@@ -71,7 +71,13 @@ export class ReadPathService {
   async invalidate(key: string, version: number): Promise<void> {
     this.near.dropLocal(key);
     const before = this.near.stateBefore();
-    await this.pool.invalidate(key, version);
+    try {
+      // The nodes do not wait for this front-end's own acknowledgement of the push...
+      await this.pool.invalidate(key, version, this.near.id);
+    } finally {
+      // ...so it does now what that push does: drop the copy and refuse fills begun before.
+      this.near.dropLocal(key);
+    }
     await this.near.afterInvalidation(before);
   }
 

@@ -45,7 +45,13 @@
  * - An upload whose owner could not be told: that owner is removed (a new assignment saved), and
  *   the upload waits one lease more before it is acknowledged (afterInvalidation), so by C no
  *   front-end still serves under the old assignment.
- * - The front-end's own upload drops its own copy first (dropLocal), then the push arrives too.
+ * - The front-end's own upload drops its own copy first (dropLocal). It names itself to the node
+ *   (DELETE ...&near=id), which pushes to it as to every subscriber but does not wait for its
+ *   ack, so an upload does not wait a turn of its own busy event loop; instead it drops the copy
+ *   again when the node has answered, before the upload is acknowledged: the same effect as the
+ *   push arriving at that moment. A fill whose ticket predates that drop is refused; one taken
+ *   after it reads the node after the node applied the invalidation (or reads storage after the
+ *   commit). A DELETE that fails quarantines the node, whose regions then stop being served.
  * - Crash of the front-end: its memory is gone; nodes wait out its leases. Crash of a node: the
  *   connection closes and its regions die here at once; partition: the lease runs out (A, B).
  * Consequence: when the database cannot be read, the near cache goes quiet within a lease (hits
@@ -59,6 +65,7 @@ import {
   OnModuleInit,
   Optional,
 } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppConfig } from '../config/app-config';
 import type { StoredImage } from '../frontend/stored-image';
@@ -106,6 +113,8 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
   private hits = 0;
   private timers: NodeJS.Timeout[] = [];
   private readonly name = `${hostname()}:${process.pid}`;
+  /** Our subscriber id at every node; undefined when off (see "own uploads" above). */
+  readonly id: string | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -117,6 +126,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     this.now = now ?? monotonicNow;
     const { capacityMb, leaseMs, admitWindowMs } = config.nearCache;
     this.enabled = capacityMb > 0;
+    this.id = this.enabled ? randomBytes(12).toString('hex') : undefined;
     this.leaseMs = leaseMs;
     this.store = new NearStore(capacityMb * 1024 * 1024);
     this.admission = new Admission(admitWindowMs, 100_000, this.now);
@@ -308,6 +318,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
             nodeId: node.id,
             url: node.url,
             secret: this.config.security.nodeSecret || undefined,
+            id: this.id,
             leaseMs: this.leaseMs,
             now: this.now,
           },

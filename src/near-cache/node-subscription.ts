@@ -24,6 +24,8 @@ export interface SubscriptionOptions {
   nodeId: string;
   url: string;
   secret: string | undefined;
+  /** The front-end's subscriber id (the same at every node). */
+  id: string | undefined;
   leaseMs: number;
   now: () => number;
 }
@@ -116,7 +118,8 @@ export class NodeSubscription {
   renew(report?: NearReport): void {
     const seq = ++this.seq;
     this.sentAt.set(seq, this.options.now());
-    this.send({ t: 'lease', seq, regions: this.wanted, ms: this.options.leaseMs, report });
+    const { leaseMs: ms, id } = this.options;
+    this.send({ t: 'lease', seq, regions: this.wanted, ms, ...(id ? { id } : {}), report });
   }
 
   sendHits(hits: Array<[string, number]>): void {

@@ -68,14 +68,14 @@ export class PoolCacheService {
    * refuses anything older from now on. If the owner cannot be told, it is taken out of the pool
    * before the upload is acknowledged, so it can never serve the old image.
    */
-  async invalidate(key: string, version: number): Promise<void> {
+  async invalidate(key: string, version: number, nearId?: string): Promise<void> {
     await Promise.all([
-      this.invalidateOwner(key, version),
-      this.invalidatePreviousOwner(key, version),
+      this.invalidateOwner(key, version, nearId),
+      this.invalidatePreviousOwner(key, version, nearId),
     ]);
   }
 
-  private async invalidateOwner(key: string, version: number): Promise<void> {
+  private async invalidateOwner(key: string, version: number, nearId?: string): Promise<void> {
     // Every node applies an invalidation even when it answers "not owner", so a node that gives
     // up a region never ships the old copy; retrying reaches the owner of the new assignment. A
     // region between owners (mid-resize) may answer "not owner" from both: safe, see store.ts.
@@ -83,7 +83,13 @@ export class PoolCacheService {
       const { region, node } = this.router.owner(key);
       if (!node) return;
       try {
-        const answer = await node.client.invalidate(key, region, version, this.router.epoch);
+        const answer = await node.client.invalidate(
+          key,
+          region,
+          version,
+          this.router.epoch,
+          nearId,
+        );
         this.router.observeEpoch(answer.epoch);
         if (answer.kind !== 'not_owner') return;
         await this.router.reload();
@@ -101,12 +107,16 @@ export class PoolCacheService {
    * until it gives the region up: it must drop the old copy too. Best effort: a previous owner that
    * cannot be reached is leaving the pool or already gone.
    */
-  private async invalidatePreviousOwner(key: string, version: number): Promise<void> {
+  private async invalidatePreviousOwner(
+    key: string,
+    version: number,
+    nearId?: string,
+  ): Promise<void> {
     const { region } = this.router.route(key);
     const previous = this.router.previousOwner(region);
     if (!previous) return;
     await previous.client
-      .invalidate(key, region, version, this.router.epoch)
+      .invalidate(key, region, version, this.router.epoch, nearId)
       .catch(() => undefined);
   }
 

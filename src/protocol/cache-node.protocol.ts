@@ -14,9 +14,13 @@ import { REGION_COUNT } from './hash-ring';
  *                                              | 413 {error:'too_large', maxBytes} | 421
  *          with lease: a fill (see src/cache-node/store.ts); without: put-if-newer for writers
  *          that hold the newest version (write-through, tools), not for filling a miss.
- *   DELETE /v1/keys/<key>?region=R&version=V    invalidate after an upload of V committed:
- *                                              200 {removed} | 421 (applied locally all the same;
- *                                              it counts only once an owner answered 200)
+ *   DELETE /v1/keys/<key>?region=R&version=V[&near=S]   invalidate after an upload of V
+ *                                              committed: 200 {removed} | 421 (applied locally all
+ *                                              the same; it counts only once an owner answered
+ *                                              200). Answered once the near-cache subscribers of R
+ *                                              dropped the key; S names the uploading front-end's
+ *                                              own subscriber id, which is not waited for (it
+ *                                              drops its copy itself when the answer arrives).
  * Every key answer carries x-pixpool-epoch (the node's); 421 = {error:'not_owner', epoch, region}.
  *
  * Admin routes (JSON; the secret header on all but /health):
@@ -88,6 +92,7 @@ export type NodeErrorCode =
   | 'bad_region'
   | 'bad_version'
   | 'bad_lease'
+  | 'bad_near'
   | 'bad_epoch'
   | 'bad_content_type'
   | 'bad_request'

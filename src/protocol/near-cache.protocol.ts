@@ -12,8 +12,11 @@
  * does not prove the front-end stopped serving).
  *
  * Front-end → node:
- *   {t:'lease', seq, regions, ms, report?}  ask for (or renew) a lease of `ms` on `regions`; the
- *                                           node grants those it owns now → 'leased'
+ *   {t:'lease', seq, regions, ms, id?,      ask for (or renew) a lease of `ms` on `regions`; the
+ *    report?}                               node grants those it owns now → 'leased'. `id` (the
+ *                                           front-end's subscriber id, NEAR_ID_PATTERN) lets its
+ *                                           own invalidations skip waiting for its ack (DELETE
+ *                                           ...&near=id, src/protocol/cache-node.protocol.ts)
  *   {t:'ack', seq}                          an 'inv' or 'drop' has been applied
  *   {t:'hits', hits: [[key, count], ...]}   near hits since the last batch (node statistics,
  *                                           recency)
@@ -30,6 +33,9 @@ export const NEAR_UPGRADE = 'pixpool-near/1';
 
 /** Longest lease a node grants; also bounds how long an unreachable subscriber can hold it up. */
 export const NEAR_MAX_LEASE_MS = 30_000;
+/** A subscriber id: the front-end's random name for itself, the same at every node. */
+export const NEAR_ID_PATTERN = /^[0-9a-f]{16,64}$/;
+
 /** Longest line either side accepts (a hit batch of many long keys); longer closes the stream. */
 export const NEAR_MAX_LINE_BYTES = 1024 * 1024;
 /** Most keys in one hit batch. */
@@ -52,6 +58,7 @@ export interface NearLeaseMessage {
   seq: number;
   regions: number[];
   ms: number;
+  id?: string;
   report?: NearReport;
 }
 export interface NearAckMessage {

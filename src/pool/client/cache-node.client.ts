@@ -153,8 +153,11 @@ export class CacheNodeClient {
     region: number,
     version: number,
     epoch?: number,
+    /** The uploading front-end's near-cache subscriber id: the node does not wait for its ack. */
+    nearId?: string,
   ): Promise<CacheInvalidateResult> {
-    const path = `${keyPath(key, region)}&version=${version}`;
+    let path = `${keyPath(key, region)}&version=${version}`;
+    if (nearId !== undefined) path += `&near=${nearId}`;
     const res = await this.send('DELETE', path, epoch, undefined, undefined, this.waitTimeoutMs);
     const body = jsonOf(res);
     if (res.status === 200)

@@ -80,6 +80,53 @@ describe('node subscription table (simulated time)', () => {
     expect(done).toHaveBeenCalledTimes(1);
   });
 
+  it("tells the uploader's own subscriber but does not wait for it; every other one is waited for", () => {
+    const own = link();
+    const other = link();
+    const subOwn = sut.attach(own.link);
+    const subOther = sut.attach(other.link);
+    subOwn.id = 'a'.repeat(24);
+    subOther.id = 'b'.repeat(24);
+    sut.lease(subOwn, [4], 3000, owns([4]));
+    sut.lease(subOther, [4], 3000, owns([4]));
+
+    const alone = jest.fn();
+    sut.lease(subOther, [], 3000, owns([4])); // only the uploader subscribes to 4 now
+    sut.invalidated('k', 4, 2, alone, 'a'.repeat(24));
+    expect(alone).toHaveBeenCalledTimes(1); // answered at once
+    expect(own.sent).toEqual([{ t: 'inv', seq: 1, key: 'k', region: 4, version: 2 }]);
+
+    sut.lease(subOther, [4], 3000, owns([4]));
+    const both = jest.fn();
+    sut.invalidated('k', 4, 3, both, 'a'.repeat(24));
+    expect(own.sent).toHaveLength(2);
+    expect(other.sent).toHaveLength(1); // the first one went to the uploader only
+    expect(both).not.toHaveBeenCalled(); // the other subscriber has not acknowledged yet
+    sut.ack(subOther, 2);
+    expect(both).toHaveBeenCalledTimes(1);
+
+    const unknown = jest.fn();
+    sut.invalidated('k', 4, 4, unknown, 'c'.repeat(24)); // an id no subscriber has
+    sut.ack(subOther, 3);
+    expect(unknown).not.toHaveBeenCalled();
+    sut.ack(subOwn, 3);
+    expect(unknown).toHaveBeenCalledTimes(1);
+  });
+
+  it("still holds a gained region's invalidations when the uploader alone subscribes", () => {
+    const own = link();
+    const sub = sut.attach(own.link);
+    sub.id = 'a'.repeat(24);
+    sut.lease(sub, [8], 3000, owns([8]));
+    sut.holdGained([8], 500);
+    const done = jest.fn();
+    sut.invalidated('k', 8, 2, done, 'a'.repeat(24));
+    timers.advance(499);
+    expect(done).not.toHaveBeenCalled();
+    timers.advance(1);
+    expect(done).toHaveBeenCalledTimes(1);
+  });
+
   it('waits out the lease of a subscriber that does not answer, to the millisecond, then forgets it', () => {
     const a = link();
     const sub = sut.attach(a.link);

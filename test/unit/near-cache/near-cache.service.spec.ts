@@ -152,6 +152,26 @@ describe('NearCacheService with a real cache node', () => {
     expect(sut.lookup('own')).toBeUndefined();
   });
 
+  it("the front-end's own upload is not held up by its own event loop, and drops its copy when the node answers", async () => {
+    const port = Number(new URL(nodeUrl).port);
+    proxy = await startFaultProxy({ target: { host: '127.0.0.1', port } });
+    await start(`http://127.0.0.1:${proxy.port}`);
+    admit(image('mine', 1));
+    await proxy.set('blackhole'); // nothing the node pushes reaches us, no ack reaches it
+    sut.dropLocal('mine'); // the upload committed; before telling the node
+    // A read that got the old image from the node before the node applied the invalidation:
+    admit(image('mine', 1));
+    const late = sut.ticket('mine')!;
+    const started = Date.now();
+    await uploader.invalidate('mine', partition('mine'), 2, 1, sut.id);
+    expect(Date.now() - started).toBeLessThan(LEASE_MS / 2); // not a lease: ours is not awaited
+    sut.dropLocal('mine'); // what the upload path does once the node answered
+    expect(sut.lookup('mine')).toBeUndefined();
+    sut.offer(late, image('mine', 1));
+    sut.offer(late, image('mine', 1));
+    expect(sut.lookup('mine')).toBeUndefined();
+  });
+
   it('an epoch that moves a region drops the copies of that region only', async () => {
     await start(nodeUrl);
     const keys = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'];
