@@ -148,9 +148,9 @@ export class SubscriptionTable {
 
   /**
    * An invalidation was applied: `done` runs once the subscribers of `region` dropped the key.
-   * The uploader's own subscriber (`uploader`, its id) is told too but not waited for: it drops
-   * its copy itself once this invalidation is answered, before its upload is acknowledged, which
-   * is what the push would have done (src/near-cache/near-cache.service.ts).
+   * The uploader's own subscriber (`uploader`, its id) is left out: it drops its copy itself once
+   * this invalidation is answered, before its upload is acknowledged, which is what the push
+   * would have done (src/near-cache/near-cache.service.ts).
    */
   invalidated(
     key: string,
@@ -210,30 +210,24 @@ export class SubscriptionTable {
     uploader?: string,
   ): void {
     const now = this.timers.now();
-    const told: Subscriber[] = [];
     const waiting = new Set<Subscriber>();
     for (const subscriber of this.subscribers) {
-      if (!regions.some((r) => subscriber.regions.has(r))) continue;
-      told.push(subscriber);
-      if (uploader === undefined || subscriber.id !== uploader) waiting.add(subscriber);
+      if (uploader !== undefined && subscriber.id === uploader) continue;
+      if (regions.some((r) => subscriber.regions.has(r))) waiting.add(subscriber);
     }
     const holdUntil = Math.max(0, ...regions.map((r) => this.holdUntil[r]));
-    if (told.length === 0 && holdUntil <= now) return done();
+    if (waiting.size === 0 && holdUntil <= now) return done();
     const seq = ++this.seq;
     this.pushes++;
-    const wait = waiting.size > 0 || holdUntil > now;
-    if (wait) {
-      const pending: Pending = { waiting, holding: holdUntil > now, hold: undefined, done };
-      this.pending.set(seq, pending);
-      if (pending.holding)
-        pending.hold = this.timers.after(holdUntil - now, () => {
-          pending.holding = false;
-          this.settle(seq, pending);
-        });
-    }
+    const pending: Pending = { waiting, holding: holdUntil > now, hold: undefined, done };
+    this.pending.set(seq, pending);
+    if (pending.holding)
+      pending.hold = this.timers.after(holdUntil - now, () => {
+        pending.holding = false;
+        this.settle(seq, pending);
+      });
     const message = build(seq);
-    for (const subscriber of told) if (subscriber.open) subscriber.link.send(message);
-    if (!wait) done();
+    for (const subscriber of waiting) if (subscriber.open) subscriber.link.send(message);
   }
 
   private settle(seq: number, pending: Pending): void {

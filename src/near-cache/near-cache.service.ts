@@ -46,8 +46,8 @@
  *   the upload waits one lease more before it is acknowledged (afterInvalidation), so by C no
  *   front-end still serves under the old assignment.
  * - The front-end's own upload drops its own copy first (dropLocal). It names itself to the node
- *   (DELETE ...&near=id), which pushes to it as to every subscriber but does not wait for its
- *   ack, so an upload does not wait a turn of its own busy event loop; instead it drops the copy
+ *   (DELETE ...&near=id), which leaves it out of that push (no wait for a turn of its own busy
+ *   event loop, no push to parse and acknowledge); instead it drops the copy
  *   again when the node has answered, before the upload is acknowledged: the same effect as the
  *   push arriving at that moment. A fill whose ticket predates that drop is refused; one taken
  *   after it reads the node after the node applied the invalidation (or reads storage after the

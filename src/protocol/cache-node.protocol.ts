@@ -19,8 +19,8 @@ import { REGION_COUNT } from './hash-ring';
  *                                              the same; it counts only once an owner answered
  *                                              200). Answered once the near-cache subscribers of R
  *                                              dropped the key; S names the uploading front-end's
- *                                              own subscriber id, which is not waited for (it
- *                                              drops its copy itself when the answer arrives).
+ *                                              own subscriber id, which is left out of the push
+ *                                              (it drops its copy itself when the answer arrives).
  * Every key answer carries x-pixpool-epoch (the node's); 421 = {error:'not_owner', epoch, region}.
  *
  * Admin routes (JSON; the secret header on all but /health):

@@ -14,8 +14,8 @@
  * Front-end → node:
  *   {t:'lease', seq, regions, ms, id?,      ask for (or renew) a lease of `ms` on `regions`; the
  *    report?}                               node grants those it owns now → 'leased'. `id` (the
- *                                           front-end's subscriber id, NEAR_ID_PATTERN) lets its
- *                                           own invalidations skip waiting for its ack (DELETE
+ *                                           front-end's subscriber id, NEAR_ID_PATTERN) leaves it
+ *                                           out of the push of its own invalidations (DELETE
  *                                           ...&near=id, src/protocol/cache-node.protocol.ts)
  *   {t:'ack', seq}                          an 'inv' or 'drop' has been applied
  *   {t:'hits', hits: [[key, count], ...]}   near hits since the last batch (node statistics,
