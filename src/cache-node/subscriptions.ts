@@ -62,7 +62,7 @@ export interface SubscriberLink {
 
 export class Subscriber {
   readonly regions = new Set<number>();
-  /** The front-end's own name (NEAR_ID_PATTERN), to skip waiting on its own invalidations. */
+  /** The front-end's own name (NEAR_ID_PATTERN): left out of the push of its own invalidations. */
   id: string | undefined;
   /** 0 until the first lease. */
   expiresAt = 0;

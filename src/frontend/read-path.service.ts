@@ -72,7 +72,7 @@ export class ReadPathService {
     this.near.dropLocal(key);
     const before = this.near.stateBefore();
     try {
-      // The nodes do not wait for this front-end's own acknowledgement of the push...
+      // The nodes leave this front-end out of the push of its own invalidation...
       await this.pool.invalidate(key, version, this.near.id);
     } finally {
       // ...so it does now what that push does: drop the copy and refuse fills begun before.

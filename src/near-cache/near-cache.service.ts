@@ -38,20 +38,21 @@
  *   receives after its lease end closes the connection (generation moves), never resumes it.
  * - Epoch change: adopting an assignment kills every region whose owner changed (or all of them
  *   if epochs were skipped; a quarantined owner counts as no owner, for it may have missed an
- *   invalidation another instance could not deliver). An owner that gives a region up pushes a drop and waits (B); one
- *   that cannot (dead, cut off from the manager while still reachable by us) is covered by C:
- *   the new owner holds invalidations of a gained region for one lease after gaining it
- *   (subscriptions.ts step 3), by which time we have seen the new epoch or stopped serving.
- * - An upload whose owner could not be told: that owner is removed (a new assignment saved), and
- *   the upload waits one lease more before it is acknowledged (afterInvalidation), so by C no
- *   front-end still serves under the old assignment.
+ *   invalidation another instance could not deliver). An owner that gives a region up pushes a
+ *   drop and waits (B); one that cannot (dead, cut off from the manager while still reachable by
+ *   us) is covered by C: the new owner holds invalidations of a gained region for one lease after
+ *   gaining it (subscriptions.ts step 3), by which time we have seen the new epoch or stopped
+ *   serving.
+ * - An upload whose owner could not be told: that owner is quarantined (a new assignment saved),
+ *   so its regions die here once adopted, and the upload waits one lease more before it is
+ *   acknowledged (afterInvalidation), so by C no front-end still serves under the old assignment.
  * - The front-end's own upload drops its own copy first (dropLocal). It names itself to the node
  *   (DELETE ...&near=id), which leaves it out of that push (no wait for a turn of its own busy
- *   event loop, no push to parse and acknowledge); instead it drops the copy
- *   again when the node has answered, before the upload is acknowledged: the same effect as the
- *   push arriving at that moment. A fill whose ticket predates that drop is refused; one taken
- *   after it reads the node after the node applied the invalidation (or reads storage after the
- *   commit). A DELETE that fails quarantines the node, whose regions then stop being served.
+ *   event loop, no push to parse and acknowledge); instead it drops the copy again when the node
+ *   has answered, before the upload is acknowledged: the same effect as the push arriving then.
+ *   A fill whose ticket predates that drop is refused; one taken after it reads the node after
+ *   the node applied the invalidation (or reads storage after the commit). A DELETE that fails
+ *   quarantines the node, whose regions then stop being served.
  * - Crash of the front-end: its memory is gone; nodes wait out its leases. Crash of a node: the
  *   connection closes and its regions die here at once; partition: the lease runs out (A, B).
  * Consequence: when the database cannot be read, the near cache goes quiet within a lease (hits

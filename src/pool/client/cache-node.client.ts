@@ -153,7 +153,7 @@ export class CacheNodeClient {
     region: number,
     version: number,
     epoch?: number,
-    /** The uploading front-end's near-cache subscriber id: the node does not wait for its ack. */
+    /** The uploading front-end's near-cache subscriber id: the node leaves it out of the push. */
     nearId?: string,
   ): Promise<CacheInvalidateResult> {
     let path = `${keyPath(key, region)}&version=${version}`;

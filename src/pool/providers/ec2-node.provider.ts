@@ -47,7 +47,7 @@ export class Ec2NodeProvider implements NodeProvider {
   readonly kind = 'ec2' as const;
   /** Who this process is in the claims table. */
   readonly owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  /** The settings it runs with, defaults filled in (shown in logs and checked by tests). */
+  /** The settings it runs with, defaults filled in. */
   readonly options: ResolvedEc2Options;
   private readonly instances: Ec2PoolInstances;
   private readonly retry: ThrottleRetry;
