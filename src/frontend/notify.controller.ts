@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../common/admin-only.decorator';
 import { success } from '../common/course-response';
@@ -10,13 +10,22 @@ import { NotifyDto } from './dto/notify.dto';
 export class NotifyController {
   constructor(private readonly router: PoolRouter) {}
 
-  /** The pool changed (told by the instance that resized it): route by the stored assignment now. */
+  /**
+   * The pool changed (told by the instance that resized it): route by the stored assignment now.
+   * Answers success only once this instance routes by the notified epoch (or a later one): the
+   * notifier counts on it (PeerNotifier.caughtUp) before acknowledging uploads.
+   */
   @Post('notify')
   @HttpCode(200)
   @AdminOnly()
   @ApiOperation({ summary: 'Pool changed: reload the assignment (manager → front-end)' })
-  async notify(@Body() _body: NotifyDto) {
+  async notify(@Body() body: NotifyDto) {
     await this.router.reload();
+    if (body.epoch !== undefined && this.router.epoch < body.epoch) {
+      throw new ServiceUnavailableException(
+        `could not adopt epoch ${body.epoch}: routing by ${this.router.epoch} (database unreachable?)`,
+      );
+    }
     return success({ epoch: this.router.epoch });
   }
 }

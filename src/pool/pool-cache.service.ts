@@ -65,23 +65,33 @@ export class PoolCacheService {
 
   /**
    * After an upload committed `version`: the owner drops its copy, voids outstanding leases and
-   * refuses anything older from now on. If the owner cannot be told, it is taken out of the pool
-   * before the upload is acknowledged, so it can never serve the old image.
+   * refuses anything older from now on. If the owner cannot be told, it is quarantined before the
+   * upload is acknowledged, so it can never serve the old image.
+   *
+   * A node that was not told (quarantined, unreachable, or a region between owners) must not be
+   * read by anyone once the upload is acknowledged, so then the upload also waits until every
+   * instance routes by this instance's assignment, which does not read it
+   * (NodeFailureService.everyInstanceRoutesBy): another instance may not have adopted it yet.
    */
   async invalidate(key: string, version: number, nearId?: string): Promise<void> {
-    await Promise.all([
+    const told = await Promise.all([
       this.invalidateOwner(key, version, nearId),
       this.invalidatePreviousOwner(key, version, nearId),
     ]);
+    if (told.includes(false)) await this.failures.everyInstanceRoutesBy();
   }
 
-  private async invalidateOwner(key: string, version: number, nearId?: string): Promise<void> {
+  /** False when a node that may hold the key was left untold (see invalidate). */
+  private async invalidateOwner(key: string, version: number, nearId?: string): Promise<boolean> {
     // Every node applies an invalidation even when it answers "not owner", so a node that gives
     // up a region never ships the old copy; retrying reaches the owner of the new assignment. A
     // region between owners (mid-resize) may answer "not owner" from both: safe, see store.ts.
     for (let attempt = 0; attempt < 3; attempt++) {
       const { region, node } = this.router.owner(key);
-      if (!node) return;
+      if (!node) {
+        if (!(await this.ownerServesAfterAll(region))) return false;
+        continue;
+      }
       try {
         const answer = await node.client.invalidate(
           key,
@@ -91,39 +101,61 @@ export class PoolCacheService {
           nearId,
         );
         this.router.observeEpoch(answer.epoch);
-        if (answer.kind !== 'not_owner') return;
+        if (answer.kind !== 'not_owner') return true;
         await this.router.reload();
       } catch (err) {
         if (!(err instanceof CacheNodeUnavailableError)) throw err;
         // Quarantined, no front-end reads it, and it rejoins empty: it can never serve the old copy.
+        // quarantineNow waits until every instance routes by the quarantine.
         await this.failures.quarantineNow(node.id, `invalidation failed: ${err.message}`);
-        return;
+        return true;
       }
     }
+    return false; // "not owner" three times: the region is between owners
+  }
+
+  /**
+   * The key's owner is quarantined in this instance's view (or the pool is empty). A quarantined
+   * node need not hear of the upload (nobody reads it; it rejoins empty), but this view may be
+   * behind the stored one, where it has rejoined and others fill and read it again. Read the
+   * stored assignment now, after the commit: true when it has an owner to tell after all.
+   */
+  private async ownerServesAfterAll(region: number): Promise<boolean> {
+    if (!this.router.current?.owners[region]) return false; // no pool: nothing is cached
+    await this.router.refresh();
+    const owner = this.router.current.owners[region];
+    return owner !== undefined && !this.router.isQuarantined(owner);
   }
 
   /**
    * Right after a resize, instances that have not seen the new epoch still read the old owner
-   * until it gives the region up: it must drop the old copy too. Best effort: a previous owner that
-   * cannot be reached is leaving the pool or already gone.
+   * until it gives the region up: it must drop the old copy too. One that cannot be reached is
+   * leaving the pool or already gone, but another instance may still reach and read it: false
+   * then, and the upload waits until every instance routes by the new assignment.
    */
   private async invalidatePreviousOwner(
     key: string,
     version: number,
     nearId?: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { region } = this.router.route(key);
     const previous = this.router.previousOwner(region);
-    if (!previous) return;
-    await previous.client
-      .invalidate(key, region, version, this.router.epoch, nearId)
-      .catch(() => undefined);
+    if (!previous) return true;
+    return previous.client.invalidate(key, region, version, this.router.epoch, nearId).then(
+      () => true,
+      () => false,
+    );
   }
 
+  /** Every node drops everything; a quarantined one rejoins empty (the same care as invalidate). */
   async clear(): Promise<void> {
+    if (this.router.nodes().some((node) => this.router.isQuarantined(node.id))) {
+      await this.router.refresh(); // it may have rejoined since this view was adopted
+    }
+    let untold = false;
     await Promise.all(
       this.router.nodes().map(async (node) => {
-        if (this.router.isQuarantined(node.id)) return; // it rejoins empty
+        if (this.router.isQuarantined(node.id)) return void (untold = true);
         try {
           await node.client.clear();
         } catch (err) {
@@ -132,6 +164,7 @@ export class PoolCacheService {
         }
       }),
     );
+    if (untold) await this.failures.everyInstanceRoutesBy();
   }
 
   private fill(

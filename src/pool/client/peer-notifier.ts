@@ -9,11 +9,13 @@ import { PoolState } from '../routing/pool-state';
  * /api/notify, in group15's fields plus the epoch. Best effort: an instance that misses it still
  * learns from the stored epoch within one health interval, or from a node's "not owner".
  *
- * caughtUp(epoch) says when every other instance has surely adopted an epoch: all peers answered
- * its notify, or, when one did not (or the peers are not configured but the database is shared),
- * two health intervals later, by which time each has polled the stored epoch. An upload that
- * could not invalidate a node quarantines it and waits for this before it is acknowledged: until
- * then another instance could still read the old image from that node.
+ * caughtUp(state) says when every other instance has surely adopted a state: all peers answered
+ * its notify (a peer answers only once it routes by that epoch or a later one), or, when one did
+ * not (or the peers are not configured but the database is shared), two health intervals later,
+ * by which time each has polled the stored epoch. A state this instance did not save itself is
+ * notified again for the purpose. Uploads wait for this before they are acknowledged whenever a
+ * node that may hold the old image was not told (quarantined, unreachable): until then another
+ * instance could still read the old image from that node (src/pool/pool-cache.service.ts).
  */
 @Injectable()
 export class PeerNotifier implements OnModuleInit {
@@ -39,9 +41,14 @@ export class PeerNotifier implements OnModuleInit {
     });
   }
 
-  /** Resolves once every other app instance has adopted `epoch` (see above). */
-  async caughtUp(epoch: number): Promise<void> {
-    await this.adopted.get(epoch);
+  /** Resolves once every other app instance has adopted `state`'s epoch (see above). */
+  async caughtUp(state: PoolState): Promise<void> {
+    let adopted = this.adopted.get(state.epoch);
+    if (!adopted) {
+      adopted = this.notifyAll(state).then((all) => this.waitOut(all));
+      this.adopted.set(state.epoch, adopted);
+    }
+    await adopted;
   }
 
   private async waitOut(everyPeerAnswered: boolean): Promise<void> {

@@ -91,7 +91,13 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
   async quarantineNow(id: string, why: string): Promise<void> {
     this.router.suspect(id, true);
     await this.membership.quarantine(id, why, true);
-    await this.peers?.caughtUp(this.router.epoch);
+    await this.everyInstanceRoutesBy();
+  }
+
+  /** Resolves once every other app instance routes by this one's assignment (or a later one). */
+  async everyInstanceRoutesBy(): Promise<void> {
+    const state = this.router.current;
+    if (state) await this.peers?.caughtUp(state);
   }
 
   async checkAll(): Promise<void> {

@@ -139,6 +139,15 @@ export class PoolRouter implements OnModuleDestroy {
     return this.reloading;
   }
 
+  /**
+   * Reads the stored state now (never sharing a read begun earlier) and adopts it if newer; throws
+   * when the database cannot be read. For a decision that must see every save made before the call.
+   */
+  async refresh(): Promise<void> {
+    const stored = await this.store.load();
+    if (stored) this.adopt(stored);
+  }
+
   /** A node told us its epoch: if it is ahead of ours, we route by an old assignment. */
   observeEpoch(nodeEpoch: number | undefined): void {
     if (nodeEpoch !== undefined && nodeEpoch > this.epoch) void this.reload();

@@ -229,6 +229,15 @@ describe('PoolCacheService', () => {
       ]);
     });
 
+    it('a region still between owners after three tries: waits until every instance routes by the new assignment', async () => {
+      router.client('a').onInvalidate = (_key, region) => ({ kind: 'not_owner', epoch: 3, region });
+
+      await sut.invalidate(KEY, 8);
+
+      expect(router.client('a').callsOf('invalidate')).toHaveLength(3);
+      expect(failures.waitsForEveryInstance).toBe(1);
+    });
+
     it('quarantines an unreachable owner before the upload is acknowledged', async () => {
       router.client('a').down();
       const removal = deferred();
@@ -273,6 +282,8 @@ describe('PoolCacheService', () => {
       await expect(sut.invalidate(KEY, 8)).resolves.toBeUndefined();
       expect(failures.quarantined).toEqual([]);
       expect(router.client('a').callsOf('invalidate')).toHaveLength(1);
+      // Another instance that has not adopted this epoch may still read it: wait until none does.
+      expect(failures.waitsForEveryInstance).toBe(1);
     });
 
     it('asks the owner only once when it also was the previous owner', async () => {
@@ -300,7 +311,7 @@ describe('PoolCacheService', () => {
       expect(router.client('a').callsOf('invalidate')).toHaveLength(1);
     });
 
-    it('neither reads nor invalidates a quarantined owner (it rejoins empty)', async () => {
+    it('neither reads nor invalidates a quarantined owner (it rejoins empty), once every instance agrees', async () => {
       router.quarantined.add('a');
       const { loader, calls } = storage();
 
@@ -311,6 +322,23 @@ describe('PoolCacheService', () => {
       expect(calls).toEqual([KEY]);
       expect(router.client('a').calls).toEqual([]);
       expect(failures.quarantined).toEqual([]);
+      // The stored assignment was read after the commit (this view could be behind it), and the
+      // upload and the clear waited until no instance reads the quarantined node any more.
+      expect(router.refreshes).toBe(2);
+      expect(failures.waitsForEveryInstance).toBe(2);
+    });
+
+    it('tells a quarantined owner after all when the stored assignment has it back (rejoined)', async () => {
+      router.quarantined.add('a');
+      router.onRefresh = () => router.quarantined.delete('a'); // the leader rejoined it meanwhile
+
+      await sut.invalidate(KEY, 8);
+      expect(router.client('a').callsOf('invalidate')).toHaveLength(1);
+      expect(failures.waitsForEveryInstance).toBe(0);
+
+      router.quarantined.add('a');
+      await sut.clear();
+      expect(router.client('a').callsOf('clear')).toHaveLength(1);
     });
   });
 

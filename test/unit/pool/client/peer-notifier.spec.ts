@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../../../src/config/config-loader';
 import { PeerNotifier } from '../../../../src/pool/client/peer-notifier';
 import { PoolEvents } from '../../../../src/pool/pool-events';
+import type { PoolState } from '../../../../src/pool/routing/pool-state';
 import { poolState } from '../fakes/pool-state.fixtures';
 
 const HEALTH_MS = 200;
@@ -19,9 +20,9 @@ function notifier(env: Record<string, string>) {
   return { sut, events };
 }
 
-async function msUntilCaughtUp(sut: PeerNotifier, epoch: number): Promise<number> {
+async function msUntilCaughtUp(sut: PeerNotifier, state: PoolState): Promise<number> {
   const started = Date.now();
-  await sut.caughtUp(epoch);
+  await sut.caughtUp(state);
   return Date.now() - started;
 }
 
@@ -50,7 +51,7 @@ describe('PeerNotifier: when every other instance has adopted an epoch', () => {
     const { sut, events } = notifier({ PIXPOOL_SERVER_PEERS: peerUrl });
     events.assignmentChanged(poolState(7, ['a', 'b']));
 
-    expect(await msUntilCaughtUp(sut, 7)).toBeLessThan(HEALTH_MS);
+    expect(await msUntilCaughtUp(sut, poolState(7, ['a', 'b']))).toBeLessThan(HEALTH_MS);
     expect(notified).toContainEqual(expect.objectContaining({ epoch: 7 }));
   });
 
@@ -64,24 +65,49 @@ describe('PeerNotifier: when every other instance has adopted an epoch', () => {
     });
     events.assignmentChanged(poolState(8, ['a']));
 
-    expect(await msUntilCaughtUp(sut, 8)).toBeGreaterThanOrEqual(2 * HEALTH_MS - 20);
+    expect(await msUntilCaughtUp(sut, poolState(8, ['a']))).toBeGreaterThanOrEqual(
+      2 * HEALTH_MS - 20,
+    );
   });
 
   it('at once for a lone instance on SQLite; after two intervals on a shared database without peers', async () => {
     const lone = notifier({});
     lone.events.assignmentChanged(poolState(3, ['a']));
-    expect(await msUntilCaughtUp(lone.sut, 3)).toBeLessThan(HEALTH_MS);
+    expect(await msUntilCaughtUp(lone.sut, poolState(3, ['a']))).toBeLessThan(HEALTH_MS);
 
     const shared = notifier({
       PIXPOOL_DATABASE_DRIVER: 'mysql',
       PIXPOOL_DATABASE_URL: 'mysql://root@127.0.0.1:3306/unused',
     });
     shared.events.assignmentChanged(poolState(4, ['a']));
-    expect(await msUntilCaughtUp(shared.sut, 4)).toBeGreaterThanOrEqual(2 * HEALTH_MS - 20);
+    expect(await msUntilCaughtUp(shared.sut, poolState(4, ['a']))).toBeGreaterThanOrEqual(
+      2 * HEALTH_MS - 20,
+    );
   });
 
-  it('an epoch it never announced is not waited for', async () => {
+  it('a state another instance saved is notified to every peer, and waited for like its own', async () => {
     const { sut } = notifier({ PIXPOOL_SERVER_PEERS: peerUrl });
-    expect(await msUntilCaughtUp(sut, 42)).toBeLessThan(50);
+    expect(await msUntilCaughtUp(sut, poolState(42, ['a']))).toBeLessThan(HEALTH_MS);
+    expect(notified).toContainEqual(expect.objectContaining({ epoch: 42 }));
+    const count = notified.length;
+    await sut.caughtUp(poolState(42, ['a'])); // once per epoch
+    expect(notified).toHaveLength(count);
+  });
+
+  it('a peer that answers with an error (it could not adopt the epoch) is waited out', async () => {
+    const refusing = http.createServer((_req, res) => {
+      res.statusCode = 503;
+      res.end('{"error":"could not adopt"}');
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (refusing.address() as AddressInfo).port;
+      const { sut } = notifier({ PIXPOOL_SERVER_PEERS: `http://127.0.0.1:${port}` });
+      expect(await msUntilCaughtUp(sut, poolState(43, ['a']))).toBeGreaterThanOrEqual(
+        2 * HEALTH_MS - 20,
+      );
+    } finally {
+      await new Promise((resolve) => refusing.close(resolve));
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createAllocator } from '../../../../src/pool/routing/allocators';
 import { partition } from '../../../../src/protocol/hash-ring';
 import { PoolRouter, RoutedNode } from '../../../../src/pool/routing/pool-router.service';
+import type { PoolState } from '../../../../src/pool/routing/pool-state';
 import { FakeNodeClient } from './fake-node.client';
 
 /** The part of PoolRouter that PoolCacheService and NodeFailureService use. */
@@ -13,6 +14,8 @@ export type RouterCalls = Pick<
   | 'nodes'
   | 'previousOwner'
   | 'reload'
+  | 'refresh'
+  | 'current'
   | 'observeEpoch'
   | 'isQuarantined'
   | 'serving'
@@ -35,10 +38,24 @@ export class FakePoolRouter implements RouterCalls {
   private pending: View | null = null;
   private readonly clients = new Map<string, FakeNodeClient>();
   reloads = 0;
+  refreshes = 0;
+  /** Runs on refresh(), before it adopts what onNextReload set: another instance's save. */
+  onRefresh: (() => void) | null = null;
   readonly observed: (number | undefined)[] = [];
 
   get epoch(): number {
     return this.view.epoch;
+  }
+
+  get current(): PoolState | null {
+    const { epoch, members, owners } = this.view;
+    return {
+      epoch,
+      owners,
+      nodes: members.map((id) => ({ id, url: this.client(id).url })),
+      previous: null,
+      quarantined: [...this.quarantined],
+    };
   }
 
   /** The fake client of node `id` (created on first use, also for nodes that left). */
@@ -117,6 +134,14 @@ export class FakePoolRouter implements RouterCalls {
     this.previousOwners = this.view.owners;
     this.assign(this.pending.epoch, this.pending.members, this.pending.owners);
     this.pending = null;
+  }
+
+  async refresh(): Promise<void> {
+    this.refreshes++;
+    this.onRefresh?.();
+    const reloads = this.reloads;
+    await this.reload();
+    this.reloads = reloads;
   }
 
   observeEpoch(nodeEpoch: number | undefined): void {

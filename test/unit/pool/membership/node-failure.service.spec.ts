@@ -5,6 +5,7 @@ import { MembershipService } from '../../../../src/pool/membership/membership.se
 import { NodeFailureService } from '../../../../src/pool/membership/node-failure.service';
 import type { PeerNotifier } from '../../../../src/pool/client/peer-notifier';
 import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
+import type { PoolState } from '../../../../src/pool/routing/pool-state';
 import { SimClock, T0 } from '../../metrics/stats-fixtures';
 import { deferred, eventually } from '../fakes/deferred';
 import { FakePoolRouter } from '../fakes/fake-pool-router';
@@ -78,8 +79,8 @@ describe('NodeFailureService (failure detector with quarantine)', () => {
     const adopted = deferred();
     const waitedFor: number[] = [];
     const peers = {
-      caughtUp: (epoch: number) => {
-        waitedFor.push(epoch);
+      caughtUp: (state: PoolState) => {
+        waitedFor.push(state.epoch);
         return adopted.promise;
       },
     } as unknown as PeerNotifier;
