@@ -83,8 +83,11 @@ export class ReadPathService {
 
   async clearCache(): Promise<void> {
     this.near.clearLocal();
+    const before = this.near.stateBefore();
     await this.pool.clear();
     this.near.clearLocal();
+    // A node that could not be cleared was quarantined: the same wait as an upload's (step C).
+    await this.near.afterInvalidation(before);
   }
 
   /**

@@ -78,3 +78,52 @@ describe('image answers', () => {
     expect(answer('text/html').getHeader('content-type')).toBe('application/octet-stream');
   });
 });
+
+describe('read path: what an upload and a clear do to the near cache, in order', () => {
+  function recording() {
+    const calls: string[] = [];
+    const table = {} as ImageTable;
+    const blobs = {} as BlobStore;
+    const pool = {
+      invalidate: async (key: string, version: number, nearId?: string) =>
+        void calls.push(`pool.invalidate ${key} v${version} near=${nearId}`),
+      clear: async () => void calls.push('pool.clear'),
+    } as unknown as PoolCacheService;
+    const near = {
+      id: 'ab12',
+      dropLocal: (key: string) => void calls.push(`dropLocal ${key}`),
+      clearLocal: () => void calls.push('clearLocal'),
+      stateBefore: () => {
+        calls.push('stateBefore');
+        return { epoch: 7 };
+      },
+      afterInvalidation: async (before: { epoch: number }) =>
+        void calls.push(`afterInvalidation ${before.epoch}`),
+    } as unknown as NearCacheService;
+    return { calls, sut: new ReadPathService(table, blobs, pool, near, loadConfig({ env: {} })) };
+  }
+
+  it('an upload drops its copy before and after the nodes are told, then waits if the pool changed', async () => {
+    const { calls, sut } = recording();
+    await sut.invalidate('k', 5);
+    expect(calls).toEqual([
+      'dropLocal k',
+      'stateBefore',
+      'pool.invalidate k v5 near=ab12',
+      'dropLocal k',
+      'afterInvalidation 7',
+    ]);
+  });
+
+  it('a clear empties the near cache before and after the nodes, then waits if the pool changed', async () => {
+    const { calls, sut } = recording();
+    await sut.clearCache();
+    expect(calls).toEqual([
+      'clearLocal',
+      'stateBefore',
+      'pool.clear',
+      'clearLocal',
+      'afterInvalidation 7',
+    ]);
+  });
+});

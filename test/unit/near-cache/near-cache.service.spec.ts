@@ -203,6 +203,19 @@ describe('NearCacheService with a real cache node', () => {
     expect(sut.lookup('q')).toBeUndefined(); // the old copy did not come back
   });
 
+  it('an upload during which the assignment changed waits one lease more; otherwise none', async () => {
+    await start(nodeUrl);
+    let started = Date.now();
+    await sut.afterInvalidation(sut.stateBefore());
+    expect(Date.now() - started).toBeLessThan(LEASE_MS / 2);
+
+    const before = sut.stateBefore();
+    router.adopt(state(2, nodeUrl)); // e.g. the owner was quarantined while the upload ran
+    started = Date.now();
+    await sut.afterInvalidation(before);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(LEASE_MS - 5);
+  });
+
   it('clearing the node clears the near cache before the clear is answered', async () => {
     await start(nodeUrl);
     admit(image('c1', 1));
