@@ -9,8 +9,15 @@ export async function uploadChecked(
   png: Buffer,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   checker.sending(key, png);
-  const res = await upload(baseUrl, key, png);
+  let res;
+  try {
+    res = await upload(baseUrl, key, png);
+  } catch (err) {
+    checker.failed(key, png);
+    throw err;
+  }
   if (res.status === 200) checker.acknowledged(key, png);
+  else checker.failed(key, png);
   return res;
 }
 

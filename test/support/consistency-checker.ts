@@ -3,34 +3,36 @@ import { createHash } from 'node:crypto';
 interface Upload {
   hash: string;
   sentAt: number;
-  /** Undefined while the upload has not been acknowledged (it may still take effect). */
+  /** When it was acknowledged (200); undefined while unanswered or when it failed. */
   ackedAt?: number;
+  /** When it failed (an error answer or none): it may still have committed. */
+  failedAt?: number;
   /** The version the app gave it (the ETag), once a read has returned it. */
   version?: number;
 }
 
-/** A read that returned U although V, overlapping U, was acknowledged before: stale if V > U. */
-interface Overlap {
-  key: string;
-  got: Upload;
-  newer: Upload;
+interface VersionedRead {
+  startedAt: number;
+  version: number;
+  stale: boolean;
 }
 
 /**
- * Records every upload per key and judges reads against them: a read that began after an upload
- * V was acknowledged must not return an upload U that was acknowledged before V was sent ("no
- * stale read after an acknowledged upload", DESIGN.md). Uploads that overlap in time may take
- * effect in either order: when U and V overlap and U commits last, U is the newest image even if
- * V's acknowledgement reaches its client later (an upload through an instance that must first
- * quarantine a node answers late), so reading U after V is acknowledged is correct. Judging by
- * acknowledgement order alone would call that stale. Which of the two committed last shows in
- * the versions reads return (the ETag): such a read is judged again once both versions are known,
- * and reported stale if the upload acknowledged first has the higher version. Times are
- * process.hrtime, in ns.
+ * Records every upload per key and judges reads against them ("no stale read after an
+ * acknowledged upload", DESIGN.md), by two rules:
+ * - Real time: a read that began after upload V was acknowledged must not return an upload U that
+ *   had ended (been acknowledged, or failed) before V was sent. Uploads that overlap in time may
+ *   take effect in either order, so this rule alone accepts either of them: an upload through an
+ *   instance that must first quarantine a node is acknowledged late, though it may have committed
+ *   first or last. Ordering by acknowledgement alone would call correct reads stale.
+ * - Versions: reads return the version (ETag), which orders commits. A read that returned version
+ *   v is stale if an upload acknowledged before the read began has a higher version. An upload's
+ *   version is known once some read returned it, so reads are judged again as versions are learnt.
+ * Times are process.hrtime, in ns.
  */
 export class ConsistencyChecker {
   private readonly uploads = new Map<string, Upload[]>();
-  private overlaps: Overlap[] = [];
+  private readonly versionedReads = new Map<string, VersionedRead[]>();
   readonly staleReads: string[] = [];
   reads = 0;
 
@@ -49,11 +51,12 @@ export class ConsistencyChecker {
   }
 
   acknowledged(key: string, body: Buffer, at = ConsistencyChecker.now()): void {
-    const hash = ConsistencyChecker.hash(body);
-    const upload = (this.uploads.get(key) ?? []).find((u) => u.hash === hash && !u.ackedAt);
-    if (upload) upload.ackedAt = at;
-    else
-      this.uploads.set(key, [...(this.uploads.get(key) ?? []), { hash, sentAt: at, ackedAt: at }]);
+    this.answered(key, body).ackedAt = at;
+  }
+
+  /** The upload failed or got no answer: it may still have committed, and it has ended. */
+  failed(key: string, body: Buffer, at = ConsistencyChecker.now()): void {
+    this.answered(key, body).failedAt = at;
   }
 
   /** A read of `key` that started at `startedAt` and returned `body` (at `version`, if known). */
@@ -67,46 +70,62 @@ export class ConsistencyChecker {
       return;
     }
     // The same bytes uploaded twice: judge by the copy that could be newest.
-    const got = candidates.reduce((a, b) => (later(b, a) ? b : a));
-    if (version !== undefined && got.version === undefined) {
-      got.version = version;
-      this.judgeOverlaps();
+    const got = candidates.reduce((a, b) => (endOf(b) > endOf(a) ? b : a));
+    if (version !== undefined) {
+      const read = { startedAt, version, stale: false };
+      this.versionedReads.set(key, [...(this.versionedReads.get(key) ?? []), read]);
+      if (got.version === undefined) this.learn(key, got, version);
+      const newer = history.find(
+        (u) => u.ackedAt !== undefined && u.ackedAt < startedAt && (u.version ?? -1) > version,
+      );
+      if (newer) return this.stale(key, read, newer);
     }
-    if (got.ackedAt === undefined) return; // in flight: it may be the newest
+    const ended = got.ackedAt ?? got.failedAt;
+    if (ended === undefined) return; // in flight: it may be the newest
     const superseding = history.findIndex(
-      (v) => v.ackedAt !== undefined && v.ackedAt < startedAt && got.ackedAt! < v.sentAt,
+      (v) => v.ackedAt !== undefined && v.ackedAt < startedAt && ended < v.sentAt,
     );
     if (superseding !== -1) {
       this.staleReads.push(
-        `${key}: got upload #${history.indexOf(got)}, #${superseding} was sent after it was ` +
-          `acknowledged and acknowledged before the read`,
+        `${key}: got upload #${history.indexOf(got)}, #${superseding} was sent after it had ` +
+          `ended and acknowledged before the read`,
       );
-      return;
     }
-    for (const newer of history) {
-      if (newer !== got && newer.ackedAt !== undefined && newer.ackedAt < startedAt) {
-        if (newer.ackedAt > got.ackedAt) this.overlaps.push({ key, got, newer });
-      }
-    }
-    this.judgeOverlaps();
   }
 
-  private judgeOverlaps(): void {
-    this.overlaps = this.overlaps.filter(({ key, got, newer }) => {
-      if (got.version === undefined || newer.version === undefined) return true;
-      if (newer.version > got.version) {
-        const history = this.uploads.get(key) ?? [];
-        this.staleReads.push(
-          `${key}: got upload #${history.indexOf(got)} (v${got.version}), ` +
-            `#${history.indexOf(newer)} (v${newer.version}) committed after it and was ` +
-            `acknowledged before the read`,
-        );
-      }
-      return false;
-    });
+  private answered(key: string, body: Buffer): Upload {
+    const hash = ConsistencyChecker.hash(body);
+    const list = this.uploads.get(key) ?? [];
+    let upload = list.find(
+      (u) => u.hash === hash && u.ackedAt === undefined && u.failedAt === undefined,
+    );
+    if (!upload) {
+      upload = { hash, sentAt: ConsistencyChecker.now() };
+      this.uploads.set(key, [...list, upload]);
+    }
+    return upload;
+  }
+
+  /** `upload` has `version`: reads acknowledged-after that returned less are stale. */
+  private learn(key: string, upload: Upload, version: number): void {
+    upload.version = version;
+    if (upload.ackedAt === undefined) return;
+    for (const read of this.versionedReads.get(key) ?? []) {
+      if (!read.stale && read.startedAt > upload.ackedAt && read.version < version)
+        this.stale(key, read, upload);
+    }
+  }
+
+  private stale(key: string, read: VersionedRead, newer: Upload): void {
+    read.stale = true;
+    const index = (this.uploads.get(key) ?? []).indexOf(newer);
+    this.staleReads.push(
+      `${key}: got v${read.version}, upload #${index} (v${newer.version}) was acknowledged ` +
+        `before the read`,
+    );
   }
 }
 
-function later(a: Upload, b: Upload): boolean {
-  return (a.ackedAt ?? Infinity) > (b.ackedAt ?? Infinity);
+function endOf(upload: Upload): number {
+  return upload.ackedAt ?? upload.failedAt ?? Infinity;
 }

@@ -11,11 +11,11 @@ describe('ConsistencyChecker', () => {
     checker.acknowledged('k', bytes('b'), 4);
     checker.read('k', 5, bytes('a'));
     expect(checker.staleReads).toEqual([
-      'k: got upload #0, #1 was sent after it was acknowledged and acknowledged before the read',
+      'k: got upload #0, #1 was sent after it had ended and acknowledged before the read',
     ]);
   });
 
-  it('accepts either of two overlapping uploads after both are acknowledged', () => {
+  it('without versions, accepts either of two overlapping uploads after both are acknowledged', () => {
     const checker = new ConsistencyChecker();
     checker.sending('k', bytes('a'), 1);
     checker.sending('k', bytes('b'), 2);
@@ -40,7 +40,7 @@ describe('ConsistencyChecker', () => {
     expect(checker.reads).toBe(4);
   });
 
-  it('calls a read of the overlapping upload stale once the versions show it committed first', () => {
+  it('with versions, the overlapping upload that committed first is stale once the other was acknowledged', () => {
     const checker = new ConsistencyChecker();
     checker.sending('k', bytes('a'), 1);
     checker.sending('k', bytes('b'), 2);
@@ -50,19 +50,47 @@ describe('ConsistencyChecker', () => {
     expect(checker.staleReads).toEqual([]); // b's version not known yet
     checker.read('k', 6, bytes('b'), 8);
     expect(checker.staleReads).toEqual([
-      'k: got upload #0 (v7), #1 (v8) committed after it and was acknowledged before the read',
+      'k: got v7, upload #1 (v8) was acknowledged before the read',
     ]);
   });
 
-  it('accepts the overlapping upload that committed last', () => {
+  it('with versions, an upload acknowledged first may have committed last: reading it is right, the other is stale', () => {
     const checker = new ConsistencyChecker();
     checker.sending('k', bytes('a'), 1);
     checker.sending('k', bytes('b'), 2);
-    checker.acknowledged('k', bytes('a'), 3);
+    checker.acknowledged('k', bytes('a'), 3); // committed last (v8), answered first
     checker.acknowledged('k', bytes('b'), 4);
-    checker.read('k', 5, bytes('b'), 7);
-    checker.read('k', 6, bytes('a'), 8);
+    checker.read('k', 5, bytes('a'), 8);
     expect(checker.staleReads).toEqual([]);
+    checker.read('k', 6, bytes('b'), 7);
+    expect(checker.staleReads).toEqual([
+      'k: got v7, upload #0 (v8) was acknowledged before the read',
+    ]);
+  });
+
+  it('with versions, an upload still waiting for its answer is stale once a newer one was acknowledged', () => {
+    const checker = new ConsistencyChecker();
+    checker.sending('k', bytes('a'), 1); // v5, answered late (e.g. waiting for a quarantine)
+    checker.sending('k', bytes('b'), 2);
+    checker.acknowledged('k', bytes('b'), 3);
+    checker.read('k', 4, bytes('b'), 6);
+    checker.read('k', 5, bytes('a'), 5);
+    expect(checker.staleReads).toEqual([
+      'k: got v5, upload #1 (v6) was acknowledged before the read',
+    ]);
+  });
+
+  it('a failed upload ended when it failed: returned after a later acknowledged one, it is stale', () => {
+    const checker = new ConsistencyChecker();
+    checker.sending('k', bytes('a'), 1);
+    checker.failed('k', bytes('a'), 2); // it may have committed anyway
+    checker.read('k', 3, bytes('a')); // fine: it may be the newest
+    checker.sending('k', bytes('b'), 4);
+    checker.acknowledged('k', bytes('b'), 5);
+    checker.read('k', 6, bytes('a'));
+    expect(checker.staleReads).toEqual([
+      'k: got upload #0, #1 was sent after it had ended and acknowledged before the read',
+    ]);
   });
 
   it('reports bytes nobody uploaded', () => {
