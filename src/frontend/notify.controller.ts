@@ -21,6 +21,10 @@ export class NotifyController {
   @ApiOperation({ summary: 'Pool changed: reload the assignment (manager → front-end)' })
   async notify(@Body() body: NotifyDto) {
     await this.router.reload();
+    // That reload may have joined a read begun before the notifier saved: read once more.
+    if (body.epoch !== undefined && this.router.epoch < body.epoch) {
+      await this.router.refresh().catch(() => undefined);
+    }
     if (body.epoch !== undefined && this.router.epoch < body.epoch) {
       throw new ServiceUnavailableException(
         `could not adopt epoch ${body.epoch}: routing by ${this.router.epoch} (database unreachable?)`,

@@ -115,15 +115,14 @@ export class PoolCacheService {
   }
 
   /**
-   * The key's owner is quarantined in this instance's view (or the pool is empty). A quarantined
+   * The key's owner is quarantined in this instance's view (or it sees no pool). A quarantined
    * node need not hear of the upload (nobody reads it; it rejoins empty), but this view may be
-   * behind the stored one, where it has rejoined and others fill and read it again. Read the
-   * stored assignment now, after the commit: true when it has an owner to tell after all.
+   * behind the stored one, where it has rejoined (or the pool has nodes) and others fill and read
+   * it. Read the stored assignment now, after the commit: true when it has an owner to tell.
    */
   private async ownerServesAfterAll(region: number): Promise<boolean> {
-    if (!this.router.current?.owners[region]) return false; // no pool: nothing is cached
     await this.router.refresh();
-    const owner = this.router.current.owners[region];
+    const owner = this.router.current?.owners[region];
     return owner !== undefined && !this.router.isQuarantined(owner);
   }
 

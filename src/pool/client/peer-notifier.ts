@@ -30,25 +30,22 @@ export class PeerNotifier implements OnModuleInit {
 
   onModuleInit(): void {
     this.events.subscribe({
-      assignmentChanged: (state) => {
-        this.adopted.set(
-          state.epoch,
-          this.notifyAll(state).then((all) => this.waitOut(all)),
-        );
-        for (const epoch of this.adopted.keys())
-          if (epoch < state.epoch - 8) this.adopted.delete(epoch);
-      },
+      assignmentChanged: (state) => this.track(state),
     });
   }
 
   /** Resolves once every other app instance has adopted `state`'s epoch (see above). */
   async caughtUp(state: PoolState): Promise<void> {
-    let adopted = this.adopted.get(state.epoch);
-    if (!adopted) {
-      adopted = this.notifyAll(state).then((all) => this.waitOut(all));
-      this.adopted.set(state.epoch, adopted);
-    }
-    await adopted;
+    await (this.adopted.get(state.epoch) ?? this.track(state));
+  }
+
+  /** Notifies every peer of `state` and remembers when all have adopted it (last few epochs). */
+  private track(state: PoolState): Promise<void> {
+    const adopted = this.notifyAll(state).then((all) => this.waitOut(all));
+    this.adopted.set(state.epoch, adopted);
+    for (const epoch of this.adopted.keys())
+      if (epoch < state.epoch - 8) this.adopted.delete(epoch);
+    return adopted;
   }
 
   private async waitOut(everyPeerAnswered: boolean): Promise<void> {

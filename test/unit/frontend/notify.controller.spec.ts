@@ -2,12 +2,19 @@ import { ServiceUnavailableException } from '@nestjs/common';
 import { NotifyController } from '../../../src/frontend/notify.controller';
 import type { PoolRouter } from '../../../src/pool/routing/pool-router.service';
 
-/** A router whose reload adopts `stored` (the database), or nothing when it cannot be read. */
-function router(routedEpoch: number, stored: number | null) {
+/**
+ * A router over a database holding epoch `stored` (null: unreachable). With `sharedStaleRead`,
+ * reload() joins a read begun before that epoch was saved, and adopts nothing; refresh() reads anew.
+ */
+function router(routedEpoch: number, stored: number | null, sharedStaleRead = false) {
   const fake = {
     epoch: routedEpoch,
+    refresh: async () => {
+      if (stored === null) throw new Error('database unreachable');
+      if (stored > fake.epoch) fake.epoch = stored;
+    },
     reload: async () => {
-      if (stored !== null && stored > fake.epoch) fake.epoch = stored;
+      if (!sharedStaleRead) await fake.refresh().catch(() => undefined);
     },
   };
   return fake as unknown as PoolRouter;
@@ -16,6 +23,11 @@ function router(routedEpoch: number, stored: number | null) {
 describe('POST /api/notify', () => {
   it('answers once this instance routes by the notified epoch', async () => {
     const sut = new NotifyController(router(4, 5));
+    await expect(sut.notify({ epoch: 5 })).resolves.toEqual({ success: 'true', epoch: 5 });
+  });
+
+  it('reads again when its reload joined a read begun before the save', async () => {
+    const sut = new NotifyController(router(4, 5, true));
     await expect(sut.notify({ epoch: 5 })).resolves.toEqual({ success: 'true', epoch: 5 });
   });
 
