@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
-import { createCacheNode, type CacheNode } from '../../../src/cache-node/server';
+import type { CacheNode } from '../../../src/cache-node/server';
 import { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
+import { inProcessNode } from '../../support/in-process-node';
 
 /** Raw bytes to the node's port; resolves with all it answered until it closed the connection. */
 function exchange(port: number, ...writes: string[]): Promise<string> {
@@ -26,21 +27,7 @@ describe('cache node: the subscription endpoint refuses what it must', () => {
   let client: CacheNodeClient;
 
   beforeAll(async () => {
-    node = createCacheNode({
-      headersTimeoutMs: 20_000,
-      requestTimeoutMs: 120_000,
-      keepAliveTimeoutMs: 5_000,
-      maxConnections: 1024,
-      port: 0,
-      host: '127.0.0.1',
-      capacityBytes: 1024 * 1024,
-      policy: 'lru',
-      secret: 's3cret',
-      leaseTtlMs: 10_000,
-      leaseMaxBytes: 1024 * 1024,
-      tombstoneTtlMs: 60_000,
-      tombstoneMaxBytes: 1024 * 1024,
-    });
+    node = inProcessNode({ capacityBytes: 1024 * 1024, secret: 's3cret' });
     port = (await node.listen()).port;
     client = new CacheNodeClient({ url: `http://127.0.0.1:${port}`, secret: 's3cret' });
   });

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../../../src/config/config-loader';
-import { createCacheNode, type CacheNode } from '../../../src/cache-node/server';
+import type { CacheNode } from '../../../src/cache-node/server';
 import { ReadPathService } from '../../../src/frontend/read-path.service';
 import { NearCacheService } from '../../../src/near-cache/near-cache.service';
 import { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
@@ -9,6 +9,7 @@ import { PoolCacheService } from '../../../src/pool/pool-cache.service';
 import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
 import type { PoolState } from '../../../src/pool/routing/pool-state';
 import { partition } from '../../../src/protocol/hash-ring';
+import { inProcessNode } from '../../support/in-process-node';
 import { startFaultProxy } from '../../support/fault-proxy';
 import { InMemoryPoolStateStore } from '../pool/fakes/in-memory-pool-state.store';
 
@@ -31,24 +32,6 @@ async function eventually(what: string, check: () => boolean, ms = 5000): Promis
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-function newNode(): CacheNode {
-  return createCacheNode({
-    headersTimeoutMs: 20_000,
-    requestTimeoutMs: 120_000,
-    keepAliveTimeoutMs: 5_000,
-    maxConnections: 1024,
-    port: 0,
-    host: '127.0.0.1',
-    capacityBytes: 16 * 1024 * 1024,
-    policy: 'lru',
-    secret: undefined,
-    leaseTtlMs: 10_000,
-    leaseMaxBytes: 1024 * 1024,
-    tombstoneTtlMs: 60_000,
-    tombstoneMaxBytes: 1024 * 1024,
-  });
 }
 
 /** Rows and blobs, shared by the front-ends (the database and the bucket). */
@@ -172,7 +155,7 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
   });
 
   it('an uploader still seeing a node quarantined tells it once it has rejoined', async () => {
-    const { url, admin } = await listening(newNode());
+    const { url, admin } = await listening(inProcessNode());
     await admin.setOwnership(2, ALL);
     db = new InMemoryPoolStateStore(onOne(3, url, ['n1'])); // n1 quarantined at epoch 3
     const uploader = frontEnd();
@@ -196,7 +179,7 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
   });
 
   it('an upload skipping a quarantined node waits until the other front-end stops reading it', async () => {
-    const { url, admin } = await listening(newNode());
+    const { url, admin } = await listening(inProcessNode());
     await admin.setOwnership(1, ALL);
     db = new InMemoryPoolStateStore(onOne(1, url));
     const uploader = frontEnd();
@@ -218,8 +201,8 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
   });
 
   it('an upload whose previous owner is unreachable mid-resize waits until nobody reads that owner', async () => {
-    const oldOwner = await listening(newNode());
-    const newOwner = await listening(newNode());
+    const oldOwner = await listening(inProcessNode());
+    const newOwner = await listening(inProcessNode());
     const proxy = await startFaultProxy({
       target: { host: '127.0.0.1', port: Number(new URL(oldOwner.url).port) },
     });

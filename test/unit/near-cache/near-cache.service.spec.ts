@@ -1,12 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../../../src/config/config-loader';
-import { createCacheNode, type CacheNode } from '../../../src/cache-node/server';
+import type { CacheNode } from '../../../src/cache-node/server';
 import type { StoredImage } from '../../../src/frontend/stored-image';
 import { NearCacheService } from '../../../src/near-cache/near-cache.service';
 import { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
 import { partition } from '../../../src/protocol/hash-ring';
 import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
 import type { PoolState } from '../../../src/pool/routing/pool-state';
+import { inProcessNode } from '../../support/in-process-node';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
 import { InMemoryPoolStateStore } from '../pool/fakes/in-memory-pool-state.store';
 
@@ -71,21 +72,7 @@ describe('NearCacheService with a real cache node', () => {
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(async () => {
-    node = createCacheNode({
-      headersTimeoutMs: 20_000,
-      requestTimeoutMs: 120_000,
-      keepAliveTimeoutMs: 5_000,
-      maxConnections: 1024,
-      port: 0,
-      host: '127.0.0.1',
-      capacityBytes: 16 * 1024 * 1024,
-      policy: 'lru',
-      secret: undefined,
-      leaseTtlMs: 10_000,
-      leaseMaxBytes: 1024 * 1024,
-      tombstoneTtlMs: 60_000,
-      tombstoneMaxBytes: 1024 * 1024,
-    });
+    node = inProcessNode();
     const address = await node.listen();
     nodeUrl = `http://127.0.0.1:${address.port}`;
     uploader = new CacheNodeClient({
