@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Request, Response } from 'express';
 import { isAdminCaller } from '../common/admin.guard';
+import { withDeadline } from '../common/with-deadline';
 import { AppConfig } from '../config/app-config';
 import { BLOB_STORE, BlobStore } from '../storage/blob-store';
 import { IMAGE_TABLE, ImageTable } from '../database/image-table';
@@ -69,18 +70,10 @@ export class HealthController {
   private async probe(name: string, ping: () => Promise<void>, guard: DependencyGuard) {
     const session = this.indicators.check(name);
     try {
-      await withTimeout(ping(), PROBE_TIMEOUT_MS);
+      await withDeadline(ping(), PROBE_TIMEOUT_MS);
       return session.up({ breaker: guard.state });
     } catch (err) {
       return session.down({ message: (err as Error).message, breaker: guard.state });
     }
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

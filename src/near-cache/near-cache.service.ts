@@ -68,6 +68,7 @@ import {
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { withDeadline } from '../common/with-deadline';
 import { AppConfig } from '../config/app-config';
 import type { StoredImage } from '../frontend/stored-image';
 import { partition, REGION_COUNT } from '../protocol/hash-ring';
@@ -389,20 +390,4 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
 function servingOwner(state: PoolState, region: number): string | null {
   const owner = state.owners[region];
   return state.quarantined?.includes(owner) ? null : owner;
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
 }
