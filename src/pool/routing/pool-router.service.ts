@@ -129,11 +129,7 @@ export class PoolRouter implements OnModuleDestroy {
 
   /** Reads the stored state and adopts it if newer; concurrent callers share one read. */
   reload(): Promise<void> {
-    this.reloading ??= this.store
-      .load()
-      .then((stored) => {
-        if (stored) this.adopt(stored);
-      })
+    this.reloading ??= this.refresh()
       .catch((err: Error) => this.logger.warn(`could not reload the pool state: ${err.message}`))
       .finally(() => (this.reloading = null));
     return this.reloading;
