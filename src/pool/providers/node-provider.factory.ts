@@ -1,8 +1,8 @@
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { systemClock } from '../clock.port';
-import { CacheNodeClient } from '../client/cache-node.client';
-import { HealthProbe, NodeProvider } from './node-provider.port';
+import { nodeHealthProbe } from './node-health-probe';
+import { NodeProvider } from './node-provider.port';
 import { Ec2NodeProvider } from './ec2-node.provider';
 import { createEc2Client } from './ec2-node-provider.options';
 import { TypeOrmInstanceClaims } from './ec2-instance-claims';
@@ -12,20 +12,7 @@ import { StaticNodeProvider } from './static-node.provider';
 /** Picks the node provider named by pool.provider. */
 export function createNodeProvider(config: AppConfig, dataSource: DataSource): NodeProvider {
   const { pool, cache, security } = config;
-  const probe: HealthProbe = async (url) => {
-    const client = new CacheNodeClient({
-      url,
-      secret: security.nodeSecret || undefined,
-      timeoutMs: 2000,
-    });
-    try {
-      return (await client.health()).status === 'ok';
-    } catch {
-      return false;
-    } finally {
-      client.close();
-    }
-  };
+  const probe = nodeHealthProbe(security.nodeSecret || undefined, 2000);
   switch (pool.provider) {
     case 'local':
       return new LocalNodeProvider({

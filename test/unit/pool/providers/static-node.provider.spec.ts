@@ -1,21 +1,11 @@
-import { CacheNodeClient } from '../../../../src/pool/client/cache-node.client';
-import { HealthProbe } from '../../../../src/pool/providers/node-provider.port';
+import { nodeHealthProbe } from '../../../../src/pool/providers/node-health-probe';
 import { StaticNodeProvider } from '../../../../src/pool/providers/static-node.provider';
 import { spawnCacheNode, SpawnedCacheNode } from '../../../support/spawn-cache-node';
 
 const SECRET = 'static-provider-secret';
 
 /** The probe the app uses: the node's /health, with the pool's secret. */
-const probe: HealthProbe = async (url) => {
-  const client = new CacheNodeClient({ url, secret: SECRET, timeoutMs: 1000 });
-  try {
-    return (await client.health()).status === 'ok';
-  } catch {
-    return false;
-  } finally {
-    client.close();
-  }
-};
+const probe = nodeHealthProbe(SECRET, 1000);
 
 const hostPort = (node: SpawnedCacheNode) => `127.0.0.1:${node.port}`;
 const endpointOf = (node: SpawnedCacheNode) => ({
