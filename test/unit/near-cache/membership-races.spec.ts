@@ -12,6 +12,7 @@ import { partition } from '../../../src/protocol/hash-ring';
 import { inProcessNode } from '../../support/in-process-node';
 import { startFaultProxy } from '../../support/fault-proxy';
 import { InMemoryPoolStateStore } from '../pool/fakes/in-memory-pool-state.store';
+import { eventually } from '../../support/eventually';
 
 /*
  * Two front-ends whose views of the pool differ for a moment, as after a save that one has
@@ -25,14 +26,6 @@ import { InMemoryPoolStateStore } from '../pool/fakes/in-memory-pool-state.store
 const LEASE_MS = 3000; // the front-ends confirm their epoch every second; the scenarios take ms
 const ALL = Array.from({ length: 16 }, (_, r) => r);
 jest.setTimeout(30_000);
-
-async function eventually(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Rows and blobs, shared by the front-ends (the database and the bucket). */
 class Storage {
@@ -127,12 +120,16 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
   /** Resolves right after each front-end confirmed its epoch: its next poll is a while away. */
   async function justAfterPoll(...fes: FrontEnd[]): Promise<void> {
     const before = fes.map((fe) => fe.epochReads.length);
-    await eventually('epoch polls', () => fes.every((fe, i) => fe.epochReads.length > before[i]));
+    await eventually(
+      'epoch polls',
+      () => fes.every((fe, i) => fe.epochReads.length > before[i]),
+      5000,
+    );
   }
 
   /** Reads `key` through `fe` until it is a near copy of `version`. */
   async function holdNear(fe: FrontEnd, key: string, version: number): Promise<void> {
-    await eventually('the region to be served near', () => fe.near.ticket(key) !== undefined);
+    await eventually('the region to be served near', () => fe.near.ticket(key) !== undefined, 5000);
     for (let i = 0; i < 2; i++) expect((await fe.readPath.read(key))?.version).toBe(version);
     expect(fe.near.lookup(key)?.version).toBe(version);
   }

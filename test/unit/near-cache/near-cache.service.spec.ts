@@ -10,19 +10,12 @@ import type { PoolState } from '../../../src/pool/routing/pool-state';
 import { inProcessNode } from '../../support/in-process-node';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
 import { InMemoryPoolStateStore } from '../pool/fakes/in-memory-pool-state.store';
+import { eventually } from '../../support/eventually';
 
 const LEASE_MS = 600;
 
 function image(key: string, version: number): StoredImage {
   return { key, body: Buffer.from(`${key}@${version}`), contentType: 'image/png', version };
-}
-
-async function eventually(what: string, check: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /**

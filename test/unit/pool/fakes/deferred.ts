@@ -1,3 +1,5 @@
+import { eventually as waitFor } from '../../../support/eventually';
+
 /** A promise settled from outside, to hold work open while a test acts. */
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -16,10 +18,6 @@ export function deferred<T = void>(): Deferred<T> {
 }
 
 /** Polls `check` until it holds (or fails after `timeoutMs`): for work the subject runs in the background. */
-export async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+export function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  return waitFor('a condition', check, timeoutMs);
 }
