@@ -1,3 +1,4 @@
+import { zeroCounters } from '../../../src/cache-node/stats';
 import { toSample } from '../../../src/manager/node-sample';
 import { NodeCounters, NodeStats } from '../../../src/protocol/cache-node.protocol';
 
@@ -6,21 +7,7 @@ const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const INSTANCE_START = T0;
 
 function counters(hits: number, misses: number): NodeCounters {
-  return {
-    requests: hits + misses,
-    gets: hits + misses,
-    hits,
-    misses,
-    puts: 0,
-    stored: 0,
-    refused: 0,
-    tooLarge: 0,
-    deletes: 0,
-    notOwner: 0,
-    aborted: 0,
-    evictions: 0,
-    imported: 0,
-  };
+  return { ...zeroCounters(), requests: hits + misses, gets: hits + misses, hits, misses };
 }
 
 /** What a node answers at `atMs` if it started at `startedMs` (its wall clock may be off). */
