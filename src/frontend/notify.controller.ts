@@ -20,12 +20,11 @@ export class NotifyController {
   @AdminOnly()
   @ApiOperation({ summary: 'Pool changed: reload the assignment (manager → front-end)' })
   async notify(@Body() body: NotifyDto) {
+    const behind = () => body.epoch !== undefined && this.router.epoch < body.epoch;
     await this.router.reload();
     // That reload may have joined a read begun before the notifier saved: read once more.
-    if (body.epoch !== undefined && this.router.epoch < body.epoch) {
-      await this.router.refresh().catch(() => undefined);
-    }
-    if (body.epoch !== undefined && this.router.epoch < body.epoch) {
+    if (behind()) await this.router.refresh().catch(() => undefined);
+    if (behind()) {
       throw new ServiceUnavailableException(
         `could not adopt epoch ${body.epoch}: routing by ${this.router.epoch} (database unreachable?)`,
       );
