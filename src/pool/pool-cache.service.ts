@@ -148,13 +148,14 @@ export class PoolCacheService {
 
   /** Every node drops everything; a quarantined one rejoins empty (the same care as invalidate). */
   async clear(): Promise<void> {
-    if (this.router.nodes().some((node) => this.router.isQuarantined(node.id))) {
-      await this.router.refresh(); // it may have rejoined since this view was adopted
-    }
-    let untold = false;
+    const quarantined = () =>
+      new Set(this.router.nodes().flatMap((n) => (this.router.isQuarantined(n.id) ? [n.id] : [])));
+    // One may have rejoined since this view was adopted.
+    if (quarantined().size > 0) await this.router.refresh();
+    const untold = quarantined();
     await Promise.all(
       this.router.nodes().map(async (node) => {
-        if (this.router.isQuarantined(node.id)) return void (untold = true);
+        if (untold.has(node.id)) return;
         try {
           await node.client.clear();
         } catch (err) {
@@ -163,7 +164,7 @@ export class PoolCacheService {
         }
       }),
     );
-    if (untold) await this.failures.everyInstanceRoutesBy();
+    if (untold.size > 0) await this.failures.everyInstanceRoutesBy();
   }
 
   private fill(
