@@ -111,6 +111,13 @@ describe('manager dashboard in headless Chromium (real app, admin token)', () =>
       'database: closed: reachable',
       'storage: closed: reachable',
     ]);
+    // The near-cache card polls its endpoint as the card above does; off by default, it says so.
+    const near = await page.waitForResponse((r) => r.url().endsWith('/api/manager/near'));
+    expect(near.status()).toBe(200);
+    expect(await page.textContent('#near-status')).toBe(
+      'Near cache off (nearCache.capacityMb = 0).',
+    );
+    expect(await page.locator('#near-frontends tr').count()).toBe(0);
 
     await page.reload(); // the token is kept for this tab (sessionStorage)
     await page.waitForFunction(() => document.getElementById('kpi-nodes')?.textContent === '1');

@@ -7,13 +7,7 @@
     open: 'open: unreachable, answering 503 at once',
   };
 
-  async function refresh() {
-    let view;
-    try {
-      view = await window.PixpoolApi.api('/api/manager/dependencies');
-    } catch {
-      return; // the main script reports auth and connection trouble
-    }
+  window.PixpoolApi.poll('/api/manager/dependencies', (view) =>
     list.replaceChildren(
       ...view.dependencies.map((d) => {
         const li = document.createElement('li');
@@ -21,9 +15,6 @@
         li.textContent = `${d.dependency}: ${MEANING[d.breaker] ?? d.breaker}`;
         return li;
       }),
-    );
-  }
-
-  refresh();
-  setInterval(refresh, 5000);
+    ),
+  );
 })();

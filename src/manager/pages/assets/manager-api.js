@@ -38,8 +38,27 @@
     return body;
   }
 
+  /**
+   * A card's refresh: GET `path` now and every `everyMs`, handing each answer to `render`. Errors
+   * are left to the main script, which reports auth and connection trouble once for the page.
+   */
+  function poll(path, render, everyMs = 5000) {
+    const refresh = async () => {
+      let view;
+      try {
+        view = await api(path);
+      } catch {
+        return;
+      }
+      render(view);
+    };
+    refresh();
+    setInterval(refresh, everyMs);
+  }
+
   window.PixpoolApi = {
     api,
+    poll,
     AuthError,
     // Kept for this tab only: sessionStorage dies with the tab, unlike localStorage.
     setToken: (token) => storage.setItem(TOKEN_KEY, token),

@@ -11,13 +11,7 @@
     return td;
   }
 
-  async function refresh() {
-    let view;
-    try {
-      view = await window.PixpoolApi.api('/api/manager/near');
-    } catch {
-      return; // the main script reports auth and connection trouble
-    }
+  window.PixpoolApi.poll('/api/manager/near', (view) => {
     body.replaceChildren(
       ...view.frontEnds.map((f) => {
         const tr = document.createElement('tr');
@@ -35,8 +29,5 @@
     if (!view.enabled && view.frontEnds.length === 0)
       status.textContent = 'Near cache off (nearCache.capacityMb = 0).';
     else if (view.frontEnds.length === 0) status.textContent = 'No front-end has reported yet.';
-  }
-
-  refresh();
-  setInterval(refresh, 5000);
+  });
 })();
