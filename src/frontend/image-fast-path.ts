@@ -4,7 +4,7 @@ import { describeException, retryAfterOf } from '../common/course-exception.filt
 import { failure } from '../common/course-response';
 import { HttpMetricsInterceptor } from '../metrics/prometheus/http-metrics.interceptor';
 import { ImageService } from './image.service';
-import { sendImage } from './image-response';
+import { sendImage } from '../image/image-response';
 import { NearCacheService } from '../near-cache/near-cache.service';
 import { sendNear } from '../near-cache/near-response';
 

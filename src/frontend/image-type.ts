@@ -1,5 +1,5 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
-import { IMAGE_FORMATS, sniffImageFormat } from './image-formats';
+import { IMAGE_FORMATS, sniffImageFormat } from '../image/image-formats';
 
 // Raster formats browsers display. SVG is left out on purpose: it is text that can carry script,
 // and serving it back from our origin would be a stored-XSS hole.

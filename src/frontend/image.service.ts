@@ -6,7 +6,7 @@ import { IMAGE_TABLE, ImageRecord, ImageTable } from '../database/image-table';
 import { validateKey } from '../common/image-key';
 import { detectImageType } from './image-type';
 import { ReadPathService } from './read-path.service';
-import { StoredImage } from './stored-image';
+import { StoredImage } from '../image/stored-image';
 import { DependencyUnavailableError } from '../common/dependency-unavailable.error';
 import { crashPoint } from '../common/test-crash-point';
 import { OutboxService } from '../coordination/outbox.service';

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { success } from '../common/course-response';
 import { ImageService } from './image.service';
-import { sendImage } from './image-response';
+import { sendImage } from '../image/image-response';
 
 /** Human-friendly routes beside the course API: raw bytes for <img> and metadata for the pages. */
 @ApiTags('images')

@@ -70,7 +70,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { withDeadline } from '../common/with-deadline';
 import { AppConfig } from '../config/app-config';
-import type { StoredImage } from '../frontend/stored-image';
+import type { StoredImage } from '../image/stored-image';
 import { partition, REGION_COUNT } from '../protocol/hash-ring';
 import { PoolRouter } from '../pool/routing/pool-router.service';
 import { POOL_STATE_STORE, PoolState, PoolStateStore } from '../pool/routing/pool-state';

@@ -1,10 +1,10 @@
-import { IMAGE_SAFETY_HEADERS, servedContentType } from '../frontend/image-response';
-import type { StoredImage } from '../frontend/stored-image';
+import { IMAGE_SAFETY_HEADERS, servedContentType } from '../image/image-response';
+import type { StoredImage } from '../image/stored-image';
 import { NEAR_ENTRY_OVERHEAD_BYTES, type NearEntry } from './near-store';
 
 /**
  * A near copy with its answers prepared once: the same headers as sendImage
- * (src/frontend/image-response.ts) plus X-Near-Cache, so a near hit looks like a pool hit to the
+ * (src/image/image-response.ts) plus X-Near-Cache, so a near hit looks like a pool hit to the
  * client and costs no formatting per request. Keep the two in step.
  */
 export function prepareEntry(image: StoredImage, region: number, generation: number): NearEntry {

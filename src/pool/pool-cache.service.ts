@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { StoredImage } from '../frontend/stored-image';
+import { StoredImage } from '../image/stored-image';
 import { CacheNodeUnavailableError } from './client/cache-node.client';
 import { NodeFailureService } from './membership/node-failure.service';
 import { PoolRouter, RoutedNode } from './routing/pool-router.service';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { sniffImageFormat } from '../../src/frontend/image-formats';
+import { sniffImageFormat } from '../../src/image/image-formats';
 import { AppProcess, startApp } from '../support/app-process';
 import { countBlobs } from '../support/blobs';
 import { postJson, upload } from '../support/http';

@@ -1,6 +1,6 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import fc from 'fast-check';
-import { IMAGE_TYPES, SNIFF_BYTES } from '../../../src/frontend/image-formats';
+import { IMAGE_TYPES, SNIFF_BYTES } from '../../../src/image/image-formats';
 import { detectImageType } from '../../../src/frontend/image-type';
 import {
   ACCEPTED_FORMATS,

@@ -6,8 +6,8 @@ import type { PoolCacheService } from '../../../src/pool/pool-cache.service';
 import type { NearCacheService } from '../../../src/near-cache/near-cache.service';
 import { loadConfig } from '../../../src/config/config-loader';
 import { ReadPathService } from '../../../src/frontend/read-path.service';
-import { sendImage } from '../../../src/frontend/image-response';
-import type { StoredImage } from '../../../src/frontend/stored-image';
+import { sendImage } from '../../../src/image/image-response';
+import type { StoredImage } from '../../../src/image/stored-image';
 
 const ROW = {
   key: 'k',

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../../../src/config/config-loader';
 import type { CacheNode } from '../../../src/cache-node/server';
-import type { StoredImage } from '../../../src/frontend/stored-image';
+import type { StoredImage } from '../../../src/image/stored-image';
 import { NearCacheService } from '../../../src/near-cache/near-cache.service';
 import { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
 import { partition } from '../../../src/protocol/hash-ring';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { StoredImage } from '../../../src/frontend/stored-image';
+import { StoredImage } from '../../../src/image/stored-image';
 import {
   CacheNodeRequestError,
   type CachePutResult,
