@@ -17,6 +17,7 @@ import { ImageService, UploadedImageFile } from './image.service';
 import { RequireMultipartInterceptor } from './require-multipart.interceptor';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { ReadPathService } from './read-path.service';
+import { ClearDataService } from './clear-data.service';
 
 /** The course's front-end API (shared/reference/course-api.md): these bodies are compared exactly. */
 @ApiTags('course API')
@@ -25,6 +26,7 @@ export class CourseApiController {
   constructor(
     private readonly images: ImageService,
     private readonly readPath: ReadPathService,
+    private readonly data: ClearDataService,
   ) {}
 
   @Post('upload')
@@ -73,7 +75,7 @@ export class CourseApiController {
   @CourseTesterRoute()
   @ApiOperation({ summary: 'Delete every image, row and cached copy' })
   async clearData() {
-    await this.images.clearData();
+    await this.data.clearData();
     return success({});
   }
 

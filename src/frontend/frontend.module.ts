@@ -6,6 +6,7 @@ import { CourseApiController } from './course-api.controller';
 import { ImagesController } from './images.controller';
 import { PagesController } from './pages.controller';
 import { ImageService } from './image.service';
+import { ClearDataService } from './clear-data.service';
 import { ReadPathService } from './read-path.service';
 import { NotifyController } from './notify.controller';
 import { ImageFastPath } from './image-fast-path';
@@ -36,7 +37,13 @@ import { OutboxModule } from '../coordination/outbox.module';
   ],
   controllers: [CourseApiController, ImagesController, PagesController, NotifyController],
   // One UploadSlotsInterceptor for the module, so its count is the app's.
-  providers: [ImageService, ReadPathService, ImageFastPath, UploadSlotsInterceptor],
-  exports: [ImageService, ReadPathService, ImageFastPath],
+  providers: [
+    ImageService,
+    ClearDataService,
+    ReadPathService,
+    ImageFastPath,
+    UploadSlotsInterceptor,
+  ],
+  exports: [ImageService, ClearDataService, ReadPathService, ImageFastPath],
 })
 export class FrontendModule {}

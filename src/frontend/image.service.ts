@@ -94,12 +94,4 @@ export class ImageService {
   listKeys(): Promise<string[]> {
     return this.table.listKeys();
   }
-
-  /** Rows first, so no read finds a row whose object is already gone; then every object. */
-  async clearData(): Promise<void> {
-    const names = await this.table.deleteAll();
-    const removed = await this.blobs.deleteAll();
-    await this.readPath.clearCache();
-    this.logger.log(`cleared data: ${names.length} keys, ${removed} objects`);
-  }
 }

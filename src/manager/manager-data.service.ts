@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { ImageService } from '../frontend/image.service';
+import { ClearDataService } from '../frontend/clear-data.service';
 import { PoolCacheService } from '../pool/pool-cache.service';
 
 /** The destructive buttons: drop every cached copy, or delete every image, row and cached copy. */
 @Injectable()
 export class ManagerDataService {
   constructor(
-    private readonly images: ImageService,
+    private readonly data: ClearDataService,
     private readonly cache: PoolCacheService,
   ) {}
 
@@ -15,6 +15,6 @@ export class ManagerDataService {
   }
 
   deleteAll(): Promise<void> {
-    return this.images.clearData();
+    return this.data.clearData();
   }
 }

@@ -25,8 +25,12 @@ export interface BlobStore {
   delete(name: string, signal?: AbortSignal): Promise<void>;
   /** Every object of this store (only valid object names), page by page. */
   list(): AsyncIterable<StoredObject[]>;
-  /** Removes every object of this store; returns how many there were. */
-  deleteAll(): Promise<number>;
+  /**
+   * Removes exactly these objects (absent ones are no error), in as few calls as the store
+   * allows. There is deliberately no "delete everything": an object is deleted only by whoever
+   * took the row that named it (clear-data.service.ts), or by the orphan sweeper after its grace.
+   */
+  deleteMany(names: readonly string[]): Promise<void>;
   /** Health check: resolves when the store is usable, throws a message saying why not. */
   ping(): Promise<void>;
 }

@@ -74,25 +74,14 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  /**
-   * Removes objects, and temp files left by crashed puts; counts only objects. A young temp file
-   * belongs to a put in flight, which must not fail because a clear ran beside it.
-   */
-  async deleteAll(): Promise<number> {
-    let deleted = 0;
-    for (const folder of await this.fanOutFolders()) {
-      for (const entry of await readDirOrEmpty(folder)) {
-        if (!entry.isFile()) continue;
-        const file = path.join(folder, entry.name);
-        if (isValidObjectName(entry.name)) {
-          await fs.rm(file, { force: true });
-          deleted += 1;
-        } else if (entry.name.endsWith('.tmp') && (await isStale(file))) {
-          await fs.rm(file, { force: true });
-        }
-      }
+  /** A few files at a time: one rm per object, without opening thousands of handles at once. */
+  async deleteMany(names: readonly string[]): Promise<void> {
+    const paths = names.map((name) => this.pathOf(name));
+    for (let i = 0; i < paths.length; i += PARALLEL_DELETES) {
+      await Promise.all(
+        paths.slice(i, i + PARALLEL_DELETES).map((file) => fs.rm(file, { force: true })),
+      );
     }
-    return deleted;
   }
 
   async ping(): Promise<void> {
@@ -120,16 +109,7 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-/** Older than any put could take: a temp file this old was left by a crash. */
-export const STALE_TEMP_FILE_MS = 10 * 60 * 1000;
-
-async function isStale(file: string): Promise<boolean> {
-  try {
-    return Date.now() - (await fs.stat(file)).mtimeMs > STALE_TEMP_FILE_MS;
-  } catch {
-    return false;
-  }
-}
+const PARALLEL_DELETES = 16;
 
 async function readDirOrEmpty(dir: string): Promise<Dirent[]> {
   try {

@@ -1,7 +1,7 @@
 import { DependencyGuard } from '../common/dependency-guard';
 import { BlobStore, StoredObject } from './blob-store';
 
-/** Whole-store operations page through everything: each page has the deadline, not the whole. */
+/** Bulk operations go page by page or batch by batch: they get this many deadlines. */
 const BULK_DEADLINE_FACTOR = 20;
 
 /**
@@ -36,8 +36,8 @@ export class GuardedBlobStore implements BlobStore {
     }
   }
 
-  deleteAll(): Promise<number> {
-    return this.guard.run('delete all', () => this.inner.deleteAll(), BULK_DEADLINE_FACTOR);
+  deleteMany(names: readonly string[]): Promise<void> {
+    return this.guard.run('delete many', () => this.inner.deleteMany(names), BULK_DEADLINE_FACTOR);
   }
 
   ping(): Promise<void> {

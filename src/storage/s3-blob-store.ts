@@ -100,13 +100,12 @@ export class S3BlobStore implements BlobStore {
     } while (token);
   }
 
-  /** Deletes each listed page in one DeleteObjects call. */
-  async deleteAll(): Promise<number> {
-    let deleted = 0;
-    for await (const page of this.list()) {
-      if (page.length > 0) deleted += await this.deleteBatch(page.map((o) => this.prefix + o.name));
+  /** One DeleteObjects call per batchSize names. */
+  async deleteMany(names: readonly string[]): Promise<void> {
+    const keys = names.map((name) => this.keyOf(name));
+    for (let i = 0; i < keys.length; i += this.batchSize) {
+      await this.deleteBatch(keys.slice(i, i + this.batchSize));
     }
-    return deleted;
   }
 
   async ping(): Promise<void> {
@@ -119,7 +118,7 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  private async deleteBatch(keys: string[]): Promise<number> {
+  private async deleteBatch(keys: string[]): Promise<void> {
     const out = await this.send('delete batch', keys[0], () =>
       this.client.send(
         new DeleteObjectsCommand({
@@ -136,7 +135,6 @@ export class S3BlobStore implements BlobStore {
           `"${this.bucket}", first ${first.Key}: ${first.Code} ${first.Message}`,
       );
     }
-    return out.Deleted?.length ?? keys.length;
   }
 
   private keyOf(name: string): string {

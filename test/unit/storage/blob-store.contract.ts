@@ -77,12 +77,14 @@ export function behavesLikeABlobStore(freshStore: () => Promise<BlobStore>): voi
     await expect(sut.delete(newObjectName())).resolves.toBeUndefined();
   });
 
-  it('deleteAll removes every object and says how many', async () => {
+  it('deleteMany removes exactly the named objects, absent ones being no error', async () => {
     const names = Array.from({ length: 25 }, () => newObjectName());
     await Promise.all(names.map((n) => sut.put(n, Buffer.from(n), 'image/png')));
-    expect(await sut.deleteAll()).toBe(25);
-    for (const n of names) expect(await sut.get(n)).toBeNull();
-    expect(await sut.deleteAll()).toBe(0);
+    const [kept, ...doomed] = names;
+    await sut.deleteMany([...doomed, newObjectName()]);
+    for (const n of doomed) expect(await sut.get(n)).toBeNull();
+    expect((await sut.get(kept))?.toString()).toBe(kept);
+    await expect(sut.deleteMany(doomed)).resolves.toBeUndefined();
   });
 
   it('lists every object with its modification time', async () => {
@@ -95,8 +97,9 @@ export function behavesLikeABlobStore(freshStore: () => Promise<BlobStore>): voi
     for (const o of listed) expect(o.modifiedAt.getTime()).toBeGreaterThan(before);
   });
 
-  it('deleteAll on a store never written to deletes nothing', async () => {
-    expect(await sut.deleteAll()).toBe(0);
+  it('deleteMany of no names, or of names never written, changes nothing', async () => {
+    await expect(sut.deleteMany([])).resolves.toBeUndefined();
+    await expect(sut.deleteMany([newObjectName()])).resolves.toBeUndefined();
   });
 
   it('keeps many objects written at once apart', async () => {
@@ -114,13 +117,14 @@ export function behavesLikeABlobStore(freshStore: () => Promise<BlobStore>): voi
   });
 
   it.each(BAD_NAMES.map((n) => [JSON.stringify(n), n]))(
-    'refuses the name %s for put, get and delete',
+    'refuses the name %s for put, get, delete and deleteMany',
     async (_label, name) => {
       await expect(sut.put(name, Buffer.from('x'), 'image/png')).rejects.toThrow(
         InvalidObjectNameError,
       );
       await expect(sut.get(name)).rejects.toThrow(InvalidObjectNameError);
       await expect(sut.delete(name)).rejects.toThrow(InvalidObjectNameError);
+      await expect(sut.deleteMany([newObjectName(), name])).rejects.toThrow(InvalidObjectNameError);
     },
   );
 }

@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { newObjectName } from '../../../src/storage/object-name';
 import { S3BlobStore } from '../../../src/storage/s3-blob-store';
@@ -44,32 +44,27 @@ describe('S3BlobStore against s3rver', () => {
     expect(await keysUnder('layout/')).toEqual([`layout/${name}`]);
   });
 
-  it('deleteAll clears only its own prefix and only object names', async () => {
-    const prefix = freshPrefix();
-    const mine = new S3BlobStore(client, { bucket: server.bucket, prefix });
+  it('deleteMany deletes under its own prefix only', async () => {
+    const mine = storeWithFreshPrefix();
     const neighbour = storeWithFreshPrefix();
-    const theirs = newObjectName();
-    await neighbour.put(theirs, Buffer.from('n'), 'image/png');
-    await mine.put(newObjectName(), Buffer.from('m'), 'image/png');
-    const foreignKey = `${prefix}notes/readme.txt`;
-    await client.send(
-      new PutObjectCommand({ Bucket: server.bucket, Key: foreignKey, Body: 'keep' }),
-    );
+    const name = newObjectName();
+    await neighbour.put(name, Buffer.from('n'), 'image/png');
+    await mine.put(name, Buffer.from('m'), 'image/png');
 
-    expect(await mine.deleteAll()).toBe(1);
-    expect((await neighbour.get(theirs))?.toString()).toBe('n');
-    expect(await keysUnder(foreignKey)).toEqual([foreignKey]);
+    await mine.deleteMany([name]);
+    expect(await mine.get(name)).toBeNull();
+    expect((await neighbour.get(name))?.toString()).toBe('n');
   });
 
-  it('deleteAll pages through the listing and deletes in batches', async () => {
+  it('deleteMany deletes in batches of batchSize', async () => {
     const sut = storeWithFreshPrefix(7);
     const names = Array.from({ length: 30 }, () => newObjectName());
     await Promise.all(names.map((n) => sut.put(n, Buffer.from(n), 'image/png')));
-    expect(await sut.deleteAll()).toBe(30);
-    expect(await sut.deleteAll()).toBe(0);
+    await sut.deleteMany(names);
+    for (const n of names) expect(await sut.get(n)).toBeNull();
   });
 
-  it('deleteAll gets past the 1000 keys of one S3 page', async () => {
+  it('deleteMany gets past the 1000 keys S3 takes in one DeleteObjects call', async () => {
     const sut = storeWithFreshPrefix();
     const names = Array.from({ length: 1100 }, () => newObjectName());
     for (let i = 0; i < names.length; i += 50) {
@@ -77,7 +72,8 @@ describe('S3BlobStore against s3rver', () => {
         names.slice(i, i + 50).map((n) => sut.put(n, Buffer.from('x'), 'image/png')),
       );
     }
-    expect(await sut.deleteAll()).toBe(1100);
+    await sut.deleteMany(names);
+    expect(await sut.get(names[0])).toBeNull();
     expect(await sut.get(names[1099])).toBeNull();
   }, 60000);
 

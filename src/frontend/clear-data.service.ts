@@ -1,0 +1,59 @@
+/*
+ * Deleting every image (POST /api/delete_all, DELETE /api/clear/data, DELETE /api/manager/data)
+ * while uploads run beside it.
+ *
+ * Invariant: an object is deleted only if no committed row names it, or will: a clear deletes
+ * the objects of exactly the rows its table delete removed, never "everything in storage".
+ *
+ * Steps:
+ * 1. One transaction deletes the rows it locked and returns their object names (ImageTable
+ *    .deleteAll). An upload that commits before it is taken with it; one that commits after it
+ *    keeps its row, and its object is one the delete never saw (object names are fresh per upload).
+ * 2. Every cache copy goes (nodes and near caches), so no deleted image is served.
+ * 3. The returned objects are deleted. No row names them any more and no row ever will again:
+ *    names are never reused.
+ *
+ * A crash or an outage after 1 leaves objects no row names: the orphan sweeper deletes them after
+ * its grace (src/coordination/orphan-sweeper.service.ts), as it does those of a crashed upload.
+ * A crash before 1 commits leaves everything as it was. Objects written by an upload in flight
+ * (not yet committed) are likewise the sweeper's if that upload never commits, and its own if it
+ * does: the clear does not touch them either way.
+ *
+ * Deleting every object in storage instead (the old behaviour) loses acknowledged uploads that
+ * commit between steps 1 and 3: their row survives, their object does not.
+ */
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BLOB_STORE, BlobStore } from '../storage/blob-store';
+import { IMAGE_TABLE, ImageTable } from '../database/image-table';
+import { ReadPathService } from './read-path.service';
+
+@Injectable()
+export class ClearDataService {
+  private readonly logger = new Logger(ClearDataService.name);
+
+  constructor(
+    @Inject(IMAGE_TABLE) private readonly table: ImageTable,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly readPath: ReadPathService,
+  ) {}
+
+  async clearData(): Promise<void> {
+    const names = await this.table.deleteAll();
+    await this.readPath.clearCache();
+    try {
+      await this.blobs.deleteMany(this.objectsToDelete(names));
+      this.logger.log(`cleared data: ${names.length} keys and their objects`);
+    } catch (err) {
+      // The rows are gone, so the clear has happened; what is left is garbage, not data.
+      this.logger.warn(
+        `cleared data: ${names.length} keys; their objects are left to the orphan sweeper: ` +
+          (err as Error).message,
+      );
+    }
+  }
+
+  /** The objects a clear deletes: those of the rows its table delete removed, and no others. */
+  private objectsToDelete(removedRowsObjects: string[]): string[] {
+    return removedRowsObjects;
+  }
+}
