@@ -2,13 +2,54 @@ import { DataSource } from 'typeorm';
 import { DatabaseConfig } from '../../../src/config/app-config';
 import { openDataSource } from '../../../src/database/data-source.factory';
 import { ImageEntity } from '../../../src/database/image.entity';
-import { ImageTable, UpsertImageInput } from '../../../src/database/image-table';
+import { ImageRecord, ImageTable, UpsertImageInput } from '../../../src/database/image-table';
 import { TypeOrmImageTable } from '../../../src/database/image-table.repository';
 import { newObjectName } from '../../../src/storage/object-name';
+import { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
+import { inProcessNode } from '../../support/in-process-node';
 
 export interface TestDatabase {
   config: DatabaseConfig;
   drop(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+
+interface OtherInstance {
+  upsertWithClockBehind(input: UpsertImageInput, behindMs: number): Promise<ImageRecord>;
+  close(): Promise<void>;
+}
+
+/**
+ * Another app instance on the same database: its own copy of the database modules (as another
+ * process has), and a clock that runs behind while it writes.
+ */
+async function anotherInstance(config: DatabaseConfig): Promise<OtherInstance> {
+  let modules!: [
+    typeof import('../../../src/database/data-source.factory'),
+    typeof import('../../../src/database/image-table.repository'),
+  ];
+  await jest.isolateModulesAsync(async () => {
+    modules = [
+      await import('../../../src/database/data-source.factory'),
+      await import('../../../src/database/image-table.repository'),
+    ];
+  });
+  const [factory, repository] = modules;
+  const dataSource = await factory.openDataSource({ ...config, migrationsRun: false });
+  const table = new repository.TypeOrmImageTable(dataSource);
+  return {
+    upsertWithClockBehind: async (input, behindMs) => {
+      const realNow = Date.now.bind(Date);
+      const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() - behindMs);
+      try {
+        return (await table.upsert(input)).record;
+      } finally {
+        clock.mockRestore();
+      }
+    },
+    close: () => dataSource.destroy(),
+  };
 }
 
 let serial = 0;
@@ -91,6 +132,35 @@ export function behavesLikeTheImageTable(newDatabase: () => Promise<TestDatabase
     await sut.deleteAll();
     const after = (await sut.upsert(image('phoenix'))).record.version;
     expect(after).toBeGreaterThan(before);
+  });
+
+  it('two instances, one an hour behind: a key re-created after a delete-all on the one behind wins', async () => {
+    const behind = await anotherInstance(db.config);
+    const node = inProcessNode();
+    const { port } = await node.listen();
+    const client = new CacheNodeClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 5_000 });
+    try {
+      const old = (await sut.upsert(image('phoenix'))).record.version;
+      await sut.deleteAll();
+      const renewed = (await behind.upsertWithClockBehind(image('phoenix'), HOUR_MS)).version;
+      const otherKey = (await behind.upsertWithClockBehind(image('dove'), HOUR_MS)).version;
+      const afterThat = (await sut.upsert(image('crow'))).record.version;
+      // Versions order commits, whatever either clock says, across instances and keys.
+      expect([old, renewed, otherKey, afterThat]).toEqual(
+        [old, renewed, otherKey, afterThat].sort((a, b) => a - b),
+      );
+      expect(new Set([old, renewed, otherKey, afterThat]).size).toBe(4);
+
+      // A node that gets the old copy after the new one (a lagging transfer) must keep the new.
+      await client.put('phoenix', 0, Buffer.from('renewed'), { version: renewed });
+      await client.put('phoenix', 0, Buffer.from('old'), { version: old });
+      const read = await client.get('phoenix', 0);
+      expect(read.kind === 'hit' && read.value.toString()).toBe('renewed');
+    } finally {
+      client.close();
+      await node.close();
+      await behind.close();
+    }
   });
 
   it('lists keys in code point order', async () => {
