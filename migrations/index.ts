@@ -6,6 +6,7 @@ import { CreateEc2InstanceClaims1795757120000 } from './1795757120000-CreateEc2I
 import { CreateLeaderLease1795760000000 } from './1795760000000-CreateLeaderLease';
 import { AddPoolStateMembership1795760000001 } from './1795760000001-AddPoolStateMembership';
 import { CreatePendingInvalidations1795761100000 } from './1795761100000-CreatePendingInvalidations';
+import { CreateVersionCounter1796287900000 } from './1796287900000-CreateVersionCounter';
 
 /**
  * Every migration, oldest first. Passed to TypeORM as classes (not a glob) so they run the same
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   CreateLeaderLease1795760000000,
   AddPoolStateMembership1795760000001,
   CreatePendingInvalidations1795761100000,
+  CreateVersionCounter1796287900000,
 ];

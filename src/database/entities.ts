@@ -1,4 +1,5 @@
 import { ImageEntity } from './image.entity';
+import { VersionCounterEntity } from './version-counter.entity';
 import { StatsMinuteEntity } from '../metrics/stats-minute.entity';
 import { PoolStateEntity } from '../pool/routing/pool-state.entity';
 import { ManagerSettingEntity } from '../manager/settings/manager-setting.entity';
@@ -12,6 +13,7 @@ import { LeaderLeaseEntity } from '../coordination/leader-lease.entity';
  */
 export const ENTITIES = [
   ImageEntity,
+  VersionCounterEntity,
   StatsMinuteEntity,
   PoolStateEntity,
   ManagerSettingEntity,

@@ -2,8 +2,8 @@ import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { ImageEntity } from './image.entity';
 import { PendingInvalidationEntity } from '../coordination/pending-invalidation.entity';
 import { ImageRecord, ImageTable, UpsertImageInput, UpsertImageResult } from './image-table';
-import { inTransaction, isSqlite } from './transaction';
-import { systemVersionClock, VersionClock } from './version-clock';
+import { inTransaction } from './transaction';
+import { takeVersion } from './version-counter';
 import { isWriteConflict } from './write-conflict';
 
 /** An upsert that lost a race runs again; after the winner commits, the retry finds its row. */
@@ -11,17 +11,13 @@ const UPSERT_ATTEMPTS = 4;
 /** Rows per DELETE … WHERE key IN (…), well under every driver's parameter limit. */
 const DELETE_CHUNK = 500;
 
-/** ImageTable on TypeORM, for SQLite and MySQL alike. */
+/**
+ * ImageTable on TypeORM, for SQLite and MySQL alike. Every writing transaction takes its version
+ * from the version counter first (version-counter.ts): that lock orders all writes of the table,
+ * so a transaction reads rows no other writer can change before it commits.
+ */
 export class TypeOrmImageTable implements ImageTable {
-  private readonly locksRows: boolean;
-
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly clock: VersionClock = systemVersionClock,
-  ) {
-    // SQLite has no row locks (and TypeORM refuses setLock there): its writers are serialised.
-    this.locksRows = !isSqlite(dataSource);
-  }
+  constructor(private readonly dataSource: DataSource) {}
 
   async find(key: string): Promise<ImageRecord | null> {
     const row = await this.images().findOneBy({ key });
@@ -60,15 +56,15 @@ export class TypeOrmImageTable implements ImageTable {
   }
 
   /**
-   * Deletes the rows it read (locked), not "everything": a key written meanwhile survives with
-   * its object, instead of losing its row while its object name goes unreported.
+   * Deletes the rows it read, by key, under the version counter's lock: no upsert can commit
+   * between the read and the delete, so the names returned are exactly those of the rows
+   * deleted, and a key written after it survives with its object.
    */
   async deleteAll(): Promise<string[]> {
     return inTransaction(this.dataSource, async (manager) => {
+      await takeVersion(manager);
       const repo = manager.getRepository(ImageEntity);
-      const query = repo.createQueryBuilder('image').select(['image.key', 'image.objectName']);
-      if (this.locksRows) query.setLock('pessimistic_write');
-      const rows = await query.getMany();
+      const rows = await repo.find({ select: { key: true, objectName: true } });
       for (let i = 0; i < rows.length; i += DELETE_CHUNK) {
         await repo.delete({ key: In(rows.slice(i, i + DELETE_CHUNK).map((r) => r.key)) });
       }
@@ -95,16 +91,15 @@ export class TypeOrmImageTable implements ImageTable {
     manager: EntityManager,
     input: UpsertImageInput,
   ): Promise<UpsertImageResult> {
+    // First: the counter's lock orders concurrent upserts, so each reads the one committed before
+    // it, and replacedObjectName is the true orphan.
+    const version = await takeVersion(manager);
     const repo = manager.getRepository(ImageEntity);
-    const query = repo.createQueryBuilder('image').where({ key: input.key });
-    // Holding the row until commit orders concurrent upserts of the key: each reads the one
-    // before, so versions rise in commit order and replacedObjectName is the true orphan.
-    if (this.locksRows) query.setLock('pessimistic_write');
-    const previous = await query.getOne();
+    const previous = await repo.findOneBy({ key: input.key });
     const now = new Date();
     const record: ImageRecord = {
       ...pick(input),
-      version: Math.max((previous?.version ?? 0) + 1, this.clock()),
+      version,
       createdAt: previous?.createdAt ?? now,
       updatedAt: now,
     };

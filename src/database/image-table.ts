@@ -9,7 +9,10 @@ export interface ImageRecord {
   byteSize: number;
   /** sha256 of the bytes, hex. */
   checksum: string;
-  /** Rises with every write of the key, also across a delete and re-create (see upsert). */
+  /**
+   * Orders commits: a write that commits after another has a higher version, whatever key, across
+   * deletes and instances (from the database's version counter, never a clock).
+   */
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -42,10 +45,11 @@ export interface UpsertImageResult {
 export interface ImageTable {
   find(key: string): Promise<ImageRecord | null>;
   /**
-   * Insert or replace in one transaction; assigns version = max(previous.version + 1, now in µs)
-   * so versions rise per key and a key re-created after a delete still gets a higher version than
-   * any cached tombstone of its former life (the cache nodes refuse writes older than what they
-   * saw). Concurrent upserts of one key serialise: each sees the one before it as replaced.
+   * Insert or replace in one transaction, which takes the next version from the database's
+   * counter (src/database/version-counter.ts), so a key re-created after a delete still gets a
+   * higher version than any cached copy or tombstone of its former life (the cache nodes refuse
+   * writes older than what they saw). Concurrent upserts serialise: each sees the one before it
+   * as replaced.
    * The same transaction records the pending invalidation of (key, version) in the outbox.
    */
   upsert(input: UpsertImageInput): Promise<UpsertImageResult>;
