@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  NODE_CLEAR_BELOW_PARAM,
   NODE_MAX_JSON_BYTES,
   NODE_REGION_COUNT,
   type NodeClearResult,
@@ -11,6 +12,7 @@ import {
 import { readJson } from './body';
 import type { NodeContext } from './context';
 import { ENTRY_OVERHEAD_BYTES } from './entry';
+import { ABSENT, intParam, MALFORMED } from './query';
 import { sendError, sendJson } from './responses';
 import { checkConfig, checkDrop, checkOwnership, type Checked } from './validation';
 
@@ -95,8 +97,13 @@ export async function putOwnership(
   ctx.subscriptions.dropped([...change.lost], true, () => getOwnership(ctx, res));
 }
 
-export function clear(ctx: NodeContext, res: ServerResponse): void {
-  const body: NodeClearResult = { entries: ctx.store.clear() };
+export function clear(ctx: NodeContext, res: ServerResponse, url: string): void {
+  const below = intParam(url, url.indexOf('?'), `${NODE_CLEAR_BELOW_PARAM}=`);
+  if (below === MALFORMED) {
+    const message = `${NODE_CLEAR_BELOW_PARAM} must be a non-negative integer version`;
+    return sendError(res, 400, 'bad_version', message, ctx.ownership.epochHeader);
+  }
+  const body: NodeClearResult = { entries: ctx.store.clear(below === ABSENT ? -1 : below) };
   const all = Array.from({ length: NODE_REGION_COUNT }, (_, region) => region);
   ctx.subscriptions.dropped(all, false, () => sendJson(res, 200, body, ctx.ownership.epochHeader));
 }

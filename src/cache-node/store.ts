@@ -30,6 +30,17 @@
  * 3. Unleased put (write-through by the writer of the newest version, tools, benchmarks): the same
  *    checks as an import, but v == held version replaces (idempotent). Not safe for a reader
  *    filling a miss: that is what leases are for.
+ * 4. Data clear (delete_all) during a transfer: the clear carries V, the version the clear's
+ *    transaction took from the database's counter (src/database/version-counter.ts): every row it
+ *    deleted has a version below V, every later commit one above. The node drops everything and
+ *    raises every region's floor to V. Frames the old owner wrote before its own clear may still
+ *    be in flight (socket buffers, a slow link) and land here after it: they carry versions below
+ *    V and rule 2 refuses them, so a deleted image never comes back; anything uploaded after the
+ *    clear is above V and moves as usual. Crash: a node that restarts has no floors but owns no
+ *    stale entries either, and a transfer stream dies with its connection. A node the clear did
+ *    not reach is quarantined by the app and rejoins empty, at a new epoch, which refuses frames
+ *    of the old one (import.ts). Without V (a cache clear) the floors keep only tombstones: the
+ *    images still exist, so a late frame is a valid copy.
  * Gaining a region also purges whatever this node still held of it from an earlier tenure.
  *
  * Bounded memory: leases and tombstones have TTLs and byte budgets; the floors are 16 numbers.
@@ -138,10 +149,16 @@ export class CacheStore {
     this.tombstones.record(key, region, version, Buffer.byteLength(key));
   }
 
-  /** Everything goes, tombstones too (their versions stay in the region floors). */
-  clear(): number {
+  /**
+   * Everything goes, tombstones too (their versions stay in the region floors). A data clear
+   * passes `deletedBelow` (rule 4): every floor rises to it.
+   */
+  clear(deletedBelow = -1): number {
     this.leases.clear();
     this.tombstones.clear();
+    for (let region = 0; region < NODE_REGION_COUNT; region++) {
+      if (deletedBelow > this.floors[region]) this.floors[region] = deletedBelow;
+    }
     return this.table.clear();
   }
 

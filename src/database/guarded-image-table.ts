@@ -1,5 +1,11 @@
 import { DependencyGuard } from '../common/dependency-guard';
-import { ImageRecord, ImageTable, UpsertImageInput, UpsertImageResult } from './image-table';
+import {
+  DeletedRows,
+  ImageRecord,
+  ImageTable,
+  UpsertImageInput,
+  UpsertImageResult,
+} from './image-table';
 
 /** Deleting every row may take a while on a big table: it gets this many deadlines. */
 const BULK_DEADLINE_FACTOR = 20;
@@ -31,7 +37,7 @@ export class GuardedImageTable implements ImageTable {
     return this.guard.run('list keys', () => this.inner.listKeys());
   }
 
-  deleteAll(): Promise<string[]> {
+  deleteAll(): Promise<DeletedRows> {
     return this.guard.run('delete all', () => this.inner.deleteAll(), BULK_DEADLINE_FACTOR);
   }
 

@@ -1,7 +1,13 @@
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { ImageEntity } from './image.entity';
 import { PendingInvalidationEntity } from '../coordination/pending-invalidation.entity';
-import { ImageRecord, ImageTable, UpsertImageInput, UpsertImageResult } from './image-table';
+import {
+  DeletedRows,
+  ImageRecord,
+  ImageTable,
+  UpsertImageInput,
+  UpsertImageResult,
+} from './image-table';
 import { inTransaction } from './transaction';
 import { takeVersion } from './version-counter';
 import { isWriteConflict } from './write-conflict';
@@ -60,15 +66,15 @@ export class TypeOrmImageTable implements ImageTable {
    * between the read and the delete, so the names returned are exactly those of the rows
    * deleted, and a key written after it survives with its object.
    */
-  async deleteAll(): Promise<string[]> {
+  async deleteAll(): Promise<DeletedRows> {
     return inTransaction(this.dataSource, async (manager) => {
-      await takeVersion(manager);
+      const version = await takeVersion(manager);
       const repo = manager.getRepository(ImageEntity);
       const rows = await repo.find({ select: { key: true, objectName: true } });
       for (let i = 0; i < rows.length; i += DELETE_CHUNK) {
         await repo.delete({ key: In(rows.slice(i, i + DELETE_CHUNK).map((r) => r.key)) });
       }
-      return rows.map((r) => r.objectName);
+      return { objectNames: rows.map((r) => r.objectName), version };
     });
   }
 

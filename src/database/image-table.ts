@@ -34,6 +34,13 @@ export interface UpsertImageResult {
   pendingInvalidationId: number;
 }
 
+export interface DeletedRows {
+  /** The objects of exactly the rows deleted: the caller deletes them. */
+  objectNames: string[];
+  /** Above every deleted row's version, below every later write's (the clear's version). */
+  version: number;
+}
+
 /**
  * The key → object mapping: the truth the cache nodes copy.
  *
@@ -57,8 +64,11 @@ export interface ImageTable {
   referencedObjectNames(objectNames: string[]): Promise<Set<string>>;
   /** Every key, in code point order (byte order of UTF-8) on every driver. */
   listKeys(): Promise<string[]>;
-  /** Deletes every row; returns the object names they referenced. */
-  deleteAll(): Promise<string[]>;
+  /**
+   * Deletes every row in one transaction that takes a version of its own: every row it deleted
+   * had a lower one, every write committed after it gets a higher one.
+   */
+  deleteAll(): Promise<DeletedRows>;
   count(): Promise<number>;
   /** Health check: resolves when the database answers, throws a message saying why not. */
   ping(): Promise<void>;

@@ -9,7 +9,11 @@
  * 1. One transaction deletes the rows it locked and returns their object names (ImageTable
  *    .deleteAll). An upload that commits before it is taken with it; one that commits after it
  *    keeps its row, and its object is one the delete never saw (object names are fresh per upload).
- * 2. Every cache copy goes (nodes and near caches), so no deleted image is served.
+ *    The transaction also takes a version V from the database's counter
+ *    (src/database/version-counter.ts): every row it deleted is below V, every later upload above.
+ * 2. Every cache copy goes (nodes and near caches), so no deleted image is served, and every node
+ *    refuses writes below V from then on: a region transfer whose frames are still in flight
+ *    cannot bring a deleted image back (src/cache-node/store.ts, rule 4).
  * 3. The returned objects are deleted. No row names them any more and no row ever will again:
  *    names are never reused.
  *
@@ -38,15 +42,15 @@ export class ClearDataService {
   ) {}
 
   async clearData(): Promise<void> {
-    const names = await this.table.deleteAll();
-    await this.readPath.clearCache();
+    const { objectNames, version } = await this.table.deleteAll();
+    await this.readPath.clearCache(version);
     try {
-      await this.blobs.deleteMany(this.objectsToDelete(names));
-      this.logger.log(`cleared data: ${names.length} keys and their objects`);
+      await this.blobs.deleteMany(this.objectsToDelete(objectNames));
+      this.logger.log(`cleared data: ${objectNames.length} keys and their objects`);
     } catch (err) {
       // The rows are gone, so the clear has happened; what is left is garbage, not data.
       this.logger.warn(
-        `cleared data: ${names.length} keys; their objects are left to the orphan sweeper: ` +
+        `cleared data: ${objectNames.length} keys; their objects are left to the orphan sweeper: ` +
           (err as Error).message,
       );
     }

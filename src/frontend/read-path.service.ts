@@ -81,10 +81,11 @@ export class ReadPathService {
     await this.near.afterInvalidation(before);
   }
 
-  async clearCache(): Promise<void> {
+  /** `deletedBelow`: a data clear's version (PoolCacheService.clear). */
+  async clearCache(deletedBelow?: number): Promise<void> {
     this.near.clearLocal();
     const before = this.near.stateBefore();
-    await this.pool.clear();
+    await this.pool.clear(deletedBelow);
     this.near.clearLocal();
     // A node that could not be cleared was quarantined: the same wait as an upload's (step C).
     await this.near.afterInvalidation(before);

@@ -146,8 +146,12 @@ export class PoolCacheService {
     );
   }
 
-  /** Every node drops everything; a quarantined one rejoins empty (the same care as invalidate). */
-  async clear(): Promise<void> {
+  /**
+   * Every node drops everything; a quarantined one rejoins empty (the same care as invalidate).
+   * `deletedBelow` (a data clear: every version below it was deleted) makes each node refuse
+   * later writes below it, such as region-transfer frames still in flight (store.ts, rule 4).
+   */
+  async clear(deletedBelow?: number): Promise<void> {
     const quarantined = () =>
       new Set(this.router.nodes().flatMap((n) => (this.router.isQuarantined(n.id) ? [n.id] : [])));
     // One may have rejoined since this view was adopted.
@@ -157,7 +161,7 @@ export class PoolCacheService {
       this.router.nodes().map(async (node) => {
         if (untold.has(node.id)) return;
         try {
-          await node.client.clear();
+          await node.client.clear(deletedBelow);
         } catch (err) {
           if (!(err instanceof CacheNodeUnavailableError)) throw err;
           await this.failures.quarantineNow(node.id, `clear failed: ${err.message}`);

@@ -25,7 +25,10 @@ import { REGION_COUNT } from './hash-ring';
  *
  * Admin routes (JSON; the secret header on all but /health):
  *   GET  /health                          {status:'ok', epoch, regions}
- *   DELETE /v1/keys                       clear entries, leases, tombstones → {entries}
+ *   DELETE /v1/keys[?below=V]             clear entries, leases, tombstones → {entries}; with
+ *                                         below (a data clear: every version below V is deleted),
+ *                                         refuse any later write below V, e.g. a transfer frame
+ *                                         still in flight (store.ts, rule 4)
  *   GET|PUT /v1/config                    {capacityBytes, policy}; PUT applies at once
  *   GET  /v1/stats[?reset=interval]       NodeStats; with reset, `interval` is the one just closed
  *   GET|PUT /v1/ownership                 {epoch, regions}; PUT with an older epoch → 409 stale_epoch
@@ -45,6 +48,9 @@ export const NODE_HEADERS = {
   /** Response of a hit: the entry's version. */
   version: 'x-pixpool-version',
 } as const;
+
+/** Query parameter of a data clear (DELETE /v1/keys): the version everything below is deleted. */
+export const NODE_CLEAR_BELOW_PARAM = 'below';
 
 export const NODE_ROUTES = {
   health: '/health',

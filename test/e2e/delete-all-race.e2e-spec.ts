@@ -1,8 +1,11 @@
+import { partition } from '../../src/protocol/hash-ring';
+import { CacheNodeClient } from '../../src/pool/client/cache-node.client';
 import { AppProcess, startApp } from '../support/app-process';
 import { postJson, upload } from '../support/http';
 import { makePng } from '../support/images';
 
 const CLIENTS = 4;
+const NODE_SECRET = 'delete-all-race-secret';
 const CLEARS = 10;
 /** Every way to delete everything: the course's, the course tester's, the manager's. */
 const CLEAR_ROUTES: Array<[string, string]> = [
@@ -28,7 +31,7 @@ describe('delete_all racing uploads (real app, embedded default)', () => {
   let app: AppProcess;
 
   beforeAll(async () => {
-    app = await startApp();
+    app = await startApp({ env: { PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET } });
   });
   afterAll(async () => {
     await app?.stop();
@@ -77,6 +80,29 @@ describe('delete_all racing uploads (real app, embedded default)', () => {
     }
     expect({ listed: listed.length, lost }).toEqual({ listed: listed.length, lost: [] });
   }, 120_000);
+
+  it('after delete_all the nodes refuse a copy from before it (a transfer frame landing late)', async () => {
+    const png = makePng(500);
+    expect((await upload(app.url, 'late', png)).status).toBe(200);
+    const etag = (await fetch(`${app.url}/images/late`)).headers.get('etag');
+    const version = Number(/^"v(\d+)"$/.exec(etag ?? '')?.[1]);
+    expect(Number.isSafeInteger(version)).toBe(true);
+    expect((await postJson(`${app.url}/api/delete_all`)).status).toBe(200);
+
+    const pool = (await (await fetch(`${app.url}/api/manager/pool`)).json()) as {
+      nodes: { url: string }[];
+    };
+    for (const { url } of pool.nodes) {
+      const client = new CacheNodeClient({ url, secret: NODE_SECRET, timeoutMs: 5_000 });
+      try {
+        const put = await client.put('late', partition('late'), png, { version });
+        expect(put).toMatchObject({ kind: 'stale' });
+      } finally {
+        client.close();
+      }
+    }
+    expect((await fetch(`${app.url}/images/late`)).status).toBe(404);
+  });
 });
 
 function now(): number {

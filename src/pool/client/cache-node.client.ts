@@ -2,6 +2,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { CacheNodeRequestError } from './cache-node-errors';
 import { NodeTransport, type NodeRequest, type NodeResponse } from './cache-node-transport';
 import {
+  NODE_CLEAR_BELOW_PARAM,
   NODE_DEFAULT_CONTENT_TYPE,
   NODE_HEADERS,
   NODE_ROUTES,
@@ -165,8 +166,13 @@ export class CacheNodeClient {
     return this.notOwnerOrThrow(res, body);
   }
 
-  clear(): Promise<NodeClearResult> {
-    return this.admin('DELETE', NODE_ROUTES.keys, undefined, this.waitTimeoutMs);
+  /**
+   * Drops everything. `belowVersion` (a data clear: every version below it was deleted) makes
+   * the node refuse later writes below it too, such as transfer frames still in flight.
+   */
+  clear(belowVersion?: number): Promise<NodeClearResult> {
+    const query = belowVersion === undefined ? '' : `?${NODE_CLEAR_BELOW_PARAM}=${belowVersion}`;
+    return this.admin('DELETE', `${NODE_ROUTES.keys}${query}`, undefined, this.waitTimeoutMs);
   }
 
   health(): Promise<NodeHealth> {

@@ -215,10 +215,34 @@ export function behavesLikeTheImageTable(newDatabase: () => Promise<TestDatabase
     for (const key of ['a', 'b', 'c']) names.push((await sut.upsert(image(key))).record.objectName);
     await sut.upsert(image('a')); // the first object of "a" is no longer referenced
     names[0] = (await sut.find('a'))!.objectName;
-    expect((await sut.deleteAll()).sort()).toEqual(names.sort());
+    const { objectNames, version } = await sut.deleteAll();
+    expect(objectNames.sort()).toEqual(names.sort());
     expect(await sut.count()).toBe(0);
     expect(await sut.listKeys()).toEqual([]);
-    expect(await sut.deleteAll()).toEqual([]);
+    const again = await sut.deleteAll();
+    expect(again.objectNames).toEqual([]);
+    expect(again.version).toBeGreaterThan(version);
+  });
+
+  it('deleteAll racing upserts: it returns the objects of exactly the rows it deleted, and its version splits them', async () => {
+    const upserts = Array.from({ length: 60 }, (_, i) => sut.upsert(image(`fresh-${i}`)));
+    const cleared = await sut.deleteAll();
+    const written = (await Promise.all(upserts)).map((r) => r.record);
+    const surviving = new Map(
+      (await Promise.all(written.map((r) => sut.find(r.key)))).flatMap((r) =>
+        r ? [[r.objectName, r]] : [],
+      ),
+    );
+    for (const record of written) {
+      if (surviving.has(record.objectName)) {
+        expect(cleared.objectNames).not.toContain(record.objectName);
+        expect(record.version).toBeGreaterThan(cleared.version);
+      } else {
+        expect(cleared.objectNames).toContain(record.objectName);
+        expect(record.version).toBeLessThan(cleared.version);
+      }
+    }
+    expect(cleared.objectNames.length + surviving.size).toBe(written.length);
   });
 
   it('counts rows', async () => {
