@@ -9,7 +9,7 @@ import {
   UpsertImageResult,
 } from './image-table';
 import { inTransaction } from './transaction';
-import { takeVersion } from './version-counter';
+import { takeVersion, versionAbove } from './version-counter';
 import { isWriteConflict } from './write-conflict';
 
 /** An upsert that lost a race runs again; after the winner commits, the retry finds its row. */
@@ -99,9 +99,10 @@ export class TypeOrmImageTable implements ImageTable {
   ): Promise<UpsertImageResult> {
     // First: the counter's lock orders concurrent upserts, so each reads the one committed before
     // it, and replacedObjectName is the true orphan.
-    const version = await takeVersion(manager);
+    const taken = await takeVersion(manager);
     const repo = manager.getRepository(ImageEntity);
     const previous = await repo.findOneBy({ key: input.key });
+    const version = previous ? await versionAbove(manager, taken, previous.version) : taken;
     const now = new Date();
     const record: ImageRecord = {
       ...pick(input),

@@ -14,6 +14,9 @@
  *    write lock (SQLite) until commit, so writers of the key table run one at a time and the lock
  *    order is always counter first (no deadlock between an upsert and a delete-all).
  * 2. SELECT value: this transaction's version.
+ * 3. (upsert) If the key's row already has a version at or above it, the row was written without
+ *    the counter (an instance of an older release during a rolling upgrade, by its clock): the
+ *    counter jumps past it (versionAbove), so the key's versions still rise.
  * Crash or rollback at any step: the increment rolls back with the write; the next writer takes the
  * same number, which no committed row has. Numbers skipped by nothing: gaps are harmless, only the
  * order matters.
@@ -34,4 +37,21 @@ export async function takeVersion(manager: EntityManager): Promise<number> {
   const row = await counter.findOneBy({ id: VERSION_COUNTER_ID });
   if (!row) throw new Error('database: version_counter has no row: run the migrations');
   return row.value;
+}
+
+/**
+ * A version above `version` that the counter has not handed out: for a row written without the
+ * counter (an app instance of a release before it, during a rolling upgrade, versions by its
+ * clock). Called with the counter's lock held (after takeVersion), so it stays in commit order.
+ */
+export async function versionAbove(
+  manager: EntityManager,
+  taken: number,
+  version: number,
+): Promise<number> {
+  if (taken > version) return taken;
+  await manager
+    .getRepository(VersionCounterEntity)
+    .update({ id: VERSION_COUNTER_ID }, { value: version + 1 });
+  return version + 1;
 }

@@ -164,6 +164,14 @@ export function behavesLikeTheImageTable(newDatabase: () => Promise<TestDatabase
     }
   });
 
+  it('goes above a row written without the counter (an older release, by its clock ahead)', async () => {
+    const ahead = (await sut.upsert(image('x'))).record.version + 1e9;
+    await dataSource.getRepository(ImageEntity).update({ key: 'x' }, { version: ahead });
+    const over = (await sut.upsert(image('x'))).record.version;
+    expect(over).toBeGreaterThan(ahead);
+    expect((await sut.upsert(image('y'))).record.version).toBeGreaterThan(over);
+  });
+
   it('lists keys in code point order', async () => {
     const keys = [
       'b',
