@@ -45,7 +45,7 @@ export class ClearDataService {
     const { objectNames, version } = await this.table.deleteAll();
     await this.readPath.clearCache(version);
     try {
-      await this.blobs.deleteMany(this.objectsToDelete(objectNames));
+      await this.blobs.deleteMany(await this.objectsToDelete(objectNames));
       this.logger.log(`cleared data: ${objectNames.length} keys and their objects`);
     } catch (err) {
       // The rows are gone, so the clear has happened; what is left is garbage, not data.
@@ -57,7 +57,7 @@ export class ClearDataService {
   }
 
   /** The objects a clear deletes: those of the rows its table delete removed, and no others. */
-  private objectsToDelete(removedRowsObjects: string[]): string[] {
-    return removedRowsObjects;
+  private objectsToDelete(removedRowsObjects: string[]): Promise<string[]> {
+    return Promise.resolve(removedRowsObjects);
   }
 }
