@@ -1,4 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
+import { acknowledge } from './checks';
 import { ec2, iam, s3 } from './cdk';
 import { METRICS_NAMESPACE, POOL_TAG_KEY } from './settings';
 
@@ -144,4 +145,39 @@ export function grantAppPermissions(props: AppPermissionsProps): void {
       resources: [bucket.bucketArn],
     }),
   );
+  // Each wildcard IAM5 finds, with why nothing narrower exists.
+  const ec2Resource = (type: string, account = ':<AWS::AccountId>'): string =>
+    `IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>${account}:${type}/*]`;
+  const bucketId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+  const wildcards: [string, string][] = [
+    [
+      'IAM5[Resource::*]',
+      'DescribeInstances and GetMetricData have no resource type; PutMetricData is narrowed by its namespace condition.',
+    ],
+    [
+      ec2Resource('instance'),
+      'Instance ids are not known before launch or start: narrowed by the pool tag (and for RunInstances the launch template and instance type).',
+    ],
+    [
+      ec2Resource('volume'),
+      'Volumes of an instance being launched: only from the node launch template, and tagged only at launch.',
+    ],
+    [
+      ec2Resource('network-interface'),
+      'Interfaces of an instance being launched: only from the node launch template, in this VPC.',
+    ],
+    [
+      ec2Resource('subnet'),
+      "The template's subnet: only as a launch-template resource, in this VPC.",
+    ],
+    [
+      ec2Resource('image', ':'),
+      "The template's public Amazon Linux image (no account in its ARN): only as a launch-template resource.",
+    ],
+    [
+      `IAM5[Resource::<${bucketId}.Arn>/*]`,
+      'Image objects have random names: every object of the images bucket, nothing else.',
+    ],
+  ];
+  for (const [finding, reason] of wildcards) acknowledge(role, finding, reason);
 }

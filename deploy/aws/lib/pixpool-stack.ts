@@ -12,6 +12,7 @@ import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import * as fs from 'node:fs';
 import { grantAppPermissions } from './app-permissions';
+import { acknowledge } from './checks';
 import {
   autoscaling,
   budgets,
@@ -144,6 +145,11 @@ export class PixpoolStack extends Stack {
     });
     albSg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from clients');
     albSg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP, redirected to HTTPS');
+    acknowledge(
+      albSg,
+      'EC23',
+      'The public load balancer: clients anywhere, 443 and the 80 → 443 redirect only.',
+    );
     appSg.addIngressRule(albSg, ec2.Port.tcp(APP_PORT), 'load balancer to app');
     nodeSg.addIngressRule(appSg, ec2.Port.tcp(NODE_PORT), 'app to cache nodes');
     nodeSg.addIngressRule(nodeSg, ec2.Port.tcp(NODE_PORT), 'node to node region transfers');
@@ -159,6 +165,15 @@ export class PixpoolStack extends Stack {
       lifecycleRules: [{ expiration: Duration.days(90) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    if (!props.vpcId) {
+      // Rejected traffic only: what an investigation needs, at a fraction of all-traffic logs.
+      (vpc as ec2.Vpc).addFlowLog('RejectedTraffic', {
+        destination: ec2.FlowLogDestination.toS3(logsBucket, 'vpc-flow-logs/'),
+        trafficType: ec2.FlowLogTrafficType.REJECT,
+      });
+    } else {
+      acknowledge(this, 'VPC7', 'A looked-up VPC keeps the flow logs its owner configured.');
+    }
     const bucket = new s3.Bucket(this, 'Images', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -191,6 +206,21 @@ export class PixpoolStack extends Stack {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.SNAPSHOT,
     });
+    acknowledge(
+      database,
+      'RDS3',
+      'Single-AZ by default for cost: the key table is backed up daily (7 days) and can be restored from a snapshot; use Multi-AZ (docs/deploy-aws.md) when minutes of write downtime matter.',
+    );
+    acknowledge(
+      database,
+      'RDS11',
+      'The default port is reachable only from the app security group; another port hides nothing from it.',
+    );
+    acknowledge(
+      this,
+      'SMG4',
+      'No scheduled rotation: the instances read secrets when they install and at every restart (ExecStartPre of the app unit, refresh at every node boot); rotating is a documented step followed by a restart (docs/operations.md).',
+    );
     const token = (id: string, description: string): secretsmanager.Secret =>
       new secretsmanager.Secret(this, id, {
         description,
@@ -246,6 +276,11 @@ export class PixpoolStack extends Stack {
         ],
       });
     const poolTagValue = this.stackName;
+    acknowledge(
+      this,
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'AmazonSSMManagedInstanceCore: what Session Manager (instead of SSH) needs, kept current by AWS.',
+    );
 
     // ── cache nodes ────────────────────────────────────────────────────────────────────────
     // Nodes read their secret and the artifacts (and where those are); nothing else.
@@ -289,6 +324,18 @@ export class PixpoolStack extends Stack {
     // moves; they pick up new artifacts at every start anyway. They are created only once the
     // private subnets can reach out, so their first fetches find a route.
     const nodes: ec2.CfnInstance[] = [];
+    const acknowledgeNode = (node: ec2.CfnInstance): void => {
+      acknowledge(
+        node,
+        'EC28',
+        'Nodes are stopped most of the time; the free 5-minute metrics and the 1-minute status checks are enough.',
+      );
+      acknowledge(
+        node,
+        'EC29',
+        'Cache nodes hold nothing that is not in S3: terminating one loses cached copies only, and teardown must be able to.',
+      );
+    };
     for (let i = 0; i < props.preProvisionedNodes; i++) {
       const subnetId = privateSubnets.subnetIds[i % privateSubnets.subnetIds.length];
       const node = new ec2.CfnInstance(this, `Node${i + 1}`, {
@@ -304,6 +351,7 @@ export class PixpoolStack extends Stack {
       });
       node.node.addDependency(nodeTemplate, privateSubnets.internetConnectivityEstablished);
       nodes.push(node);
+      acknowledgeNode(node);
     }
 
     // ── app ────────────────────────────────────────────────────────────────────────────────
