@@ -210,6 +210,8 @@ export class ResilienceConfig {
   /** Pending invalidations older than this are replayed by the sweeper (their writer is gone). */
   @IsInt() @Min(100) outboxGraceMs!: number;
   @IsInt() @Min(100) orphanSweepIntervalMs!: number;
+  /** Upload hours each orphan sweep lists (object names start with their hour); > interval + grace. */
+  @IsInt() @Min(1) @Max(24 * 366) orphanSweepLookbackHours!: number;
   /** Unreferenced objects younger than this are left alone: their upload may still commit. */
   @IsInt() @Min(1000) orphanGraceMs!: number;
   /** How long a starting instance waits for another one's migrations (MySQL GET_LOCK). */

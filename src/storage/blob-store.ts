@@ -23,8 +23,8 @@ export interface BlobStore {
   get(name: string, signal?: AbortSignal): Promise<Buffer | null>;
   /** Removes the object; removing an absent one is not an error. */
   delete(name: string, signal?: AbortSignal): Promise<void>;
-  /** Every object of this store (only valid object names), page by page. */
-  list(): AsyncIterable<StoredObject[]>;
+  /** Every object of this store (only valid object names) whose name starts with `namePrefix`, page by page. */
+  list(namePrefix?: string): AsyncIterable<StoredObject[]>;
   /** Removes every object of this store; returns how many there were. */
   deleteAll(): Promise<number>;
   /** Health check: resolves when the store is usable, throws a message saying why not. */
