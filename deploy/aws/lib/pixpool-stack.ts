@@ -219,7 +219,7 @@ export class PixpoolStack extends Stack {
     acknowledge(
       this,
       'SMG4',
-      'No scheduled rotation: the instances read secrets when they install and at every restart (ExecStartPre of the app unit, refresh at every node boot); rotating is a documented step followed by a restart (docs/operations.md).',
+      'No scheduled rotation: the app reads its secrets when it installs and nodes at every boot, so a rotation is followed by an instance refresh and a node restart (docs/operations.md, "Rotating secrets")',
     );
     const token = (id: string, description: string): secretsmanager.Secret =>
       new secretsmanager.Secret(this, id, {
