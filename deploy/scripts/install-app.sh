@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the pixpool app on this instance from the unpacked artifacts (run as root by user-data).
 # Environment (the CDK stack's user-data sets them all):
-#   AWS_REGION, PIXPOOL_BUCKET, PIXPOOL_DB_SECRET_ID (RDS credentials: host, port, username,
-#   password, dbname), PIXPOOL_NODE_SECRET_ID, PIXPOOL_ADMIN_SECRET_ID, PIXPOOL_POOL_TAG (Key=Value),
+#   AWS_REGION, PIXPOOL_BUCKET, PIXPOOL_DB_SECRET_ID (the app's own database user: host, port,
+#   username, password, dbname), PIXPOOL_DB_MASTER_SECRET_ID (the RDS master user, used here only
+#   to create or re-password the app's user: grant-db-user.js), PIXPOOL_NODE_SECRET_ID, PIXPOOL_ADMIN_SECRET_ID, PIXPOOL_POOL_TAG (Key=Value),
 #   PIXPOOL_LAUNCH_TEMPLATE (name), PIXPOOL_LAUNCH_TEMPLATE_VERSION (the version launched nodes
 #   use), PIXPOOL_VPC_ID (pool members are in this VPC only), PIXPOOL_METRICS_NAMESPACE,
 #   PIXPOOL_POOL_INITIAL (default 1), PIXPOOL_CACHE_CAPACITY_MB (default 64); optional:
@@ -15,7 +16,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common.sh
 . "$here/common.sh"
 
-for name in AWS_REGION PIXPOOL_BUCKET PIXPOOL_DB_SECRET_ID PIXPOOL_NODE_SECRET_ID \
+for name in AWS_REGION PIXPOOL_BUCKET PIXPOOL_DB_SECRET_ID PIXPOOL_DB_MASTER_SECRET_ID \
+  PIXPOOL_NODE_SECRET_ID \
   PIXPOOL_ADMIN_SECRET_ID PIXPOOL_POOL_TAG PIXPOOL_LAUNCH_TEMPLATE PIXPOOL_METRICS_NAMESPACE \
   PIXPOOL_VPC_ID; do
   if [ -z "${!name:-}" ]; then
@@ -44,6 +46,14 @@ db_host="$(json_field host <<<"$database")"
 db_port="$(json_field port <<<"$database")"
 db_user="$(json_field username <<<"$database")"
 db_name="$(json_field dbname <<<"$database" || echo pixpool)"
+master="$(retry read_secret "$AWS_REGION" "$PIXPOOL_DB_MASTER_SECRET_ID")"
+# The app's own user, with what its migrations and queries need (again at every install: a
+# rotated password of the app's secret takes effect here).
+PIXPOOL_APP_DIR=/opt/pixpool/app DB_HOST="$db_host" DB_PORT="$db_port" DB_NAME="$db_name" \
+  MASTER_USER="$(json_field username <<<"$master")" \
+  MASTER_PASSWORD="$(json_field password <<<"$master")" \
+  APP_USER="$db_user" APP_PASSWORD="$(json_field password <<<"$database")" DB_TLS=amazon-rds \
+  retry /usr/bin/node "$here/grant-db-user.js"
 
 # Settings: nothing secret, readable by the service account.
 install -m 640 -g pixpool /dev/stdin /etc/pixpool/app.yaml <<YAML

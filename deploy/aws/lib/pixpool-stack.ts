@@ -35,6 +35,7 @@ import {
   APP_READINESS_PATH,
   DB_NAME,
   DB_PORT,
+  DB_APP_USER,
   DB_USER,
   METRICS_NAMESPACE,
   NODE_PORT,
@@ -61,6 +62,9 @@ export interface PixpoolStackProps extends StackProps {
   /** The monthly cost budget (USD) whose actual 80 % and forecast 100 % alarm the topic (default 200). */
   monthlyBudgetUsd?: number;
 }
+
+/** Characters that need quoting in a systemd EnvironmentFile or a URL. */
+const DB_PASSWORD_EXCLUDED = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\=^,.';
 
 /** Amazon Linux 2023 for the instance type's architecture: Graviton (t4g, c7g, ...) needs arm64. */
 function imageFor(instanceType: string): ec2.IMachineImage {
@@ -195,9 +199,8 @@ export class PixpoolStack extends Stack {
       securityGroups: [dbSg],
       parameterGroup: dbParameters,
       databaseName: DB_NAME,
-      // Characters that need quoting in a systemd EnvironmentFile or a URL are left out.
       credentials: rds.Credentials.fromGeneratedSecret(DB_USER, {
-        excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\=^,.',
+        excludeCharacters: DB_PASSWORD_EXCLUDED,
       }),
       storageEncrypted: true,
       allocatedStorage: 20,
@@ -206,6 +209,14 @@ export class PixpoolStack extends Stack {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.SNAPSHOT,
     });
+    // The app's own user (install-app.sh creates it with the master's credentials, grant-db-user.js);
+    // attached to the instance, so the secret carries host, port and database like the master's.
+    const appDbUser = new rds.DatabaseSecret(this, 'DatabaseAppUser', {
+      username: DB_APP_USER,
+      dbname: DB_NAME,
+      masterSecret: database.secret,
+      excludeCharacters: DB_PASSWORD_EXCLUDED,
+    }).attach(database);
     acknowledge(
       database,
       'RDS3',
@@ -369,7 +380,8 @@ export class PixpoolStack extends Stack {
       bucket,
       poolTagValue,
     });
-    for (const secret of [database.secret!, nodeSecret, adminToken]) secret.grantRead(appRole);
+    for (const secret of [database.secret!, appDbUser, nodeSecret, adminToken])
+      secret.grantRead(appRole);
     readArtifacts(appRole);
     const appLogs = logGroup('AppLogs', 'app');
     appLogs.grantWrite(appRole);
@@ -401,7 +413,8 @@ export class PixpoolStack extends Stack {
       PIXPOOL_VPC_ID: vpc.vpcId,
       PIXPOOL_LAUNCH_TEMPLATE_VERSION: nodeTemplate.latestVersionNumber,
       PIXPOOL_BUCKET: bucket.bucketName,
-      PIXPOOL_DB_SECRET_ID: database.secret!.secretArn,
+      PIXPOOL_DB_SECRET_ID: appDbUser.secretArn,
+      PIXPOOL_DB_MASTER_SECRET_ID: database.secret!.secretArn,
       PIXPOOL_NODE_SECRET_ID: nodeSecret.secretArn,
       PIXPOOL_ADMIN_SECRET_ID: adminToken.secretArn,
       PIXPOOL_POOL_TAG: `${POOL_TAG_KEY}=${poolTagValue}`,

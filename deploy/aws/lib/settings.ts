@@ -22,6 +22,9 @@ export const METRICS_NAMESPACE = 'Pixpool';
 /** autoscaler.maxMiss: the miss-rate alarm fires where the auto-scaler would grow. */
 export const MISS_RATE_ALARM = 0.8;
 export const DB_NAME = 'pixpool';
+/** The RDS master user: creates the app's user at install, then only for break-glass. */
 export const DB_USER = 'pixpool';
+/** The app's own user: what the migrations and queries need on DB_NAME (grant-db-user.js). */
+export const DB_APP_USER = 'pixpool_app';
 /** The Node.js major the instances run (Amazon Linux 2023 package nodejs24). */
 export const NODE_MAJOR = 24;

@@ -150,6 +150,18 @@ const idOf = (s: Synthesized, type: string, prefix: string): string => {
       }
     });
 
+    it('the app runs as its own database user; the master secret is only for creating it', () => {
+      const attachments = s.ofType('AWS::SecretsManager::SecretTargetAttachment');
+      const secrets = s.ofType('AWS::SecretsManager::Secret');
+      const appUser = secrets.find(([, p]) => json(p.GenerateSecretString).includes('pixpool_app'));
+      expect(appUser).toBeDefined();
+      const appAttachment = attachments.find(([, p]) => json(p.SecretId).includes(appUser![0]));
+      expect(appAttachment).toBeDefined();
+      const userData = json(templateOf(s, 'install-app.sh').UserData);
+      expect(userData).toContain(`PIXPOOL_DB_SECRET_ID='",{"Ref":"${appAttachment![0]}"}`);
+      expect(userData).toMatch(/PIXPOOL_DB_MASTER_SECRET_ID='",\{"Ref":"DatabaseSecretAttachment/);
+    });
+
     it('the load balancer drops invalid headers, redirects 80 to 443 and logs access', () => {
       const [[, lb]] = s.ofType('AWS::ElasticLoadBalancingV2::LoadBalancer');
       const attributes = lb.LoadBalancerAttributes as { Key: string; Value: unknown }[];
