@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Template as TemplateType } from 'aws-cdk-lib/assertions';
+import { installed, Json, ROOT, synth, Synthesized } from './synth';
 
 /*
  * The synthesized template, checked for what the issue promises: exactly the listed ingress
@@ -10,13 +10,6 @@ import type { Template as TemplateType } from 'aws-cdk-lib/assertions';
  * node_modules (`npm ci --prefix deploy/aws`). Without them the suite is skipped with a warning,
  * except under CI=true, where it fails.
  */
-const HERE = path.resolve(__dirname, '..');
-const ROOT = path.resolve(HERE, '..', '..');
-const installed = fs.existsSync(path.join(HERE, 'node_modules', 'aws-cdk-lib'));
-if (!installed && process.env.CI === 'true') throw new Error('deploy/aws: run npm ci there first');
-if (!installed) console.warn('deploy/aws has no node_modules: skipping the stack tests');
-
-type Json = Record<string, unknown>;
 interface Statement {
   Sid?: string;
   Effect: string;
@@ -27,39 +20,11 @@ interface Statement {
 
 (installed ? describe : describe.skip)('PixpoolStack', () => {
   let template: TemplateType;
-  let resources: Record<string, { Type: string; Properties?: Json }>;
-  let artifactsDir: string;
+  let resources: Synthesized['resources'];
 
   beforeAll(() => {
-    /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when installed */
-    const { App } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
-    const { Template } =
-      require('aws-cdk-lib/assertions') as typeof import('aws-cdk-lib/assertions');
-    const { PixpoolStack } =
-      require('../lib/pixpool-stack') as typeof import('../lib/pixpool-stack');
-    /* eslint-enable @typescript-eslint/no-require-imports */
-    artifactsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-artifacts-'));
-    fs.writeFileSync(path.join(artifactsDir, 'pixpool-node.js'), '// the bundle\n');
-    // The feature flags and defaults of cdk.json, as `cdk synth` uses them.
-    const cdkJson = JSON.parse(fs.readFileSync(path.join(HERE, 'cdk.json'), 'utf8')) as {
-      context: Record<string, unknown>;
-    };
-    const app = new App({ context: cdkJson.context });
-    const stack = new PixpoolStack(app, 'Test', {
-      artifactsDir,
-      preProvisionedNodes: 3,
-      appInstanceType: 't3.small',
-      nodeInstanceType: 't3.small',
-      nodeCapacityMb: 1024,
-      dbInstanceType: 't4g.micro',
-    });
-    template = Template.fromStack(stack);
-    resources = template.toJSON().Resources;
+    ({ template, resources } = synth());
   }, 120_000);
-
-  afterAll(() => {
-    if (artifactsDir) fs.rmSync(artifactsDir, { recursive: true, force: true });
-  });
 
   const ofType = (type: string): [string, Json][] =>
     Object.entries(resources)

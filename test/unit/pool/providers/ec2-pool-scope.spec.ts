@@ -10,6 +10,7 @@ import { Logger } from '@nestjs/common';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadConfig } from '../../../../src/config/config-loader';
 import { Ec2NodeProvider } from '../../../../src/pool/providers/ec2-node.provider';
+import { Ec2NodeProviderOptions } from '../../../../src/pool/providers/ec2-node-provider.options';
 import { TypeOrmInstanceClaims } from '../../../../src/pool/providers/ec2-instance-claims';
 import { createNodeProvider } from '../../../../src/pool/providers/node-provider.factory';
 import { described, FakeClock, instance, openClaimsDatabase, TAG, TIMING } from './ec2-test-kit';
@@ -26,6 +27,19 @@ describe('Ec2NodeProvider: pool scope, template version, failed instances', () =
   let clock: FakeClock;
   const unhealthy = new Set<string>();
   const probe = async (url: string) => !unhealthy.has(url);
+  const provider = (options: Partial<Ec2NodeProviderOptions>) =>
+    new Ec2NodeProvider(
+      { tag: TAG, ...TIMING, ...options },
+      new EC2Client({}),
+      probe,
+      clock,
+      claims,
+    );
+  /** Described by id (as a start polls it), the instance runs at `ip`. */
+  const runsAt = (id: string, ip: string) =>
+    ec2Mock
+      .on(DescribeInstancesCommand, { InstanceIds: [id] })
+      .resolves(described(instance(id, 'running', ip)));
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(async () => {
@@ -51,14 +65,12 @@ describe('Ec2NodeProvider: pool scope, template version, failed instances', () =
         PIXPOOL_POOL_EC2_HEALTH_TIMEOUT_MS: '1000',
       },
     });
-    const provider = createNodeProvider(config, db.dataSource) as Ec2NodeProvider;
+    const fromConfig = createNodeProvider(config, db.dataSource) as Ec2NodeProvider;
     ec2Mock.on(DescribeInstancesCommand).resolves(described());
     ec2Mock.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-new' }] });
-    ec2Mock
-      .on(DescribeInstancesCommand, { InstanceIds: ['i-new'] })
-      .resolves(described(instance('i-new', 'running', '10.0.0.7')));
+    runsAt('i-new', '10.0.0.7');
 
-    await provider.start(1).catch(() => undefined); // the node at 10.0.0.7 does not exist here
+    await fromConfig.start(1).catch(() => undefined); // the node at 10.0.0.7 does not exist here
 
     expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0].args[0].input.Filters).toEqual([
       { Name: 'tag:pixpool-pool', Values: ['Prod'] },
@@ -81,29 +93,19 @@ describe('Ec2NodeProvider: pool scope, template version, failed instances', () =
   });
 
   it('skips an instance that failed to become healthy on the next grow, and tries it again after failedRetryMs', async () => {
-    const provider = new Ec2NodeProvider(
-      { tag: TAG, ...TIMING, failedRetryMs: 3_600_000 },
-      new EC2Client({}),
-      probe,
-      clock,
-      claims,
-    );
+    const sut = provider({ failedRetryMs: 3_600_000 });
     // i-1 boots but its node never answers (an install cut short); i-2 is fine.
     ec2Mock
       .on(DescribeInstancesCommand)
       .resolves(described(instance('i-1', 'stopped'), instance('i-2', 'stopped')));
-    ec2Mock
-      .on(DescribeInstancesCommand, { InstanceIds: ['i-1'] })
-      .resolves(described(instance('i-1', 'running', '10.0.0.1')));
-    ec2Mock
-      .on(DescribeInstancesCommand, { InstanceIds: ['i-2'] })
-      .resolves(described(instance('i-2', 'running', '10.0.0.2')));
+    runsAt('i-1', '10.0.0.1');
+    runsAt('i-2', '10.0.0.2');
     ec2Mock.on(StartInstancesCommand).resolves({});
     ec2Mock.on(StopInstancesCommand).resolves({});
     unhealthy.add('http://10.0.0.1:5001');
 
-    await expect(provider.start(1)).rejects.toThrow(/i-1 never answered/);
-    const second = await provider.start(1);
+    await expect(sut.start(1)).rejects.toThrow(/i-1 never answered/);
+    const second = await sut.start(1);
 
     expect(second.map((node) => node.id)).toEqual(['i-2']);
     expect(ec2Mock.commandCalls(StartInstancesCommand).map((c) => c.args[0].input)).toEqual([
@@ -111,35 +113,25 @@ describe('Ec2NodeProvider: pool scope, template version, failed instances', () =
       { InstanceIds: ['i-2'] },
     ]);
 
-    provider.adopt(['i-2']);
+    sut.adopt(['i-2']);
     clock.advance(3_600_000);
     unhealthy.clear();
-    const third = await provider.start(1);
+    const third = await sut.start(1);
     expect(third.map((node) => node.id)).toEqual(['i-1']);
   });
 
   it('launches a replacement from the template when the only free instance failed', async () => {
-    const provider = new Ec2NodeProvider(
-      { tag: TAG, ...TIMING, launchTemplate: { name: 'lt' } },
-      new EC2Client({}),
-      probe,
-      clock,
-      claims,
-    );
+    const sut = provider({ launchTemplate: { name: 'lt' } });
     ec2Mock.on(DescribeInstancesCommand).resolves(described(instance('i-1', 'stopped')));
-    ec2Mock
-      .on(DescribeInstancesCommand, { InstanceIds: ['i-1'] })
-      .resolves(described(instance('i-1', 'running', '10.0.0.1')));
+    runsAt('i-1', '10.0.0.1');
     ec2Mock.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-new' }] });
-    ec2Mock
-      .on(DescribeInstancesCommand, { InstanceIds: ['i-new'] })
-      .resolves(described(instance('i-new', 'running', '10.0.0.9')));
+    runsAt('i-new', '10.0.0.9');
     ec2Mock.on(StartInstancesCommand).resolves({});
     ec2Mock.on(StopInstancesCommand).resolves({});
     unhealthy.add('http://10.0.0.1:5001');
 
-    await expect(provider.start(1)).rejects.toThrow(/i-1 never answered/);
-    const nodes = await provider.start(1);
+    await expect(sut.start(1)).rejects.toThrow(/i-1 never answered/);
+    const nodes = await sut.start(1);
 
     expect(nodes.map((node) => node.id)).toEqual(['i-new']);
     expect(ec2Mock).toHaveReceivedCommandTimes(StartInstancesCommand, 1);
