@@ -22,7 +22,7 @@ cp dist/pixpool-node.js "$out/"
 tar -czf "$out/pixpool-app.tgz" dist/src dist/migrations config package.json package-lock.json
 cp deploy/systemd/*.service "$out/systemd/"
 cp deploy/scripts/install-node.sh deploy/scripts/install-app.sh deploy/scripts/refresh-node.sh \
-  deploy/scripts/common.sh "$out/"
+  deploy/scripts/common.sh deploy/scripts/grant-db-user.js "$out/"
 cp docs/*.md "$out/docs/"
 echo "artifacts in $out:"
 ls -l "$out"

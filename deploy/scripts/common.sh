@@ -1,14 +1,44 @@
 #!/usr/bin/env bash
 # Helpers shared by install-node.sh and install-app.sh (sourced, not run).
 
-# Node 20 or newer at /usr/bin/node, where the units expect it (Amazon Linux 2023: nodejs20).
+# Retries a command that needs the network (about 5 minutes in all): an instance may boot before
+# its route out or the endpoints answer.
+retry() {
+  local n
+  for n in 1 2 3 4 5 6 7 8 9 10; do
+    "$@" && return 0
+    echo "attempt $n failed: $*" >&2
+    sleep $((n * 6))
+  done
+  return 1
+}
+
+# Node 24 at /usr/bin/node, where the units expect it (Amazon Linux 2023: nodejs24, from the
+# distribution's repositories, which are in S3: reachable through the S3 gateway endpoint).
 ensure_node() {
-  if [ -x /usr/bin/node ] && [ "$(/usr/bin/node -p 'process.versions.node.split(".")[0]')" -ge 20 ]; then
+  if [ -x /usr/bin/node ] && [ "$(/usr/bin/node -p 'process.versions.node.split(".")[0]')" -ge 24 ]; then
     return
   fi
-  dnf install -y -q nodejs20 nodejs20-npm
-  [ -x /usr/bin/node ] || ln -sf /usr/bin/node-20 /usr/bin/node
-  [ -x /usr/bin/npm ] || ln -sf /usr/bin/npm-20 /usr/bin/npm
+  retry dnf install -y -q nodejs24 nodejs24-npm
+  [ -x /usr/bin/node ] || ln -sf /usr/bin/node-24 /usr/bin/node
+  [ -x /usr/bin/npm ] || ln -sf /usr/bin/npm-24 /usr/bin/npm
+}
+
+# The journal (through rsyslog) and cloud-init's output to CloudWatch log group $1, by the
+# CloudWatch agent; the group's retention is the stack's.
+ship_logs() {
+  local group="$1" config=/opt/aws/amazon-cloudwatch-agent/etc/pixpool.json
+  retry dnf install -y -q rsyslog amazon-cloudwatch-agent
+  systemctl enable --now rsyslog
+  install -d -m 755 "$(dirname "$config")"
+  install -m 644 /dev/stdin "$config" <<JSON
+{"logs": {"logs_collected": {"files": {"collect_list": [
+  {"file_path": "/var/log/messages", "log_group_name": "$group", "log_stream_name": "{instance_id}/messages"},
+  {"file_path": "/var/log/cloud-init-output.log", "log_group_name": "$group", "log_stream_name": "{instance_id}/cloud-init"}
+]}}}}
+JSON
+  /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s \
+    -c "file:$config"
 }
 
 # The service account both units run as: no shell, no home to write to.

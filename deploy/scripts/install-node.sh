@@ -5,9 +5,13 @@
 #   PIXPOOL_NODE_PORT (default 5001), PIXPOOL_NODE_CAPACITY_MB (default 64; the app pushes the
 #   configured capacity to every node anyway).
 # --stop-after-install: power off once installed (pre-provisioned nodes; see docs/deploy-aws.md).
-# cloud-init runs user-data on the first boot only; every later boot runs refresh-node.sh (a
-# cloud-init per-boot script installed here), which installs the current artifacts again: that
-# is how a node is upgraded (docs/operations.md) and how it picks up a rotated secret.
+# --no-start: install only (the refresh at boot; systemd starts the node after it).
+# cloud-init runs user-data on the first boot only; every later boot runs refresh-node.sh first
+# (pixpool-node-refresh.service, ordered before the node's unit), which installs the current
+# artifacts again: that is how a node is upgraded (docs/operations.md) and how it picks up a
+# rotated secret. The refresh is installed first of all, before anything here that can time out
+# (package installs, secret reads): a first boot cut short is completed by the next boot's
+# refresh instead of leaving an instance that never becomes a node.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common.sh
@@ -18,36 +22,40 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 : "${PIXPOOL_ARTIFACTS_PARAMETER:?PIXPOOL_ARTIFACTS_PARAMETER is required}"
 port="${PIXPOOL_NODE_PORT:-5001}"
 capacity="${PIXPOOL_NODE_CAPACITY_MB:-64}"
-stop_after_install=false
-[ "${1:-}" = "--stop-after-install" ] && stop_after_install=true
-
-ensure_node
-ensure_user
-install -d -m 755 /opt/pixpool/node /opt/pixpool/docs
-install -m 644 "$here/pixpool-node.js" /opt/pixpool/node/pixpool-node.js
-[ -d "$here/docs" ] && install -m 644 "$here"/docs/*.md /opt/pixpool/docs/
-install -d -m 700 /etc/pixpool
-
-secret="$(read_secret "$AWS_REGION" "$PIXPOOL_NODE_SECRET_ID")"
-write_private /etc/pixpool/node.env <<ENV
-PIXPOOL_NODE_SECRET=$secret
-PIXPOOL_NODE_ARGS=--host 0.0.0.0 --port $port --capacity-mb $capacity
-ENV
+mode="${1:-}"
 
 # What refresh-node.sh needs at the next boot (nothing secret: the secret is fetched again).
+install -d -m 700 /etc/pixpool
+install -d -m 755 /opt/pixpool/node /opt/pixpool/docs
 write_private /etc/pixpool/node-install.env <<ENV
 AWS_REGION=$AWS_REGION
 PIXPOOL_NODE_SECRET_ID=$PIXPOOL_NODE_SECRET_ID
 PIXPOOL_ARTIFACTS_PARAMETER=$PIXPOOL_ARTIFACTS_PARAMETER
 PIXPOOL_NODE_PORT=$port
 PIXPOOL_NODE_CAPACITY_MB=$capacity
+PIXPOOL_LOG_GROUP=${PIXPOOL_LOG_GROUP:-}
 ENV
-install -D -m 755 "$here/refresh-node.sh" /var/lib/cloud/scripts/per-boot/pixpool-refresh-node.sh
+install -m 755 "$here/refresh-node.sh" /opt/pixpool/node/refresh-node.sh
+install_unit "$here/systemd/pixpool-node-refresh.service"
+
+ensure_node
+ensure_user
+[ -n "${PIXPOOL_LOG_GROUP:-}" ] && ship_logs "$PIXPOOL_LOG_GROUP"
+install -m 644 "$here/pixpool-node.js" /opt/pixpool/node/pixpool-node.js
+[ -d "$here/docs" ] && install -m 644 "$here"/docs/*.md /opt/pixpool/docs/
+
+secret="$(retry read_secret "$AWS_REGION" "$PIXPOOL_NODE_SECRET_ID")"
+write_private /etc/pixpool/node.env <<ENV
+PIXPOOL_NODE_SECRET=$secret
+PIXPOOL_NODE_ARGS=--host 0.0.0.0 --port $port --capacity-mb $capacity
+ENV
 
 install_unit "$here/systemd/pixpool-node.service"
-if $stop_after_install; then
-  echo "pixpool node installed; powering off until the pool starts this instance"
-  systemctl poweroff
-else
-  systemctl restart pixpool-node.service
-fi
+case "$mode" in
+  --stop-after-install)
+    echo "pixpool node installed; powering off until the pool starts this instance"
+    systemctl poweroff
+    ;;
+  --no-start) ;;
+  *) systemctl restart pixpool-node.service ;;
+esac

@@ -69,6 +69,16 @@ export class Ec2Config {
   @IsString() instanceIds!: string;
   @IsInt() @Min(1) @Max(65535) port!: number;
   @IsString() launchTemplate!: string;
+  /** Version app-launched nodes use: a number, $Latest or $Default; empty: the template's default. */
+  @Matches(/^$|^([1-9][0-9]*|\$Latest|\$Default)$/, {
+    message: 'ec2.launchTemplateVersion must be a version number, $Latest or $Default',
+  })
+  launchTemplateVersion!: string;
+  /** Pool members are tagged instances in this VPC only; empty: in any VPC. */
+  @Matches(/^$|^vpc-[0-9a-f]+$/, { message: 'ec2.vpcId must look like vpc-0123abcd' })
+  vpcId!: string;
+  /** How long later grows skip an instance that failed to become healthy. */
+  @IsInt() @Min(1000) failedRetryMs!: number;
   /** How long an instance may take to reach `running` with a private IP. */
   @IsInt() @Min(1000) startTimeoutMs!: number;
   /** How long a running instance's node may take to answer /health after its start. */
@@ -200,6 +210,8 @@ export class ResilienceConfig {
   /** Pending invalidations older than this are replayed by the sweeper (their writer is gone). */
   @IsInt() @Min(100) outboxGraceMs!: number;
   @IsInt() @Min(100) orphanSweepIntervalMs!: number;
+  /** Upload hours each orphan sweep lists (object names start with their hour); > interval + grace. */
+  @IsInt() @Min(1) @Max(24 * 366) orphanSweepLookbackHours!: number;
   /** Unreferenced objects younger than this are left alone: their upload may still commit. */
   @IsInt() @Min(1000) orphanGraceMs!: number;
   /** How long a starting instance waits for another one's migrations (MySQL GET_LOCK). */

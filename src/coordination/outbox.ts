@@ -6,6 +6,9 @@
  *       node serves a copy of key older than v.
  *  (I2) Every object in storage is named by a row, or is younger than resilience.orphanGraceMs,
  *       or is deleted by the next orphan sweep; an object a committed row names is never deleted.
+ *       (The sweep lists the uploads of the last orphanSweepLookbackHours only: an unnamed object
+ *       uploaded before that is left in place, costing storage, never an image; see
+ *       orphan-sweeper.service.ts.)
  *
  * Upload steps (ImageService.upload):
  *  1. put the bytes under a fresh random object name;

@@ -23,8 +23,8 @@ export interface BlobStore {
   get(name: string, signal?: AbortSignal): Promise<Buffer | null>;
   /** Removes the object; removing an absent one is not an error. */
   delete(name: string, signal?: AbortSignal): Promise<void>;
-  /** Every object of this store (only valid object names), page by page. */
-  list(): AsyncIterable<StoredObject[]>;
+  /** Every object of this store (only valid object names) whose name starts with `namePrefix`, page by page. */
+  list(namePrefix?: string): AsyncIterable<StoredObject[]>;
   /**
    * Removes exactly these objects (absent ones are no error), in as few calls as the store
    * allows. There is deliberately no "delete everything": an object is deleted only by whoever

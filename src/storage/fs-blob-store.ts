@@ -3,11 +3,12 @@ import * as fs from 'node:fs/promises';
 import { constants as fsConstants, Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { BlobStore, StoredObject } from './blob-store';
-import { assertValidObjectName, isValidObjectName } from './object-name';
+import { assertValidObjectName, HOURLY_NAME_PATTERN, isValidObjectName } from './object-name';
 
 /**
- * Objects as files under one folder, fanned out by the first two characters of the name
- * (`ab/abcdef…`) so no folder grows to millions of entries.
+ * Objects as files under one folder, fanned out so no folder grows to millions of entries: by
+ * the upload hour of names that carry it (`2026120310/2026120310-…`, so listing one hour reads
+ * one folder), by the first two characters of older names (`ab/abcdef…`).
  *
  * A put writes a hidden temp file in the target folder, syncs it and renames it over the final
  * name: rename is atomic within a file system, so a reader or a crash never finds a half-written
@@ -57,12 +58,15 @@ export class FsBlobStore implements BlobStore {
     await fs.rm(this.pathOf(name), { force: true });
   }
 
-  /** One page per fan-out folder. */
-  async *list(): AsyncIterable<StoredObject[]> {
-    for (const folder of await this.fanOutFolders()) {
+  /** One page per fan-out folder; a prefix naming an hour reads that hour's folder only. */
+  async *list(namePrefix = ''): AsyncIterable<StoredObject[]> {
+    const hour = HOURLY_NAME_PATTERN.exec(namePrefix)?.[1];
+    const folders = hour ? [path.join(this.dir, hour)] : await this.fanOutFolders();
+    for (const folder of folders) {
       const page: StoredObject[] = [];
       for (const entry of await readDirOrEmpty(folder)) {
         if (!entry.isFile() || !isValidObjectName(entry.name)) continue;
+        if (!entry.name.startsWith(namePrefix)) continue;
         try {
           const stat = await fs.stat(path.join(folder, entry.name));
           page.push({ name: entry.name, modifiedAt: stat.mtime });
@@ -97,14 +101,15 @@ export class FsBlobStore implements BlobStore {
 
   private pathOf(name: string): string {
     assertValidObjectName(name);
-    return path.join(this.dir, name.slice(0, 2), name);
+    const folder = HOURLY_NAME_PATTERN.exec(name)?.[1] ?? name.slice(0, 2);
+    return path.join(this.dir, folder, name);
   }
 
   /** Only folders the store itself could have made, so a mis-set dir never loses foreign files. */
   private async fanOutFolders(): Promise<string[]> {
     const entries = await readDirOrEmpty(this.dir);
     return entries
-      .filter((e) => e.isDirectory() && /^[a-z0-9][a-z0-9_-]$/.test(e.name))
+      .filter((e) => e.isDirectory() && /^([a-z0-9][a-z0-9_-]|[0-9]{10})$/.test(e.name))
       .map((e) => path.join(this.dir, e.name));
   }
 }

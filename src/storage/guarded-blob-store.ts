@@ -27,8 +27,8 @@ export class GuardedBlobStore implements BlobStore {
     return this.guard.run('delete', (signal) => this.inner.delete(name, signal));
   }
 
-  async *list(): AsyncIterable<StoredObject[]> {
-    const pages = this.inner.list()[Symbol.asyncIterator]();
+  async *list(namePrefix?: string): AsyncIterable<StoredObject[]> {
+    const pages = this.inner.list(namePrefix)[Symbol.asyncIterator]();
     for (;;) {
       const next = await this.guard.run('list', () => pages.next());
       if (next.done) return;

@@ -16,13 +16,22 @@ export class InvalidObjectNameError extends Error {
 }
 
 /**
- * A fresh random name (32 hex digits). Random, not a content hash: two keys may hold the same
- * bytes, and the object of an overwritten key is deleted, which must not take the other key's
- * image with it.
+ * A fresh name: the upload's hour (UTC, `yyyymmddhh-`) and 32 random hex digits. Random, not a
+ * content hash: two keys may hold the same bytes, and the object of an overwritten key is
+ * deleted, which must not take the other key's image with it. The hour first lets the orphan
+ * sweeper list only recent objects (a prefix per hour), whatever the store holds in all.
  */
-export function newObjectName(): string {
-  return randomUUID().replace(/-/g, '');
+export function newObjectName(now: Date = new Date()): string {
+  return hourPrefix(now) + randomUUID().replace(/-/g, '');
 }
+
+/** The name prefix of objects uploaded in `at`'s hour (UTC). */
+export function hourPrefix(at: Date): string {
+  return `${at.toISOString().slice(0, 13).replace(/[-T]/g, '')}-`;
+}
+
+/** `yyyymmddhh-…`: names made since names carry their hour (older ones are 32 hex digits). */
+export const HOURLY_NAME_PATTERN = /^([0-9]{10})-/;
 
 export function isValidObjectName(name: string): boolean {
   return OBJECT_NAME_PATTERN.test(name);

@@ -74,14 +74,15 @@ export class S3BlobStore implements BlobStore {
    * Pages through the prefix. Only keys that are prefix + a valid object name count: with an
    * empty prefix in a shared bucket, other data is never listed, swept or cleared.
    */
-  async *list(): AsyncIterable<StoredObject[]> {
+  async *list(namePrefix = ''): AsyncIterable<StoredObject[]> {
+    const keyPrefix = this.prefix + namePrefix;
     let token: string | undefined;
     do {
-      const page = await this.send('list', this.prefix, () =>
+      const page = await this.send('list', keyPrefix, () =>
         this.client.send(
           new ListObjectsV2Command({
             Bucket: this.bucket,
-            Prefix: this.prefix || undefined,
+            Prefix: keyPrefix || undefined,
             ContinuationToken: token,
             MaxKeys: this.batchSize,
           }),

@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import * as path from 'node:path';
+import { addPolicyChecks } from '../lib/checks';
 import { PixpoolStack } from '../lib/pixpool-stack';
 
 /*
@@ -30,4 +31,7 @@ new PixpoolStack(app, context('stackName') ?? 'Pixpool', {
   nodeCapacityMb: Number(context('nodeCapacityMb') ?? 1024),
   dbInstanceType: context('dbInstanceType') ?? 't4g.micro',
   alarmEmail: context('alarmEmail'),
+  logRetentionDays: Number(context('logRetentionDays') ?? 30),
+  monthlyBudgetUsd: Number(context('monthlyBudgetUsd') ?? 200),
 });
+addPolicyChecks(app);

@@ -1,12 +1,24 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { cloudwatch, cloudwatchActions, elbv2, sns } from './cdk';
+import { cloudwatch, cloudwatchActions, elbv2, rds, sns } from './cdk';
 import { METRICS_NAMESPACE, MISS_RATE_ALARM } from './settings';
 
 export interface MonitoringProps {
   loadBalancer: elbv2.ApplicationLoadBalancer;
   alarmTopic: sns.ITopic;
+  /** Liveness: what the listener forwards to. */
+  appTargets: elbv2.ApplicationTargetGroup;
+  /** Readiness: only health-checked, never a reason to replace the instance. */
+  readinessTargets: elbv2.ApplicationTargetGroup;
+  database: rds.DatabaseInstance;
+  dbInstanceType: string;
+  appGroupName: string;
+  appInstanceType: string;
+  /** The pre-provisioned nodes (app-launched ones have no fixed id to alarm on). */
+  nodeInstanceIds: string[];
 }
+
+const burstable = (instanceType: string): boolean => /^(db\.)?t\d/.test(instanceType);
 
 /**
  * The dashboard and the alarms an operator watches. Pool metrics are the totals the app's
@@ -17,6 +29,7 @@ export class Monitoring extends Construct {
   readonly missRateHigh: cloudwatch.Alarm;
   readonly noHealthyNode: cloudwatch.Alarm;
   readonly serverErrors: cloudwatch.Alarm;
+  readonly all: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -46,7 +59,8 @@ export class Monitoring extends Construct {
     const lb = props.loadBalancer.metrics;
     const errorRate = new cloudwatch.MathExpression({
       label: '5xx rate',
-      expression: 'IF(requests > 0, (target5xx + lb5xx) / requests, 0)',
+      // Both counts are absent (not 0) in a minute without a 5xx: FILL, or the sum is absent too.
+      expression: 'IF(requests > 0, (FILL(target5xx, 0) + FILL(lb5xx, 0)) / requests, 0)',
       usingMetrics: {
         requests: lb.requestCount({ period: Duration.minutes(1) }),
         target5xx: lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
@@ -82,7 +96,9 @@ export class Monitoring extends Construct {
       datapointsToAlarm: 5,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.missRateHigh, this.noHealthyNode, this.serverErrors]) {
+    this.all.push(this.missRateHigh, this.noHealthyNode, this.serverErrors);
+    this.all.push(...this.appAndDatabaseAlarms(props));
+    for (const alarm of this.all) {
       alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
       alarm.addOkAction(new cloudwatchActions.SnsAction(props.alarmTopic));
     }
@@ -115,11 +131,99 @@ export class Monitoring extends Construct {
         [
           new cloudwatch.AlarmStatusWidget({
             title: 'Alarms',
-            alarms: [this.missRateHigh, this.noHealthyNode, this.serverErrors],
+            alarms: this.all,
             width: 24,
           }),
         ],
       ],
     });
+  }
+
+  /** Healthy hosts, readiness, database storage, CPU credits, node status checks. */
+  private appAndDatabaseAlarms(props: MonitoringProps): cloudwatch.Alarm[] {
+    const minute = Duration.minutes(1);
+    const alarms = [
+      props.appTargets.metrics
+        .healthyHostCount({ period: minute })
+        .createAlarm(this, 'NoHealthyApp', {
+          alarmDescription: 'No healthy app instance behind the load balancer for 3 minutes.',
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        }),
+      props.readinessTargets.metrics
+        .unhealthyHostCount({ period: minute, statistic: 'Maximum' })
+        .createAlarm(this, 'AppNotReady', {
+          alarmDescription:
+            'An app instance not ready (database or storage unreachable) for 5 minutes; it keeps serving cached images.',
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 5,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      props.database
+        .metricFreeStorageSpace({ period: Duration.minutes(5), statistic: 'Minimum' })
+        .createAlarm(this, 'DatabaseStorageLow', {
+          alarmDescription:
+            'Database free storage below 2 GiB (autoscaling storage stops at 100 GiB).',
+          threshold: 2 * 1024 ** 3,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        }),
+    ];
+    const credits = (id: string, what: string, metric: cloudwatch.Metric): void => {
+      alarms.push(
+        metric.createAlarm(this, id, {
+          alarmDescription: `${what} is running out of CPU credits: it will be throttled to its baseline.`,
+          threshold: 20,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    };
+    if (burstable(props.appInstanceType)) {
+      credits(
+        'AppCpuCreditsLow',
+        'The app',
+        new cloudwatch.Metric({
+          namespace: 'AWS/EC2',
+          metricName: 'CPUCreditBalance',
+          dimensionsMap: { AutoScalingGroupName: props.appGroupName },
+          statistic: 'Minimum',
+          period: Duration.minutes(5),
+        }),
+      );
+    }
+    if (burstable(props.dbInstanceType)) {
+      credits(
+        'DatabaseCpuCreditsLow',
+        'The database',
+        props.database.metric('CPUCreditBalance', {
+          statistic: 'Minimum',
+          period: Duration.minutes(5),
+        }),
+      );
+    }
+    props.nodeInstanceIds.forEach((instanceId, i) => {
+      alarms.push(
+        new cloudwatch.Metric({
+          namespace: 'AWS/EC2',
+          metricName: 'StatusCheckFailed',
+          dimensionsMap: { InstanceId: instanceId },
+          statistic: 'Maximum',
+          period: minute,
+        }).createAlarm(this, `Node${i + 1}StatusCheck`, {
+          alarmDescription: `Cache node ${i + 1} failed its EC2 status check for 3 minutes (a stopped node reports nothing).`,
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 3,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    });
+    return alarms;
   }
 }

@@ -7,8 +7,10 @@ import { ec2 } from './cdk';
  * and are shellchecked; this only wires values in. Going through the parameter keeps the
  * user-data identical from one deploy to the next, so a deploy with new artifacts never makes
  * CloudFormation stop and restart running cache nodes to rewrite their user-data; nodes pick the
- * new artifacts up at their next boot instead (refresh-node.sh). Amazon Linux 2023 has the AWS
- * CLI and python3 (used to unzip).
+ * new artifacts up at their next boot instead (refresh-node.sh). Every fetch is retried: an
+ * instance may boot before its route out (or the endpoints) answer, and one failed call would
+ * otherwise leave it uninstalled for good. Amazon Linux 2023 has the AWS CLI and python3 (used to
+ * unzip).
  */
 export function installUserData(
   artifactsParameter: string,
@@ -26,9 +28,11 @@ export function installUserData(
   userData.addCommands(
     'set -euo pipefail',
     ...exports,
+    // About 5 minutes in all before giving up.
+    'retry() { local n; for n in 1 2 3 4 5 6 7 8 9 10; do "$@" && return 0; echo "attempt $n failed: $*" >&2; sleep $((n * 6)); done; return 1; }',
     'install -d -m 700 /opt/pixpool/artifacts && cd /opt/pixpool/artifacts',
-    'url="$(aws ssm get-parameter --name "$PIXPOOL_ARTIFACTS_PARAMETER" --query Parameter.Value --output text)"',
-    'aws s3 cp "$url" artifacts.zip',
+    'url="$(retry aws ssm get-parameter --name "$PIXPOOL_ARTIFACTS_PARAMETER" --query Parameter.Value --output text)"',
+    'retry aws s3 cp --only-show-errors "$url" artifacts.zip',
     'python3 -m zipfile -e artifacts.zip . && chmod 755 ./*.sh',
     [`./${script}`, ...args].join(' '),
   );

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Template as TemplateType } from 'aws-cdk-lib/assertions';
+import { installed, Json, ROOT, synth, Synthesized } from './synth';
 
 /*
  * The synthesized template, checked for what the issue promises: exactly the listed ingress
@@ -10,13 +10,6 @@ import type { Template as TemplateType } from 'aws-cdk-lib/assertions';
  * node_modules (`npm ci --prefix deploy/aws`). Without them the suite is skipped with a warning,
  * except under CI=true, where it fails.
  */
-const HERE = path.resolve(__dirname, '..');
-const ROOT = path.resolve(HERE, '..', '..');
-const installed = fs.existsSync(path.join(HERE, 'node_modules', 'aws-cdk-lib'));
-if (!installed && process.env.CI === 'true') throw new Error('deploy/aws: run npm ci there first');
-if (!installed) console.warn('deploy/aws has no node_modules: skipping the stack tests');
-
-type Json = Record<string, unknown>;
 interface Statement {
   Sid?: string;
   Effect: string;
@@ -27,39 +20,11 @@ interface Statement {
 
 (installed ? describe : describe.skip)('PixpoolStack', () => {
   let template: TemplateType;
-  let resources: Record<string, { Type: string; Properties?: Json }>;
-  let artifactsDir: string;
+  let resources: Synthesized['resources'];
 
   beforeAll(() => {
-    /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when installed */
-    const { App } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
-    const { Template } =
-      require('aws-cdk-lib/assertions') as typeof import('aws-cdk-lib/assertions');
-    const { PixpoolStack } =
-      require('../lib/pixpool-stack') as typeof import('../lib/pixpool-stack');
-    /* eslint-enable @typescript-eslint/no-require-imports */
-    artifactsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-artifacts-'));
-    fs.writeFileSync(path.join(artifactsDir, 'pixpool-node.js'), '// the bundle\n');
-    // The feature flags and defaults of cdk.json, as `cdk synth` uses them.
-    const cdkJson = JSON.parse(fs.readFileSync(path.join(HERE, 'cdk.json'), 'utf8')) as {
-      context: Record<string, unknown>;
-    };
-    const app = new App({ context: cdkJson.context });
-    const stack = new PixpoolStack(app, 'Test', {
-      artifactsDir,
-      preProvisionedNodes: 3,
-      appInstanceType: 't3.small',
-      nodeInstanceType: 't3.small',
-      nodeCapacityMb: 1024,
-      dbInstanceType: 't4g.micro',
-    });
-    template = Template.fromStack(stack);
-    resources = template.toJSON().Resources;
+    ({ template, resources } = synth());
   }, 120_000);
-
-  afterAll(() => {
-    if (artifactsDir) fs.rmSync(artifactsDir, { recursive: true, force: true });
-  });
 
   const ofType = (type: string): [string, Json][] =>
     Object.entries(resources)
@@ -96,6 +61,7 @@ interface Statement {
     expect(rules.sort()).toEqual(
       [
         '0.0.0.0/0→alb:tcp/443-443',
+        '0.0.0.0/0→alb:tcp/80-80',
         'alb→app:tcp/5000-5000',
         'app→node:tcp/5001-5001',
         'node→node:tcp/5001-5001',
@@ -147,7 +113,7 @@ interface Statement {
       );
       expect(startStop).toHaveLength(1);
       expect(startStop[0].Condition).toEqual({
-        StringEquals: { 'aws:ResourceTag/pixpool-role': 'cache-node' },
+        StringEquals: { 'aws:ResourceTag/pixpool-pool': 'Test' },
       });
       expect(JSON.stringify(startStop[0].Resource)).toContain(':instance/*');
     });
@@ -155,8 +121,9 @@ interface Statement {
     it('launches only tagged instances, tags only at launch, passes only the node role', () => {
       const all = statements();
       const launchInstance = all.find((s) => s.Sid === 'LaunchTaggedNodes');
-      expect(launchInstance?.Condition).toEqual({
-        StringEquals: { 'aws:RequestTag/pixpool-role': 'cache-node' },
+      expect(launchInstance?.Condition?.StringEquals).toEqual({
+        'aws:RequestTag/pixpool-pool': 'Test',
+        'ec2:InstanceType': 't3.small',
       });
       const tagging = all.filter((s) => actionsOf(s).includes('ec2:CreateTags'));
       expect(tagging.map((s) => s.Condition)).toEqual([
@@ -173,7 +140,7 @@ interface Statement {
       });
     });
 
-    it('cache nodes may only read their secret and the install artifacts', () => {
+    it('cache nodes may only read their secret and the install artifacts, and write their logs', () => {
       const nodePolicies = ofType('AWS::IAM::Policy').filter(([, props]) =>
         JSON.stringify(props.Roles).includes('NodeRole'),
       );
@@ -183,14 +150,14 @@ interface Statement {
       expect(actions.length).toBeGreaterThan(0);
       for (const action of actions)
         expect(action).toMatch(
-          /^(secretsmanager:(GetSecretValue|DescribeSecret)|s3:(Get|List)\w*\*?|ssm:(Describe|Get)Parameter\w*)$/,
+          /^(secretsmanager:(GetSecretValue|DescribeSecret)|s3:GetObject|ssm:(Describe|Get)Parameter\w*|logs:(CreateLogStream|PutLogEvents|DescribeLogStreams))$/,
         );
     });
   });
 
   it('RDS requires TLS, encrypts storage and keeps its credentials in Secrets Manager', () => {
     template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
-      Parameters: { require_secure_transport: 'ON' },
+      Parameters: { require_secure_transport: '1' },
     });
     const [[, db]] = ofType('AWS::RDS::DBInstance');
     const [[groupId]] = ofType('AWS::RDS::DBParameterGroup');
@@ -225,7 +192,8 @@ interface Statement {
       pool: { ec2: { tag: string; port: number } };
       metrics: { namespace: string };
     };
-    const [tagKey, tagValue] = defaults.pool.ec2.tag.split('=');
+    // The stack's own pool tag (pixpool-pool=<stack name>), not the app's default.
+    const [tagKey, tagValue] = ['pixpool-pool', 'Test'];
 
     it('every pre-provisioned node and every launched one carries pool.ec2.tag', () => {
       const instances = ofType('AWS::EC2::Instance');
@@ -297,12 +265,15 @@ interface Statement {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  it('the load balancer speaks HTTPS only, health-checking the app’s readiness', () => {
+  it('the load balancer serves HTTPS only (80 redirects), health-checking the app’s liveness', () => {
     const listeners = ofType('AWS::ElasticLoadBalancingV2::Listener').map(([, p]) => p);
-    expect(listeners.map((l) => [l.Port, l.Protocol])).toEqual([[443, 'HTTPS']]);
+    expect(listeners.map((l) => [l.Port, l.Protocol])).toEqual([
+      [80, 'HTTP'],
+      [443, 'HTTPS'],
+    ]);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: 5000,
-      HealthCheckPath: '/health/ready',
+      HealthCheckPath: '/health/live',
     });
   });
 });

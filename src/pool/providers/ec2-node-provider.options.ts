@@ -19,6 +19,8 @@ export interface Ec2NodeProviderOptions {
   tag?: Ec2PoolTag;
   /** ... or (and, when both are set) the instances with these ids. */
   instanceIds?: string[];
+  /** Only instances in this VPC are members: a tag alike in another VPC (another stack) is not. */
+  vpcId?: string;
   /** Port the cache node listens on, on every instance. */
   port?: number;
   /** Used when no stopped pool instance is left; launched instances get the pool tag. */
@@ -34,11 +36,14 @@ export interface Ec2NodeProviderOptions {
   strayGraceMs?: number;
   /** Give up retrying a throttled (RequestLimitExceeded) call this long after its first attempt. */
   throttleDeadlineMs?: number;
+  /** How long grows skip an instance that failed to become healthy (then it gets another chance). */
+  failedRetryMs?: number;
 }
 
 export interface ResolvedEc2Options {
   tag?: Ec2PoolTag;
   instanceIds?: string[];
+  vpcId?: string;
   port: number;
   /** Set only with a tag: launched instances are found again through it. */
   launch?: { template: Ec2LaunchTemplate; tag: Ec2PoolTag };
@@ -48,6 +53,7 @@ export interface ResolvedEc2Options {
   claimTtlMs: number;
   strayGraceMs: number;
   throttleDeadlineMs: number;
+  failedRetryMs: number;
 }
 
 export const EC2_PROVIDER_DEFAULTS = {
@@ -58,6 +64,7 @@ export const EC2_PROVIDER_DEFAULTS = {
   claimTtlMs: 900_000,
   strayGraceMs: 300_000,
   throttleDeadlineMs: 60_000,
+  failedRetryMs: 3_600_000,
 } as const;
 
 const POSITIVE_FIELDS = [
@@ -68,6 +75,7 @@ const POSITIVE_FIELDS = [
   'claimTtlMs',
   'strayGraceMs',
   'throttleDeadlineMs',
+  'failedRetryMs',
 ] as const;
 
 /** Rejects option sets that would make the provider touch instances outside its pool or lose launched ones. */
@@ -97,6 +105,7 @@ export function resolveEc2Options(options: Ec2NodeProviderOptions): ResolvedEc2O
   const resolved: ResolvedEc2Options = {
     tag,
     instanceIds: hasIds ? [...new Set(instanceIds)].sort() : undefined,
+    vpcId: options.vpcId || undefined,
     launch,
     port: options.port ?? EC2_PROVIDER_DEFAULTS.port,
     pollIntervalMs: options.pollIntervalMs ?? EC2_PROVIDER_DEFAULTS.pollIntervalMs,
@@ -105,6 +114,7 @@ export function resolveEc2Options(options: Ec2NodeProviderOptions): ResolvedEc2O
     claimTtlMs: options.claimTtlMs ?? EC2_PROVIDER_DEFAULTS.claimTtlMs,
     strayGraceMs: options.strayGraceMs ?? EC2_PROVIDER_DEFAULTS.strayGraceMs,
     throttleDeadlineMs: options.throttleDeadlineMs ?? EC2_PROVIDER_DEFAULTS.throttleDeadlineMs,
+    failedRetryMs: options.failedRetryMs ?? EC2_PROVIDER_DEFAULTS.failedRetryMs,
   };
   for (const field of POSITIVE_FIELDS) {
     if (!Number.isInteger(resolved[field]) || resolved[field] <= 0) {
@@ -129,6 +139,7 @@ export function describePool(options: ResolvedEc2Options): string {
   const parts: string[] = [];
   if (options.tag) parts.push(`tagged ${options.tag.key}=${options.tag.value}`);
   if (options.instanceIds) parts.push(`among ${options.instanceIds.join(', ')}`);
+  if (options.vpcId) parts.push(`in ${options.vpcId}`);
   return parts.join(' ');
 }
 

@@ -56,6 +56,11 @@ export class Ec2NodeProvider implements NodeProvider {
   private members: ReadonlySet<string> = new Set();
   /** Reconciler memory: instance id → when it was first seen running outside the assignment. */
   private readonly outsideSince = new Map<string, number>();
+  /**
+   * Instance id → until when grows skip it: it started but never became healthy (an install cut
+   * short, a broken disk). Without this it would be first in line again and roll every grow back.
+   */
+  private readonly failedUntil = new Map<string, number>();
 
   constructor(
     options: Ec2NodeProviderOptions,
@@ -153,6 +158,9 @@ export class Ec2NodeProvider implements NodeProvider {
         }
       }
       const { ready, failed } = await this.waitUntilReady(started);
+      for (const id of failed.keys()) {
+        this.failedUntil.set(id, this.clock.now().getTime() + this.options.failedRetryMs);
+      }
       if (failed.size > 0) {
         const reasons = [...failed].map(([id, reason]) => `${id} ${reason}`).join('; ');
         throw new Error(`EC2 node provider could not start ${count} node(s): ${reasons}`);
@@ -232,15 +240,19 @@ export class Ec2NodeProvider implements NodeProvider {
     return report;
   }
 
-  /** Pool instances that are not members and not claimed by another app instance. */
+  /** Pool instances that are not members, not claimed by another app instance, not recently failed. */
   private async freeInstances(): Promise<PoolInstance[]> {
     const [all, live] = await Promise.all([
       this.instances.inStates(['running', 'stopping', 'stopped']),
       this.claims.live(this.clock.now()),
     ]);
+    const now = this.clock.now().getTime();
+    for (const [id, until] of this.failedUntil) if (until <= now) this.failedUntil.delete(id);
     return all.filter(
       (instance) =>
-        !this.members.has(instance.id) && (live.get(instance.id) ?? this.owner) === this.owner,
+        !this.members.has(instance.id) &&
+        !this.failedUntil.has(instance.id) &&
+        (live.get(instance.id) ?? this.owner) === this.owner,
     );
   }
 

@@ -18,7 +18,7 @@ export interface PoolInstance {
   stateReason?: string;
 }
 
-/** DescribeInstances, restricted to the pool (tag and/or id list), every page, sorted by id. */
+/** DescribeInstances, restricted to the pool (tag and/or id list, and VPC), every page, sorted by id. */
 export class Ec2PoolInstances {
   constructor(
     private readonly ec2: EC2Client,
@@ -31,6 +31,7 @@ export class Ec2PoolInstances {
     if (this.options.tag) {
       filters.push({ Name: `tag:${this.options.tag.key}`, Values: [this.options.tag.value] });
     }
+    if (this.options.vpcId) filters.push({ Name: 'vpc-id', Values: [this.options.vpcId] });
     filters.push({ Name: 'instance-state-name', Values: states });
     const input: DescribeInstancesCommandInput = { Filters: filters };
     if (this.options.instanceIds) input.InstanceIds = this.options.instanceIds;

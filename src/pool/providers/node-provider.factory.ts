@@ -32,7 +32,11 @@ export function createNodeProvider(config: AppConfig, dataSource: DataSource): N
         tag: pool.ec2.tag ? { key, value: value.join('=') } : undefined,
         instanceIds: pool.ec2.instanceIds ? splitList(pool.ec2.instanceIds) : undefined,
         port: pool.ec2.port,
-        launchTemplate: pool.ec2.launchTemplate ? { name: pool.ec2.launchTemplate } : undefined,
+        vpcId: pool.ec2.vpcId || undefined,
+        launchTemplate: pool.ec2.launchTemplate
+          ? { name: pool.ec2.launchTemplate, version: pool.ec2.launchTemplateVersion || undefined }
+          : undefined,
+        failedRetryMs: pool.ec2.failedRetryMs,
         startTimeoutMs: pool.ec2.startTimeoutMs,
         healthTimeoutMs: pool.ec2.healthTimeoutMs,
         pollIntervalMs: pool.ec2.pollIntervalMs,

@@ -79,3 +79,50 @@ describeShellcheck('deploy scripts', () => {
     });
   });
 });
+
+/*
+ * What the AWS review (issue 20) asked of the scripts and units: read as text, since they run only
+ * on an instance. Node 24; the node refreshes before its unit answers /health; the refresh is in
+ * place before anything at first boot can time out; the app tells CloudFormation when it is ready.
+ */
+describe('boot order and versions', () => {
+  const read = (...parts: string[]): string => fs.readFileSync(path.join(ROOT, ...parts), 'utf8');
+
+  it('instances run Node 24 (Amazon Linux 2023 nodejs24)', () => {
+    const common = read('deploy', 'scripts', 'common.sh');
+    expect(common).toContain('dnf install -y -q nodejs24');
+    expect(common).toMatch(/-ge 24\b/);
+  });
+
+  it('the node unit starts only after the refresh of its artifacts at every boot', () => {
+    const node = read('deploy', 'systemd', 'pixpool-node.service');
+    expect(node).toMatch(/^After=.*\bpixpool-node-refresh\.service\b/m);
+    const refresh = read('deploy', 'systemd', 'pixpool-node-refresh.service');
+    expect(refresh).toMatch(/^Before=pixpool-node\.service$/m);
+    expect(refresh).toMatch(/^Type=oneshot$/m);
+  });
+
+  it('install-node.sh installs the refresh before anything that can time out', () => {
+    const script = read('deploy', 'scripts', 'install-node.sh');
+    const refresh = script.indexOf('pixpool-node-refresh.service');
+    expect(refresh).toBeGreaterThan(0);
+    expect(refresh).toBeLessThan(script.indexOf('\nensure_node'));
+    expect(refresh).toBeLessThan(script.indexOf('read_secret'));
+  });
+
+  it('install-app.sh configures the stack scope and waits for readiness before the signal', () => {
+    const script = read('deploy', 'scripts', 'install-app.sh');
+    expect(script).toContain('vpcId: $PIXPOOL_VPC_ID');
+    expect(script).toContain('launchTemplateVersion: ');
+    expect(script).toContain('elbv2 register-targets');
+    expect(script).toMatch(/health\/ready/);
+    expect(script).toContain('aws-cfn-bootstrap');
+  });
+});
+
+describeSystemd('the refresh unit', () => {
+  it('passes systemd-analyze verify with no complaint', () => {
+    const unit = path.join(ROOT, 'deploy', 'systemd', 'pixpool-node-refresh.service');
+    expect(run('systemd-analyze', ['verify', unit])).toEqual({ status: 0, output: '' });
+  });
+});

@@ -26,12 +26,23 @@ describe('FsBlobStore', () => {
   // A folder that does not exist yet: the store must create it on demand.
   behavesLikeABlobStore(async () => new FsBlobStore(path.join(tempDir(), 'data', 'blobs')));
 
-  it('creates its folder on first write and fans out by the first two characters', async () => {
+  it('creates its folder on first write and fans out by upload hour (older names: first two characters)', async () => {
     const dir = path.join(tempDir(), 'blobs');
     const sut = new FsBlobStore(dir);
-    const name = newObjectName();
+    const name = newObjectName(new Date('2026-12-03T10:59:59Z'));
+    const older = 'ab'.repeat(16); // a name from before names carried their hour
     await sut.put(name, Buffer.from('x'), 'image/png');
-    expect(filesUnder(dir)).toEqual([path.join(name.slice(0, 2), name)]);
+    await sut.put(older, Buffer.from('y'), 'image/png');
+    expect(name).toMatch(/^2026120310-[0-9a-f]{32}$/);
+    expect(filesUnder(dir)).toEqual([path.join('2026120310', name), path.join('ab', older)]);
+    const listed = async (prefix?: string): Promise<string[]> => {
+      const names: string[] = [];
+      for await (const page of sut.list(prefix)) names.push(...page.map((o) => o.name));
+      return names.sort();
+    };
+    expect(await listed()).toEqual([name, older]);
+    expect(await listed('2026120310-')).toEqual([name]);
+    expect(await listed('2026120311-')).toEqual([]);
   });
 
   it('leaves no temp file behind after writes and overwrites', async () => {
@@ -40,7 +51,7 @@ describe('FsBlobStore', () => {
     const names = Array.from({ length: 10 }, () => newObjectName());
     for (const n of names) await sut.put(n, Buffer.from('1'), 'image/png');
     await Promise.all(names.map((n) => sut.put(n, Buffer.from('2'), 'image/png')));
-    expect(filesUnder(dir)).toEqual(names.map((n) => path.join(n.slice(0, 2), n)).sort());
+    expect(filesUnder(dir)).toEqual(names.map((n) => path.join(n.slice(0, 10), n)).sort());
   });
 
   it('never shows a reader a half-written object while it is overwritten', async () => {
