@@ -7,6 +7,7 @@ import { ImageService } from './image.service';
 import { sendImage } from '../image/image-response';
 import { NearCacheService } from '../near-cache/near-cache.service';
 import { sendNear } from '../near-cache/near-response';
+import { ResponseBudget } from '../common/response-budget';
 
 const PREFIX = '/images/';
 
@@ -24,6 +25,7 @@ export class ImageFastPath {
     private readonly images: ImageService,
     private readonly metrics: HttpMetricsInterceptor,
     private readonly near: NearCacheService,
+    private readonly budget: ResponseBudget,
   ) {}
 
   /** Takes the request if it is an image read; false leaves it to Express. */
@@ -51,7 +53,9 @@ export class ImageFastPath {
     // a rejection nobody handles would end the process.
     this.images
       .get(key)
-      .then((image) => sendImage(res, image, req.headers['if-none-match'], method === 'HEAD'))
+      .then((image) =>
+        sendImage(res, image, req.headers['if-none-match'], method === 'HEAD', this.budget),
+      )
       .catch((err: unknown) => this.fail(req, res, err))
       .catch((err: unknown) => {
         this.logger.error(`${req.method} ${req.url}: could not answer: ${String(err)}`);
