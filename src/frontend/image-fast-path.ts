@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeException, retryAfterOf } from '../common/course-exception.filter';
+import { describeException, detailOf, retryAfterOf } from '../common/course-exception.filter';
 import { failure } from '../common/course-response';
 import { HttpMetricsInterceptor } from '../metrics/prometheus/http-metrics.interceptor';
 import { ImageService } from './image.service';
@@ -67,7 +67,7 @@ export class ImageFastPath {
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const { status, message } = describeException(err);
     const retryAfter = retryAfterOf(err);
-    if (retryAfter !== null) this.logger.warn(`${req.method} ${req.url}: ${message}`);
+    if (retryAfter !== null) this.logger.warn(`${req.method} ${req.url}: ${detailOf(err)}`);
     else if (status >= 500)
       this.logger.error(`${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
     if (res.headersSent) {
