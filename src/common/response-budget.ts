@@ -11,6 +11,9 @@ export interface ResponseBudgetLimits {
 /** Seconds a refused reader is told to wait: room comes back as slow readers finish or are cut. */
 const RETRY_AFTER_S = 1;
 
+/** Keys whose last answer length is remembered for early refusals (a few hundred KiB at most). */
+const REMEMBERED_KEYS = 4096;
+
 interface Sending {
   res: ServerResponse;
   length: number;
@@ -34,8 +37,21 @@ interface Sending {
 export class ResponseBudget {
   private readonly sending = new Set<Sending>();
   private admitted = 0;
+  /** Body length last sent per key (a bounded, insertion-ordered map): see refuseEarly. */
+  private readonly lengthOf = new Map<string, number>();
 
   constructor(private readonly limits: ResponseBudgetLimits) {}
+
+  /**
+   * Refuses a read before its bytes are fetched when the key's last answer was large and there
+   * is no room for one now: hundreds of stalled readers of one big image must not each pull a
+   * copy from the pool only to be refused. The length is a hint (the key may have changed since);
+   * it only ever turns a read into a 503 to retry, never into an answer.
+   */
+  refuseEarly(key: string): void {
+    const length = this.lengthOf.get(key);
+    if (length !== undefined && !this.hasRoomFor(length)) throw this.busy();
+  }
 
   /**
    * Sends a body of `length` bytes made of `pieces` (produced lazily), after `start` has set the
@@ -43,18 +59,14 @@ export class ResponseBudget {
    */
   send(
     res: ServerResponse,
+    key: string,
     length: number,
     pieces: Iterable<Buffer | string>,
     start: () => void,
   ): void {
+    this.remember(key, length);
+    if (!this.hasRoomFor(length)) throw this.busy();
     const large = length > this.limits.maxQueuedBytesPerConnection;
-    if (large && this.admitted + length > this.limits.maxQueuedResponseBytes) {
-      throw new ServiceBusyError(
-        `too many large answers waiting for slow clients (limits.maxQueuedResponseBytes); ` +
-          `retry in ${RETRY_AFTER_S} s`,
-        RETRY_AFTER_S,
-      );
-    }
     const entry: Sending = { res, length, unsent: length, waitingOnClient: false };
     this.sending.add(entry);
     if (large) this.admitted += length;
@@ -64,6 +76,27 @@ export class ResponseBudget {
     });
     start();
     void this.pump(entry, pieces[Symbol.iterator]()).catch(() => res.destroy());
+  }
+
+  private hasRoomFor(length: number): boolean {
+    const large = length > this.limits.maxQueuedBytesPerConnection;
+    return !large || this.admitted + length <= this.limits.maxQueuedResponseBytes;
+  }
+
+  private busy(): ServiceBusyError {
+    return new ServiceBusyError(
+      `too many large answers waiting for slow clients (limits.maxQueuedResponseBytes); ` +
+        `retry in ${RETRY_AFTER_S} s`,
+      RETRY_AFTER_S,
+    );
+  }
+
+  private remember(key: string, length: number): void {
+    this.lengthOf.delete(key);
+    this.lengthOf.set(key, length);
+    if (this.lengthOf.size > REMEMBERED_KEYS) {
+      this.lengthOf.delete(this.lengthOf.keys().next().value as string);
+    }
   }
 
   /** Bytes of answers not yet taken by their clients' connections (queued or not yet written). */

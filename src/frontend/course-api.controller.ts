@@ -63,6 +63,7 @@ export class CourseApiController {
   @HttpCode(200)
   @ApiOperation({ summary: 'One image as base64 in JSON' })
   async getKey(@Param('key') key: string, @Res() res: Response): Promise<void> {
+    this.budget.refuseEarly(key);
     sendCourseImage(res, await this.images.get(key), this.budget);
   }
 

@@ -16,7 +16,7 @@ export function sendCourseImage(
   const head = `{"success":"true","key":${JSON.stringify(image.key)},"content":"`;
   const tail = '"}';
   const length = Buffer.byteLength(head) + base64Length(image.body.length) + tail.length;
-  budget.send(res, length, pieces(head, image.body, tail, budget.pieceBytes), () => {
+  budget.send(res, image.key, length, pieces(head, image.body, tail, budget.pieceBytes), () => {
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.setHeader('Content-Length', length);

@@ -51,8 +51,12 @@ export class ImageFastPath {
     }
     // Errors thrown while sending (a header value a node made up, a socket gone) are caught too:
     // a rejection nobody handles would end the process.
-    this.images
-      .get(key)
+    const conditional = method === 'HEAD' || req.headers['if-none-match'] !== undefined;
+    Promise.resolve()
+      .then(() => {
+        if (!conditional) this.budget.refuseEarly(key);
+        return this.images.get(key);
+      })
       .then((image) =>
         sendImage(res, image, req.headers['if-none-match'], method === 'HEAD', this.budget),
       )

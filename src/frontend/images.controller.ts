@@ -23,6 +23,7 @@ export class ImagesController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res() res: Response,
   ): Promise<void> {
+    if (ifNoneMatch === undefined) this.budget.refuseEarly(key);
     sendImage(res, await this.images.get(key), ifNoneMatch, false, this.budget);
   }
 

@@ -22,7 +22,7 @@ export function sendImage(
     res.end();
     return;
   }
-  budget.send(res, image.body.length, rawPieces(image.body, budget.pieceBytes), () =>
+  budget.send(res, image.key, image.body.length, rawPieces(image.body, budget.pieceBytes), () =>
     writeImageHead(res, image, false),
   );
 }

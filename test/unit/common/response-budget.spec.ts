@@ -39,7 +39,7 @@ describe('response budget', () => {
     beforeAll(async () => {
       server = createServer((_req, res) => {
         try {
-          sut.send(res, body.length, rawPieces(body, sut.pieceBytes), () => {
+          sut.send(res, 'k', body.length, rawPieces(body, sut.pieceBytes), () => {
             res.setHeader('Content-Length', body.length);
           });
         } catch (err) {
@@ -68,9 +68,13 @@ describe('response budget', () => {
       // Kernel buffers took part of the body; what waits in the process is bounded by the rest.
       expect(sut.heldBytes()).toBeLessThanOrEqual(body.length);
       expect(await status(url)).toBe(503); // 32 MiB admitted + 32 MiB > 40 MiB
+      // The key's length is known now: the next read of it is refused before any fetch.
+      expect(() => sut.refuseEarly('k')).toThrow(ServiceBusyError);
+      expect(() => sut.refuseEarly('unknown')).not.toThrow();
       stalledRes?.destroy();
       stalled.destroy();
       await eventually('its room given back', () => sut.heldBytes() === 0, 5000);
+      expect(() => sut.refuseEarly('k')).not.toThrow();
       const whole = await fetch(url);
       expect(Buffer.from(await whole.arrayBuffer()).equals(body)).toBe(true);
     });

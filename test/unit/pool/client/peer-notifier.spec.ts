@@ -79,7 +79,7 @@ describe('PeerNotifier: when every other instance has adopted an epoch', () => {
     });
     await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
     const thiefUrl = `http://127.0.0.1:${(thief.address() as AddressInfo).port}`;
-    const redirecting = http.createServer((req, res) => {
+    const redirecting = http.createServer((_req, res) => {
       res.writeHead(307, { location: `${thiefUrl}/api/notify` });
       res.end();
     });
