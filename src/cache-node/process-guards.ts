@@ -1,26 +1,33 @@
+/** EX_SOFTWARE (sysexits.h): an internal error; the supervisor restarts the process. */
+export const CRASH_EXIT_CODE = 70;
+
 /**
  * Process-level last resort: an error that escaped every handler is logged with what it was and
- * where it came from, and the process keeps serving. Node's default (print and exit on an
- * unhandled rejection) would let one bad request or one odd node answer end the service for all.
- * Staying up is the right trade here because every durable fact lives in the database and object
- * storage, and what is in memory (cache, routing) is rebuilt or re-checked from them anyway.
+ * where it came from (its stack, and which process), then the process exits with code 70.
+ * Such an error can leave a lock held, a map half-changed or a lease never released, so the
+ * process is in a state nobody reasoned about; serving on from it risks a wrong answer, while a
+ * restart loses nothing: every durable fact lives in the database and object storage, and a cache
+ * node that restarts knows nothing and owns no region until told (see store.ts). The supervisor
+ * restarts it: systemd (Restart=on-failure) for the app and remote nodes, and for local nodes
+ * the app's membership, which replaces a node that stopped answering.
  * Here, free of Nest, because the cache node may import nothing from the app but the protocol; the
  * app uses it too.
  */
 export function installProcessGuards(
   processName: string,
   log: (line: string) => void = (line) => console.error(line),
+  exit: (code: number) => void = (code) => process.exit(code),
 ): void {
   const describe = (reason: unknown): string =>
     reason instanceof Error
       ? (reason.stack ?? `${reason.name}: ${reason.message}`)
       : String(reason);
-  process.on('unhandledRejection', (reason, promise) => {
-    log(`${processName}: unhandled promise rejection (kept running): ${describe(reason)}`);
-    // Marks the promise handled, so Node does not also warn about it later.
-    promise.catch(() => undefined);
+  process.on('unhandledRejection', (reason) => {
+    log(`${processName}: unhandled promise rejection (exiting): ${describe(reason)}`);
+    exit(CRASH_EXIT_CODE);
   });
   process.on('uncaughtException', (err, origin) => {
-    log(`${processName}: uncaught exception from ${origin} (kept running): ${describe(err)}`);
+    log(`${processName}: uncaught exception from ${origin} (exiting): ${describe(err)}`);
+    exit(CRASH_EXIT_CODE);
   });
 }

@@ -47,12 +47,21 @@ export function acceptSubscription(
     },
     close: () => socket.destroy(),
   });
+  // The first lease is the subscription's header: a socket that never sends one would otherwise
+  // hold its slot forever (Node's header and request timeouts end at the upgrade).
+  const noLease = setTimeout(() => socket.destroy(), ctx.options.headersTimeoutMs);
   const splitter = new LineSplitter(
-    (message) => onMessage(ctx, subscriber, message),
+    (message) => {
+      if (isLease(message)) clearTimeout(noLease);
+      onMessage(ctx, subscriber, message);
+    },
     () => socket.destroy(),
   );
   socket.on('data', (chunk: Buffer) => splitter.push(chunk));
-  socket.on('close', () => table.detach(subscriber));
+  socket.on('close', () => {
+    clearTimeout(noLease);
+    table.detach(subscriber);
+  });
   (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   if (head.length > 0) splitter.push(head);
 }
@@ -112,6 +121,12 @@ function countHits(ctx: NodeContext, hits: unknown): void {
     counters.hits += count as number;
     ctx.store.table.get(key);
   }
+}
+
+function isLease(message: unknown): boolean {
+  return (
+    typeof message === 'object' && message !== null && (message as { t?: unknown }).t === 'lease'
+  );
 }
 
 function isReport(value: unknown): value is NearReport {

@@ -10,6 +10,7 @@ import type { Request, Response } from 'express';
 import { failure } from './course-response';
 import { allowedMethods } from './allowed-methods';
 import { DependencyUnavailableError } from './dependency-unavailable.error';
+import { ServiceBusyError } from './service-busy.error';
 import { isDatabaseOutage } from '../database/database-outage';
 
 /**
@@ -41,8 +42,9 @@ export class CourseExceptionFilter implements ExceptionFilter {
       }
     }
     if (retryAfter !== null) {
-      // An outage is expected and answered; one line, not a stack per request.
-      this.logger.warn(`${req.method} ${req.originalUrl}: ${message}`);
+      // An outage is expected and answered; one line, not a stack per request. The line has the
+      // detail (addresses, hosts, paths) the client's message leaves out.
+      this.logger.warn(`${req.method} ${req.originalUrl}: ${detailOf(exception)}`);
     } else if (status >= 500) {
       this.logger.error(`${req.method} ${req.originalUrl}: ${stackOf(exception)}`);
     }
@@ -69,10 +71,17 @@ function asOutage(exception: unknown, retryAfterSeconds: number): unknown {
   });
 }
 
-/** The HTTP status and message an error is answered with (500 hides internals). */
+/**
+ * The HTTP status and message an error is answered with: 500 hides internals, and a dependency
+ * outage names the dependency only ("storage unavailable"); its reason carries addresses, bucket
+ * hosts and data paths, which go to the log (detailOf).
+ */
 export function describeException(exception: unknown): { status: number; message: string } {
   if (exception instanceof DependencyUnavailableError) {
-    return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      message: `${exception.dependency} unavailable`,
+    };
   }
   if (exception instanceof HttpException) {
     return { status: exception.getStatus(), message: messageOf(exception.getResponse()) };
@@ -85,9 +94,16 @@ export function describeException(exception: unknown): { status: number; message
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error' };
 }
 
-/** Seconds a client should wait before retrying (a dependency outage), else null. */
+/** What the log says about an error the client got a short message for. */
+export function detailOf(exception: unknown): string {
+  return exception instanceof Error ? exception.message : String(exception);
+}
+
+/** Seconds a client should wait before retrying (a dependency outage, the app busy), else null. */
 export function retryAfterOf(exception: unknown): number | null {
-  return exception instanceof DependencyUnavailableError ? exception.retryAfterSeconds : null;
+  return exception instanceof DependencyUnavailableError || exception instanceof ServiceBusyError
+    ? exception.retryAfterSeconds
+    : null;
 }
 
 function messageOf(response: string | object): string {

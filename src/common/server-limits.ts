@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { LimitsConfig } from '../config/app-config';
 import { failure } from './course-response';
@@ -8,7 +8,9 @@ import { failure } from './course-response';
  * - headers must arrive within headersTimeoutMs, and the whole request (a 10 MiB upload on a slow
  *   link) within requestTimeoutMs; Node answers 408 and closes the connection otherwise;
  * - an idle keep-alive connection is closed after keepAliveTimeoutMs;
- * - at most maxConnections are open; Node drops connections beyond them at accept.
+ * - at most maxConnections are open; Node drops connections beyond them at accept;
+ * - once an answer has started, a connection whose client takes no byte of it for
+ *   responseIdleTimeoutMs is destroyed (slow readers; see response-budget.ts for what one may hold).
  * Node checks the two request timeouts on a timer (30 s by default, which would let a slow client
  * hold a connection 50 s past a 20 s bound); checking every quarter of the bound, at most once a
  * second, keeps the overshoot small for a walk over the open connections.
@@ -22,6 +24,24 @@ export function applyServerLimits(server: Server, limits: LimitsConfig): void {
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
     checkingIntervalMs(limits.headersTimeoutMs, limits.requestTimeoutMs);
   server.on('clientError', answerClientError);
+  server.prependListener('request', (_req, res: ServerResponse) =>
+    cutIdleReaders(res, limits.responseIdleTimeoutMs),
+  );
+}
+
+/**
+ * Node has no idle bound on the response phase: requestTimeout ends when the request is in, and
+ * keepAliveTimeout starts when the answer is done. The socket's idle timer is armed when the
+ * answer's head is written, not when the request arrives, so a slow dependency or a long resize
+ * is not cut; after that it fires only if the socket makes no progress (Node resets it while its
+ * write queue shrinks), and Node's own handler destroys the socket since nobody else listens.
+ */
+function cutIdleReaders(res: ServerResponse, idleMs: number): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+    this.socket?.setTimeout(idleMs);
+    return writeHead.apply(this, args);
+  } as typeof writeHead;
 }
 
 /**

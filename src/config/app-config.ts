@@ -135,7 +135,18 @@ export class LimitsConfig {
   @IsInt() @Min(100) keepAliveTimeoutMs!: number;
   @IsInt() @Min(1) maxConnections!: number;
   @IsInt() @Min(1) maxConcurrentUploads!: number;
+  /** Uploads one client address may have in progress at once (of maxConcurrentUploads). */
+  @IsInt() @Min(1) maxUploadsPerClient!: number;
+  /** An upload body arriving slower than this on average, after uploadRateGraceMs, gets 408. */
+  @IsInt() @Min(0) minUploadBytesPerSecond!: number;
+  @IsInt() @Min(1000) uploadRateGraceMs!: number;
   @IsInt() @Min(1) nodeMaxConnections!: number;
+  /** An answer whose client takes no byte for this long is cut (slow readers). */
+  @IsInt() @Min(100) responseIdleTimeoutMs!: number;
+  /** Answer bytes handed to one connection before waiting for its client to take them. */
+  @IsInt() @Min(4096) @Max(16 * 1024 * 1024) maxQueuedBytesPerConnection!: number;
+  /** Bytes of large answers in flight together; one more gets 503 + Retry-After. */
+  @IsInt() @Min(1024 * 1024) maxQueuedResponseBytes!: number;
 }
 
 export class MetricsConfig {

@@ -130,11 +130,23 @@ function validate(plain: Tree): AppConfig {
 
 function describe(error: ValidationError, at: string): string[] {
   const field = at ? `${at}.${error.property}` : error.property;
+  const got = isSecretField(field) ? '<redacted>' : JSON.stringify(error.value);
   const own = Object.values(error.constraints ?? {}).map(
-    (message) => `${field}: ${message.replace(/^\S+ /, '')} (got ${JSON.stringify(error.value)})`,
+    (message) => `${field}: ${message.replace(/^\S+ /, '')} (got ${got})`,
   );
   return [...own, ...(error.children ?? []).flatMap((child) => describe(child, field))];
 }
+
+/**
+ * Config errors reach terminals, CI logs and journald: a value that may be a credential is never
+ * printed. Every security.* field, and the database's credentials (its url carries a password).
+ */
+function isSecretField(field: string): boolean {
+  return field.startsWith('security.') || /^database\.(url|user|password)$/.test(field);
+}
+
+/** A guessable token is no token: at least this long (24 random bytes in base64url are 32). */
+export const MIN_SECRET_LENGTH = 32;
 
 function crossFieldProblems(c: AppConfig): string[] {
   const problems: string[] = [];
@@ -181,6 +193,17 @@ function securityProblems(c: AppConfig): string[] {
       `security.nodeSecret: required when pool.provider is ${c.pool.provider} (its nodes listen ` +
         'beyond loopback; set PIXPOOL_SECURITY_NODE_SECRET here and PIXPOOL_NODE_SECRET on the nodes)',
     );
+  }
+  for (const [field, value] of [
+    ['adminToken', adminToken],
+    ['nodeSecret', nodeSecret],
+  ] as const) {
+    if (typeof value === 'string' && value !== '' && value.length < MIN_SECRET_LENGTH) {
+      problems.push(
+        `security.${field}: must be at least ${MIN_SECRET_LENGTH} characters (got ` +
+          `${value.length}; e.g. openssl rand -base64 32)`,
+      );
+    }
   }
   if (c.server.maxKeyLength > KEY_COLUMN_LENGTH) {
     problems.push(

@@ -6,11 +6,13 @@ import {
   HttpCode,
   Param,
   Post,
+  Res,
   UploadedFile,
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { success } from '../common/course-response';
 import { CourseTesterRoute } from '../common/admin-only.decorator';
 import { ImageService, UploadedImageFile } from './image.service';
@@ -18,6 +20,8 @@ import { RequireMultipartInterceptor } from './require-multipart.interceptor';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { ReadPathService } from './read-path.service';
 import { ClearDataService } from './clear-data.service';
+import { ResponseBudget } from '../common/response-budget';
+import { sendCourseImage } from './course-image-response';
 
 /** The course's front-end API (shared/reference/course-api.md): these bodies are compared exactly. */
 @ApiTags('course API')
@@ -27,6 +31,7 @@ export class CourseApiController {
     private readonly images: ImageService,
     private readonly readPath: ReadPathService,
     private readonly data: ClearDataService,
+    private readonly budget: ResponseBudget,
   ) {}
 
   @Post('upload')
@@ -59,16 +64,16 @@ export class CourseApiController {
   @Post('key/:key')
   @HttpCode(200)
   @ApiOperation({ summary: 'One image as base64 in JSON' })
-  async getKey(@Param('key') key: string) {
-    const image = await this.images.get(key);
-    return success({ key: image.key, content: image.body.toString('base64') });
+  async getKey(@Param('key') key: string, @Res() res: Response): Promise<void> {
+    this.budget.refuseEarly(key);
+    sendCourseImage(res, await this.images.get(key), this.budget);
   }
 
   /** The course API is POST only; GET is accepted too since it is a read. */
   @Get('key/:key')
   @ApiOperation({ summary: 'One image as base64 in JSON (GET alias)' })
-  getKeyByGet(@Param('key') key: string) {
-    return this.getKey(key);
+  getKeyByGet(@Param('key') key: string, @Res() res: Response): Promise<void> {
+    return this.getKey(key, res);
   }
 
   @Delete('clear/data')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { memoryStorage } from 'multer';
+import type { Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { CourseApiController } from './course-api.controller';
 import { ImagesController } from './images.controller';
@@ -14,6 +15,9 @@ import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { PoolModule } from '../pool/pool.module';
 import { NearCacheModule } from '../near-cache/near-cache.module';
 import { OutboxModule } from '../coordination/outbox.module';
+import { ResponseBudget } from '../common/response-budget';
+import { PROMETHEUS_REGISTRY } from '../metrics/prometheus/prometheus-registry';
+import { registerResponseBudgetGauges } from '../metrics/prometheus/response-budget-gauges';
 
 @Module({
   imports: [
@@ -43,6 +47,13 @@ import { OutboxModule } from '../coordination/outbox.module';
     ReadPathService,
     ImageFastPath,
     UploadSlotsInterceptor,
+    {
+      // One budget for the app: its total is what every slow reader holds together.
+      provide: ResponseBudget,
+      inject: [AppConfig, PROMETHEUS_REGISTRY],
+      useFactory: (config: AppConfig, registry: Registry) =>
+        registerResponseBudgetGauges(registry, new ResponseBudget(config.limits)),
+    },
   ],
   exports: [ImageService, ClearDataService, ReadPathService, ImageFastPath],
 })

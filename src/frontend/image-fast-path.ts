@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeException, retryAfterOf } from '../common/course-exception.filter';
+import { describeException, detailOf, retryAfterOf } from '../common/course-exception.filter';
 import { failure } from '../common/course-response';
 import { HttpMetricsInterceptor } from '../metrics/prometheus/http-metrics.interceptor';
 import { ImageService } from './image.service';
 import { sendImage } from '../image/image-response';
 import { NearCacheService } from '../near-cache/near-cache.service';
 import { sendNear } from '../near-cache/near-response';
+import { ResponseBudget } from '../common/response-budget';
 
 const PREFIX = '/images/';
 
@@ -24,6 +25,7 @@ export class ImageFastPath {
     private readonly images: ImageService,
     private readonly metrics: HttpMetricsInterceptor,
     private readonly near: NearCacheService,
+    private readonly budget: ResponseBudget,
   ) {}
 
   /** Takes the request if it is an image read; false leaves it to Express. */
@@ -49,9 +51,15 @@ export class ImageFastPath {
     }
     // Errors thrown while sending (a header value a node made up, a socket gone) are caught too:
     // a rejection nobody handles would end the process.
-    this.images
-      .get(key)
-      .then((image) => sendImage(res, image, req.headers['if-none-match'], method === 'HEAD'))
+    const conditional = method === 'HEAD' || req.headers['if-none-match'] !== undefined;
+    Promise.resolve()
+      .then(() => {
+        if (!conditional) this.budget.refuseEarly(key);
+        return this.images.get(key);
+      })
+      .then((image) =>
+        sendImage(res, image, req.headers['if-none-match'], method === 'HEAD', this.budget),
+      )
       .catch((err: unknown) => this.fail(req, res, err))
       .catch((err: unknown) => {
         this.logger.error(`${req.method} ${req.url}: could not answer: ${String(err)}`);
@@ -63,7 +71,7 @@ export class ImageFastPath {
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const { status, message } = describeException(err);
     const retryAfter = retryAfterOf(err);
-    if (retryAfter !== null) this.logger.warn(`${req.method} ${req.url}: ${message}`);
+    if (retryAfter !== null) this.logger.warn(`${req.method} ${req.url}: ${detailOf(err)}`);
     else if (status >= 500)
       this.logger.error(`${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
     if (res.headersSent) {

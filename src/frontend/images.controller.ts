@@ -4,12 +4,16 @@ import type { Response } from 'express';
 import { success } from '../common/course-response';
 import { ImageService } from './image.service';
 import { sendImage } from '../image/image-response';
+import { ResponseBudget } from '../common/response-budget';
 
 /** Human-friendly routes beside the course API: raw bytes for <img> and metadata for the pages. */
 @ApiTags('images')
 @Controller()
 export class ImagesController {
-  constructor(private readonly images: ImageService) {}
+  constructor(
+    private readonly images: ImageService,
+    private readonly budget: ResponseBudget,
+  ) {}
 
   /** Served by ImageFastPath before Nest sees it; this route documents it and is its fallback. */
   @Get('images/:key')
@@ -19,7 +23,8 @@ export class ImagesController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res() res: Response,
   ): Promise<void> {
-    sendImage(res, await this.images.get(key), ifNoneMatch, false);
+    if (ifNoneMatch === undefined) this.budget.refuseEarly(key);
+    sendImage(res, await this.images.get(key), ifNoneMatch, false, this.budget);
   }
 
   @Get('api/images/:key')

@@ -1,33 +1,51 @@
 import type { ServerResponse } from 'node:http';
+import { rawPieces, ResponseBudget } from '../common/response-budget';
 import { IMAGE_TYPES } from './image-formats';
 import { StoredImage } from './stored-image';
 
 /**
  * Writes an image answer: bytes with Content-Type and Content-Length, a strong ETag of the upload,
- * 304 when the client already has it. Shared by the fast path and the Nest route.
+ * 304 when the client already has it. Shared by the fast path and the Nest route. The body goes
+ * through the response budget (slow readers); throws ServiceBusyError, before any header is set,
+ * when it has no room.
  */
 export function sendImage(
   res: ServerResponse,
   image: StoredImage,
   ifNoneMatch: string | undefined,
   headOnly: boolean,
+  budget: ResponseBudget,
 ): void {
-  const etag = `"v${image.version}"`;
+  const notModified = ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, etagOf(image));
+  if (notModified || headOnly) {
+    writeImageHead(res, image, notModified);
+    res.end();
+    return;
+  }
+  budget.send(res, image.key, image.body.length, rawPieces(image.body, budget.pieceBytes), () =>
+    writeImageHead(res, image, false),
+  );
+}
+
+function etagOf(image: StoredImage): string {
+  return `"v${image.version}"`;
+}
+
+function writeImageHead(res: ServerResponse, image: StoredImage, notModified: boolean): void {
+  const etag = etagOf(image);
   // Keys are mutable: caches may keep the bytes but must ask again before using them.
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('ETag', etag);
   // Like a CDN's: lets operators and tests see whether the pool served the read.
   res.setHeader('X-Cache', image.source === 'cache' ? 'HIT' : 'MISS');
-  if (ifNoneMatch && matchesEtag(ifNoneMatch, etag)) {
+  if (notModified) {
     res.statusCode = 304;
-    res.end();
     return;
   }
   res.statusCode = 200;
   res.setHeader('Content-Type', servedContentType(image.contentType));
   res.setHeader('Content-Length', image.body.length);
   for (const [name, value] of IMAGE_SAFETY_HEADERS) res.setHeader(name, value);
-  res.end(headOnly ? undefined : image.body);
 }
 
 /**

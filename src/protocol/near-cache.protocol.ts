@@ -106,9 +106,14 @@ export interface NearNodeStats {
 /**
  * Splits a byte stream into JSON lines. `onLine` gets each parsed value; a line that is too long
  * or not JSON calls `onError` once and stops the splitter (the caller closes the stream).
+ * Linear in the bytes received however they are chunked: each chunk is searched once for newlines,
+ * and the unfinished line is copied into a buffer that doubles as it grows (at most about twice
+ * the longest line allowed, never a header per tiny chunk); a line is decoded as a whole, so a
+ * character split across chunks survives.
  */
 export class LineSplitter {
-  private buffered = '';
+  private partial = Buffer.alloc(0);
+  private partialBytes = 0;
   private failed = false;
 
   constructor(
@@ -118,27 +123,52 @@ export class LineSplitter {
 
   push(chunk: Buffer | string): void {
     if (this.failed) return;
-    this.buffered += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let start = 0;
     let newline;
-    while ((newline = this.buffered.indexOf('\n')) >= 0) {
-      const line = this.buffered.slice(0, newline);
-      this.buffered = this.buffered.slice(newline + 1);
+    while ((newline = bytes.indexOf(0x0a, start)) >= 0) {
+      const line = this.take(bytes.subarray(start, newline));
+      start = newline + 1;
       if (line.length === 0) continue;
       let value: unknown;
       try {
-        value = JSON.parse(line);
+        value = JSON.parse(line.toString('utf8'));
       } catch {
         return this.fail('a line is not JSON');
       }
       this.onLine(value);
       if (this.failed) return;
     }
-    if (this.buffered.length > NEAR_MAX_LINE_BYTES) this.fail('line too long');
+    if (this.partialBytes + bytes.length - start > NEAR_MAX_LINE_BYTES) {
+      return this.fail('line too long');
+    }
+    if (start < bytes.length) this.keep(bytes.subarray(start));
+  }
+
+  private keep(bytes: Buffer): void {
+    const needed = this.partialBytes + bytes.length;
+    if (needed > this.partial.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.partial.length * 2, 256));
+      this.partial.copy(grown, 0, 0, this.partialBytes);
+      this.partial = grown;
+    }
+    bytes.copy(this.partial, this.partialBytes);
+    this.partialBytes = needed;
+  }
+
+  /** The line ending with `last`: what was kept of it, joined once. */
+  private take(last: Buffer): Buffer {
+    if (this.partialBytes === 0) return last;
+    const line = Buffer.concat([this.partial.subarray(0, this.partialBytes), last]);
+    this.partialBytes = 0;
+    if (this.partial.length > 64 * 1024) this.partial = Buffer.alloc(0);
+    return line;
   }
 
   private fail(why: string): void {
     this.failed = true;
-    this.buffered = '';
+    this.partial = Buffer.alloc(0);
+    this.partialBytes = 0;
     this.onError(why);
   }
 }

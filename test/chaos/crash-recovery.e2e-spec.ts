@@ -11,7 +11,7 @@ import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 import { CHAOS_RESILIENCE_ENV, CHAOS_START_TIMEOUT_MS, secondsUntil } from './chaos-env';
 
 /** The static provider requires a node secret (security.nodeSecret), as in production. */
-const NODE_SECRET = 'crash-recovery-secret';
+const NODE_SECRET = 'crash-recovery-secret-padded-to-32-characters';
 
 const WRITERS = 4;
 const KEYS_PER_WRITER = 2;

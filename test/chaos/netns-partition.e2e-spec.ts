@@ -20,8 +20,8 @@ import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
  * once the fault is gone.
  */
 
-const SECRET = 'netns-node-secret';
-const TOKEN = 'netns-admin-token';
+const SECRET = 'netns-node-secret-padded-to-32-characters';
+const TOKEN = 'netns-admin-token-padded-to-32-characters';
 const NODE_PORT = 5001;
 const RELAY_PORT = 6001;
 const KEYS = Array.from({ length: 48 }, (_, i) => `k-${i}`);

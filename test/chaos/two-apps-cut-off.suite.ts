@@ -22,8 +22,8 @@ import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
  * got (so never pushed) the invalidations the cut-off instance could not deliver.
  */
 
-const SECRET = 'netns-node-secret';
-const TOKEN = 'netns-admin-token';
+const SECRET = 'netns-node-secret-padded-to-32-characters';
+const TOKEN = 'netns-admin-token-padded-to-32-characters';
 const KEYS = Array.from({ length: 32 }, (_, i) => `k-${i}`);
 const HOT = Array.from({ length: 6 }, (_, i) => `hot-${i}`);
 /** Read often through a1 before the cut (near copies there), uploaded through a2 during it. */

@@ -8,7 +8,7 @@ import { postJson, upload } from '../support/http';
 import { makePng } from '../support/images';
 import { FakeStatsStore, sample, SimClock, T0 } from '../unit/metrics/stats-fixtures';
 
-const TOKEN = 'dashboard-e2e-token';
+const TOKEN = 'dashboard-e2e-token-padded-to-32-characters';
 const CHARTS = ['nodes', 'miss', 'hit', 'items', 'size', 'requests'];
 
 /**

@@ -8,7 +8,7 @@ import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '.
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 
 /** The static provider requires a node secret (security.nodeSecret), as in production. */
-const NODE_SECRET = 'leader-lease-secret';
+const NODE_SECRET = 'leader-lease-secret-padded-to-32-characters';
 
 const LEASE_MS = 2000;
 const RENEW_MS = 500;

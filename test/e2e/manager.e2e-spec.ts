@@ -5,7 +5,7 @@ import { countBlobs } from '../support/blobs';
 import { postJson, upload } from '../support/http';
 import { makePng } from '../support/images';
 
-const NODE_SECRET = 'e2e-node-secret';
+const NODE_SECRET = 'e2e-node-secret-padded-to-32-characters';
 const MIB = 1024 * 1024;
 
 interface PoolBody {

@@ -12,7 +12,7 @@ import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '.
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 
 /** The static provider requires a node secret (security.nodeSecret), as in production. */
-const NODE_SECRET = 'near-cache-secret';
+const NODE_SECRET = 'near-cache-secret-padded-to-32-characters';
 
 const LEASE_MS = 1000;
 /** Few keys, read over and over: they are hot, so most reads are near hits. */

@@ -18,31 +18,33 @@ function runWithGuards(body: string) {
 }
 
 describe('process guards', () => {
-  it('log an unhandled rejection with its stack and keep the process running', () => {
+  // A process in an unknown state (locks held, a half-changed map) must not keep serving: it
+  // logs what happened, with its stack, and exits for its supervisor to restart it.
+  it('log an unhandled rejection with its stack and exit non-zero', () => {
     const run = runWithGuards(`
       Promise.reject(new Error('node answered nonsense'));
-      setTimeout(() => console.log('still serving'), 100);
+      setTimeout(() => console.log('still serving'), 500);
     `);
-    expect(run.status).toBe(0);
+    expect(run.status).toBe(70);
     expect(run.stderr).toMatch(
-      /probe: unhandled promise rejection \(kept running\): Error: node answered nonsense\n\s+at /,
+      /probe: unhandled promise rejection \(exiting\): Error: node answered nonsense\n\s+at /,
     );
-    expect(run.stdout).toContain('still serving');
+    expect(run.stdout).not.toContain('still serving');
   });
 
-  it('log an exception thrown from a callback and keep the process running', () => {
+  it('log an exception thrown from a callback with its origin and exit non-zero', () => {
     const run = runWithGuards(`
       setTimeout(() => { throw new TypeError('bad header'); }, 10);
-      setTimeout(() => console.log('still serving'), 100);
+      setTimeout(() => console.log('still serving'), 500);
     `);
-    expect(run.status).toBe(0);
+    expect(run.status).toBe(70);
     expect(run.stderr).toMatch(
-      /probe: uncaught exception from uncaughtException \(kept running\): TypeError: bad header/,
+      /probe: uncaught exception from uncaughtException \(exiting\): TypeError: bad header\n\s+at /,
     );
-    expect(run.stdout).toContain('still serving');
+    expect(run.stdout).not.toContain('still serving');
   });
 
-  it('are what Node does without them: the process dies (so the test above can fail)', () => {
+  it('are what Node does without them: the process dies without naming the process', () => {
     const run = spawnSync(process.execPath, ['-e', "Promise.reject(new Error('x'))"], {
       encoding: 'utf8',
     });

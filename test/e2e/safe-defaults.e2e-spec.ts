@@ -127,7 +127,7 @@ describe('safe defaults (real app)', () => {
   });
 
   describe('on a network, with an admin token', () => {
-    const TOKEN = 'net-admin-token';
+    const TOKEN = 'net-admin-token-padded-to-32-characters';
     let app: AppProcess;
     let remote: string;
     beforeAll(async () => {

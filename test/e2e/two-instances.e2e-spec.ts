@@ -10,7 +10,7 @@ import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '.
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 
 const KEYS = Array.from({ length: 40 }, (_, i) => `shared-${i}`);
-const NODE_SECRET = 'two-instances-secret';
+const NODE_SECRET = 'two-instances-secret-padded-to-32-characters';
 
 const numNodes = (app: AppProcess) => getNumNodes(app.url);
 

@@ -77,7 +77,13 @@ export class PeerNotifier implements OnModuleInit {
               change: Math.abs(change),
               epoch: state.epoch,
             },
-            { timeout: 2000, headers: token ? { Authorization: `Bearer ${token}` } : {} },
+            {
+              timeout: 2000,
+              headers: token ? { Authorization: `Bearer ${token}` } : {},
+              // A peer answers itself or not at all: a redirect could carry the admin token to
+              // whatever address it names, and is no proof the peer adopted the epoch.
+              maxRedirects: 0,
+            },
           )
           .then(
             () => true,

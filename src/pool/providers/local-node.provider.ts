@@ -108,7 +108,7 @@ export class LocalNodeProvider implements NodeProvider {
     }
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, PIXPOOL_NODE_SECRET: this.options.secret },
+      env: { ...nodeEnvironment(process.env), PIXPOOL_NODE_SECRET: this.options.secret },
     });
     const endpoint = { id: `local-${port}`, url: `http://127.0.0.1:${port}` };
     return new Promise<NodeEndpoint>((resolve, reject) => {
@@ -143,6 +143,22 @@ export class LocalNodeProvider implements NodeProvider {
       });
     });
   }
+}
+
+/**
+ * What a node process inherits from the app: enough to run Node (search path, time zone, locale,
+ * temp folder), never the app's credentials (database password, AWS keys, admin token); the node
+ * gets its settings in argv and its secret in PIXPOOL_NODE_SECRET.
+ */
+const NODE_INHERITS = ['PATH', 'TZ', 'LANG', 'LC_ALL', 'TMPDIR'];
+
+function nodeEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of NODE_INHERITS) {
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
 }
 
 function terminate(child: ChildProcess): Promise<void> {

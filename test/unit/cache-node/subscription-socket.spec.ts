@@ -77,3 +77,56 @@ describe('cache node: the subscription endpoint refuses what it must', () => {
     expect((await client.stats()).sinceStart.hits - before).toBe(5);
   });
 });
+
+describe('cache node: a subscription that never asks for a lease', () => {
+  const HEADERS_TIMEOUT_MS = 500;
+  let node: CacheNode;
+  let port: number;
+  let client: CacheNodeClient;
+
+  beforeAll(async () => {
+    node = inProcessNode({
+      capacityBytes: 1024 * 1024,
+      secret: 's3cret',
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    });
+    port = (await node.listen()).port;
+    client = new CacheNodeClient({ url: `http://127.0.0.1:${port}`, secret: 's3cret' });
+  });
+  afterAll(async () => {
+    client.close();
+    await node.close(100);
+  });
+
+  it('is closed by the node after its headers timeout, so upgraded sockets cannot pile up', async () => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    const openedAt = Date.now();
+    const closedAt = new Promise<number>((resolve) =>
+      socket.on('close', () => resolve(Date.now())),
+    );
+    socket.resume();
+    socket.write(upgrade('s3cret'));
+    const lifetime = (await Promise.race([
+      closedAt,
+      new Promise((resolve) => setTimeout(resolve, HEADERS_TIMEOUT_MS + 4000, Infinity)),
+    ])) as number;
+    socket.destroy();
+    expect(lifetime - openedAt).toBeLessThan(HEADERS_TIMEOUT_MS + 2000);
+    expect(lifetime - openedAt).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 50);
+    expect((await client.stats()).near?.subscribers).toBe(0);
+  });
+
+  it('keeps a subscriber that leased in time past that bound', async () => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    socket.resume();
+    socket.write(upgrade('s3cret'));
+    socket.write(`${JSON.stringify({ t: 'lease', seq: 1, regions: [], ms: 5000 })}\n`);
+    await new Promise((resolve) => setTimeout(resolve, HEADERS_TIMEOUT_MS * 3));
+    expect(closed).toBe(false);
+    socket.destroy();
+  });
+});

@@ -1,6 +1,7 @@
-import { ArgumentsHost, ConflictException } from '@nestjs/common';
+import { ArgumentsHost, ConflictException, Logger } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { CourseExceptionFilter } from '../../../src/common/course-exception.filter';
+import { DependencyUnavailableError } from '../../../src/common/dependency-unavailable.error';
 
 interface Answer {
   status?: number;
@@ -47,7 +48,7 @@ describe('exception filter: database errors outside the guarded paths', () => {
       expect(got.headers['retry-after']).toBe('7');
       expect(got.body).toEqual({
         success: 'false',
-        error: { code: 503, message: 'database unavailable: no usable connection' },
+        error: { code: 503, message: 'database unavailable' },
       });
     },
   );
@@ -61,5 +62,28 @@ describe('exception filter: database errors outside the guarded paths', () => {
 
   it('HTTP exceptions keep their status', () => {
     expect(answer(new ConflictException('busy')).status).toBe(409);
+  });
+});
+
+describe('exception filter: what a 503 tells the client', () => {
+  it('names the dependency only; addresses, hosts and paths stay in the log', () => {
+    const logged: string[] = [];
+    const spy = jest
+      .spyOn(Logger.prototype, 'warn')
+      .mockImplementation((line: unknown) => void logged.push(String(line)));
+    try {
+      const reason =
+        'get: connect ECONNREFUSED 10.0.3.7:9000 (pixpool-prod.s3.internal, /srv/data)';
+      const got = answer(new DependencyUnavailableError('storage', reason, 3));
+      expect(got.status).toBe(503);
+      expect(got.headers['retry-after']).toBe('3');
+      expect(got.body).toEqual({
+        success: 'false',
+        error: { code: 503, message: 'storage unavailable' },
+      });
+      expect(logged.join('\n')).toContain(reason);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

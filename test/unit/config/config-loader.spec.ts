@@ -63,4 +63,47 @@ describe('loadConfig', () => {
       /cannot read \/nonexistent\/pixpool.yaml/,
     );
   });
+
+  describe('secrets', () => {
+    function messageOf(load: () => unknown): string {
+      try {
+        load();
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+      }
+      throw new Error('the config was accepted');
+    }
+
+    it.each([
+      ['security.adminToken', { PIXPOOL_SECURITY_ADMIN_TOKEN: 'short-admin-token' }],
+      ['security.nodeSecret', { PIXPOOL_SECURITY_NODE_SECRET: 'short-node-secret' }],
+    ])('refuses a %s shorter than 32 characters without printing it', (field, env) => {
+      const message = messageOf(() => loadConfig({ env }));
+      expect(message).toContain(`${field}: must be at least 32 characters`);
+      expect(message).not.toMatch(/short-(admin-token|node-secret)/);
+    });
+
+    it('accepts secrets of 32 characters', () => {
+      const secret = 'x'.repeat(32);
+      const sut = loadConfig({
+        env: { PIXPOOL_SECURITY_ADMIN_TOKEN: secret, PIXPOOL_SECURITY_NODE_SECRET: secret },
+      });
+      expect(sut.security.adminToken).toBe(secret);
+    });
+
+    it('never prints a security.* or database credential value in a validation error', () => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-cfg-')), 'c.yaml');
+      fs.writeFileSync(
+        file,
+        'security:\n  adminToken: 918273645546372819\n  allowInsecureNetwork: hunter2-in-a-bool\n' +
+          'database:\n  password: 5550123999\n  url: 4242424242\n  user: 7777777\n',
+      );
+      const message = messageOf(() => loadConfig({ env: { PIXPOOL_CONFIG: file } }));
+      expect(message).toMatch(/security\.adminToken: .*\(got <redacted>\)/);
+      expect(message).toMatch(/database\.password: .*\(got <redacted>\)/);
+      for (const secret of ['918273645546372819', 'hunter2', '5550123999', '4242424242', '7777777'])
+        expect(message).not.toContain(secret);
+    });
+  });
 });

@@ -8,6 +8,7 @@ import { loadConfig } from '../../../src/config/config-loader';
 import { ReadPathService } from '../../../src/frontend/read-path.service';
 import { sendImage } from '../../../src/image/image-response';
 import type { StoredImage } from '../../../src/image/stored-image';
+import { ResponseBudget } from '../../../src/common/response-budget';
 
 const ROW = {
   key: 'k',
@@ -63,7 +64,12 @@ describe('read path: the type of a cache hit', () => {
 describe('image answers', () => {
   function answer(contentType: string) {
     const res = new ServerResponse(new IncomingMessage(new Socket()));
-    sendImage(res, { key: 'k', body: Buffer.from('b'), contentType, version: 1 }, undefined, false);
+    const budget = new ResponseBudget({
+      maxQueuedBytesPerConnection: 4096,
+      maxQueuedResponseBytes: 1 << 20,
+    });
+    const image = { key: 'k', body: Buffer.from('b'), contentType, version: 1 };
+    sendImage(res, image, undefined, false, budget);
     return res;
   }
 

@@ -114,7 +114,7 @@ describe('manager and course endpoints behind the admin guard', () => {
   }
 
   it('covers every manager route and the four course tester routes (state-changing ones POST only)', async () => {
-    const started = await startGuarded({ adminToken: 'sesame' });
+    const started = await startGuarded({ adminToken: 'sesame-padded-to-32-characters-long' });
     app = started.app;
     const paths = new Set(guarded(routesOf(app)).map((r) => `${r.method} ${r.path}`));
     for (const path of COURSE) expect(paths).toContain(`POST ${path}`);
@@ -126,13 +126,23 @@ describe('manager and course endpoints behind the admin guard', () => {
   });
 
   it('with a token configured: refuses remote and loopback callers without it, accepts it', async () => {
-    const started = await startGuarded({ adminToken: 'sesame' });
+    const started = await startGuarded({ adminToken: 'sesame-padded-to-32-characters-long' });
     app = started.app;
     const routes = guarded(routesOf(app));
     const none = await verdicts(started.url, routes, REMOTE);
-    const wrong = await verdicts(started.url, routes, REMOTE, 'open sesame');
+    const wrong = await verdicts(
+      started.url,
+      routes,
+      REMOTE,
+      'open sesame-padded-to-32-characters-long',
+    );
     const local = await verdicts(started.url, routes, LOOPBACK);
-    const right = await verdicts(started.url, routes, REMOTE, 'sesame');
+    const right = await verdicts(
+      started.url,
+      routes,
+      REMOTE,
+      'sesame-padded-to-32-characters-long',
+    );
     for (const name of Object.keys(none)) {
       expect([name, none[name]]).toEqual([name, 401]);
       expect([name, wrong[name]]).toEqual([name, 401]);
@@ -156,7 +166,10 @@ describe('manager and course endpoints behind the admin guard', () => {
   });
 
   it('openCourseEndpoints opens the four course routes to anyone, and nothing else', async () => {
-    const started = await startGuarded({ adminToken: 'sesame', openCourseEndpoints: true });
+    const started = await startGuarded({
+      adminToken: 'sesame-padded-to-32-characters-long',
+      openCourseEndpoints: true,
+    });
     app = started.app;
     const routes = guarded(routesOf(app));
     const remote = await verdicts(started.url, routes, REMOTE);
@@ -167,7 +180,7 @@ describe('manager and course endpoints behind the admin guard', () => {
   });
 
   it('serves the dashboard page itself to anyone: it holds no data', async () => {
-    const started = await startGuarded({ adminToken: 'sesame' });
+    const started = await startGuarded({ adminToken: 'sesame-padded-to-32-characters-long' });
     app = started.app;
     const page = await call(started.url, { method: 'GET', path: '/manager' }, REMOTE);
     const chart = await call(

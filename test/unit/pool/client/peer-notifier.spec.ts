@@ -70,6 +70,37 @@ describe('PeerNotifier: when every other instance has adopted an epoch', () => {
     );
   });
 
+  it('does not follow a redirect: the token stays with the peer, and the peer counts as not told', async () => {
+    const token = 'peer-notify-token-padded-to-32-characters';
+    const elsewhere: string[] = [];
+    const thief = http.createServer((req, res) => {
+      elsewhere.push(String(req.headers.authorization));
+      res.end('{"success":"true"}');
+    });
+    await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
+    const thiefUrl = `http://127.0.0.1:${(thief.address() as AddressInfo).port}`;
+    const redirecting = http.createServer((_req, res) => {
+      res.writeHead(307, { location: `${thiefUrl}/api/notify` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const port = (redirecting.address() as AddressInfo).port;
+    try {
+      const { sut, events } = notifier({
+        PIXPOOL_SERVER_PEERS: `http://127.0.0.1:${port}`,
+        PIXPOOL_SECURITY_ADMIN_TOKEN: token,
+      });
+      events.assignmentChanged(poolState(9, ['a']));
+      expect(await msUntilCaughtUp(sut, poolState(9, ['a']))).toBeGreaterThanOrEqual(
+        2 * HEALTH_MS - 20,
+      );
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await new Promise((resolve) => redirecting.close(resolve));
+      await new Promise((resolve) => thief.close(resolve));
+    }
+  });
+
   it('at once for a lone instance on SQLite; after two intervals on a shared database without peers', async () => {
     const lone = notifier({});
     lone.events.assignmentChanged(poolState(3, ['a']));

@@ -30,7 +30,7 @@ import { spawnCacheNode, SpawnedCacheNode } from '../../../support/spawn-cache-n
  * URLs (private IP + pool.ec2.port), so no test seam in the provider is needed.
  */
 const TAG = { key: 'pixpool-role', value: 'cache-node' };
-const SECRET = 'ec2-replacement-test-secret';
+const SECRET = 'ec2-replacement-test-secret-padded-to-32-characters';
 const START_TIMEOUT_MS = 20_000;
 const PORT = 31_100 + testPortOffset() + jestWorker() * 10;
 const KEYS = Array.from({ length: 40 }, (_, i) => `key-${i}`);

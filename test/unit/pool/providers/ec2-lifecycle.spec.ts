@@ -469,7 +469,10 @@ describe('EC2 lifecycle', () => {
 
       beforeEach(() => {
         config = loadConfig({
-          env: { PIXPOOL_POOL_PROVIDER: 'ec2', PIXPOOL_SECURITY_NODE_SECRET: 'ec2-node-secret' },
+          env: {
+            PIXPOOL_POOL_PROVIDER: 'ec2',
+            PIXPOOL_SECURITY_NODE_SECRET: 'ec2-node-secret-padded-to-32-characters',
+          },
         });
         store = new TypeOrmPoolStateStore(db.dataSource);
       });
@@ -499,7 +502,7 @@ describe('EC2 lifecycle', () => {
         config = loadConfig({
           env: {
             PIXPOOL_POOL_PROVIDER: 'ec2',
-            PIXPOOL_SECURITY_NODE_SECRET: 'ec2-node-secret',
+            PIXPOOL_SECURITY_NODE_SECRET: 'ec2-node-secret-padded-to-32-characters',
             PIXPOOL_POOL_EC2_RECONCILE_INTERVAL_MS: '1000',
           },
         });

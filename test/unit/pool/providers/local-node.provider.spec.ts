@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import * as fs from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import {
   CacheNodeClient,
@@ -14,7 +15,7 @@ import { cacheNodeMain } from '../../../support/spawn-cache-node';
 
 /** This worker's own port range (30000 + offset + worker * 100), a slice per test. */
 const WORKER_BASE = 30000 + testPortOffset() + jestWorker() * 100;
-const SECRET = 'local-provider-secret';
+const SECRET = 'local-provider-secret-padded-to-32-characters';
 
 function provider(slice: number, overrides: Partial<LocalNodeOptions> = {}): LocalNodeProvider {
   return new LocalNodeProvider({
@@ -42,6 +43,27 @@ async function health(node: NodeEndpoint) {
 /** list() in port order (it reports nodes in the order they became ready). */
 async function listed(sut: LocalNodeProvider): Promise<NodeEndpoint[]> {
   return (await sut.list()).sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** The environments of this process's running children, from /proc (Linux). */
+function childEnvironments(): Record<string, string>[] {
+  const out: Record<string, string>[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent !== process.pid) continue;
+      const pairs = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+      out.push(
+        Object.fromEntries(
+          pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+        ),
+      );
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return out;
 }
 
 async function occupy(port: number): Promise<Server> {
@@ -77,6 +99,27 @@ describe('LocalNodeProvider with real node processes', () => {
     });
     client.close();
     await expect(listed(sut)).resolves.toEqual(nodes);
+  });
+
+  it("gives its nodes the node secret but none of the app's other environment", async () => {
+    const planted = {
+      PIXPOOL_DATABASE_PASSWORD: 'db-password-the-node-must-not-see',
+      AWS_SECRET_ACCESS_KEY: 'aws-key-the-node-must-not-see',
+      PIXPOOL_SECURITY_ADMIN_TOKEN: 'admin-token-the-node-must-not-see',
+    };
+    Object.assign(process.env, planted);
+    try {
+      sut = provider(3);
+      await sut.start(1);
+    } finally {
+      for (const name of Object.keys(planted)) delete process.env[name];
+    }
+    const environments = childEnvironments();
+    expect(environments.length).toBeGreaterThan(0);
+    for (const env of environments) {
+      expect(env.PIXPOOL_NODE_SECRET).toBe(SECRET);
+      for (const name of Object.keys(planted)) expect(env[name]).toBeUndefined();
+    }
   });
 
   it('stops a node, frees its port for the next start, and refuses more than maxNodes', async () => {

@@ -9,7 +9,7 @@ describe('createNodeProvider (ec2)', () => {
     loadConfig({
       env: {
         PIXPOOL_POOL_PROVIDER: 'ec2',
-        PIXPOOL_SECURITY_NODE_SECRET: 'factory-node-secret',
+        PIXPOOL_SECURITY_NODE_SECRET: 'factory-node-secret-padded-to-32-characters',
         ...env,
       },
     });

@@ -2,7 +2,7 @@ import { nodeHealthProbe } from '../../../../src/pool/providers/node-health-prob
 import { StaticNodeProvider } from '../../../../src/pool/providers/static-node.provider';
 import { spawnCacheNode, SpawnedCacheNode } from '../../../support/spawn-cache-node';
 
-const SECRET = 'static-provider-secret';
+const SECRET = 'static-provider-secret-padded-to-32-characters';
 
 /** The probe the app uses: the node's /health, with the pool's secret. */
 const probe = nodeHealthProbe(SECRET, 1000);
