@@ -13,6 +13,7 @@ import { PAGES_DIR } from './frontend/pages.controller';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown';
 import { ResizeService } from './pool/membership/resize.service';
 import { applyServerLimits } from './common/server-limits';
+import { describeAdminAccess } from './common/admin.guard';
 
 const LOG_LEVELS: LogLevel[] = ['log', 'warn', 'error'];
 
@@ -50,6 +51,7 @@ export async function listen(app: NestExpressApplication, config: AppConfig): Pr
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   const logger = new Logger('pixpool');
   logger.log(`pixpool listening on ${url}`);
+  logger.log(describeAdminAccess(config));
   if (config.security.allowInsecureNetwork && !config.security.adminToken) {
     logger.warn(
       `security.allowInsecureNetwork is on and security.adminToken is empty: on ${config.server.host} ` +

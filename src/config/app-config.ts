@@ -116,6 +116,11 @@ export class SecurityConfig {
   @IsBoolean() openCourseEndpoints!: boolean;
   /** Listen beyond loopback without adminToken anyway (the operator accepts an open manager). */
   @IsBoolean() allowInsecureNetwork!: boolean;
+  /**
+   * Without adminToken, loopback callers are admin when their request carries no forwarding
+   * header (Forwarded, X-Forwarded-For, X-Real-IP). Off: without a token nobody is admin.
+   */
+  @IsBoolean() trustLoopback!: boolean;
 }
 
 /** What one client can hold: time on a connection, connections, buffered uploads. */
