@@ -14,6 +14,8 @@ import { GracefulShutdown } from './lifecycle/graceful-shutdown';
 import { ResizeService } from './pool/membership/resize.service';
 import { applyServerLimits } from './common/server-limits';
 import { describeAdminAccess } from './common/admin.guard';
+import { BrowserRequestGate } from './common/browser/request-gate';
+import { HostAllowList } from './common/browser/host-allow-list';
 
 const LOG_LEVELS: LogLevel[] = ['log', 'warn', 'error'];
 
@@ -31,7 +33,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useGlobalFilters(new CourseExceptionFilter(config.resilience.retryAfterSeconds));
   app.useStaticAssets(path.join(PAGES_DIR, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   app.disable('x-powered-by');
-  routeImageReadsFirst(app);
+  routeImageReadsFirst(
+    app,
+    new BrowserRequestGate(new HostAllowList(config.security.allowedHosts)),
+  );
   applyServerLimits(app.getHttpServer() as Server, config.limits);
 
   const openApi = new DocumentBuilder()
@@ -78,13 +83,17 @@ export function shutDownGracefully(
   }).listen();
 }
 
-/** Puts ImageFastPath in front of Express on the app's own server (see image-fast-path.ts). */
-function routeImageReadsFirst(app: NestExpressApplication): void {
+/**
+ * Puts ImageFastPath in front of Express on the app's own server (see image-fast-path.ts), with
+ * the browser gate (foreign Host, cross-site state change) in front of both.
+ */
+function routeImageReadsFirst(app: NestExpressApplication, gate: BrowserRequestGate): void {
   const server = app.getHttpServer() as Server;
   const fastPath = app.get(ImageFastPath);
   const framework = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!gate.admit(req, res)) return;
     if (!fastPath.handle(req, res)) for (const listener of framework) listener(req, res);
   });
 }

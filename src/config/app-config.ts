@@ -121,6 +121,15 @@ export class SecurityConfig {
    * header (Forwarded, X-Forwarded-For, X-Real-IP). Off: without a token nobody is admin.
    */
   @IsBoolean() trustLoopback!: boolean;
+  /**
+   * Public names the app is reached by (comma-separated; `*.example.org` for subdomains), beside
+   * loopback names and IP addresses: any other Host is refused (DNS rebinding).
+   */
+  @Matches(/^$|^(\*\.)?[a-z0-9.-]+(,\s*(\*\.)?[a-z0-9.-]+)*$/i, {
+    message:
+      'security.allowedHosts must be host names separated by commas, e.g. images.example.org,*.example.net',
+  })
+  allowedHosts!: string;
 }
 
 /** What one client can hold: time on a connection, connections, buffered uploads. */
