@@ -16,6 +16,7 @@ import { applyServerLimits } from './common/server-limits';
 import { describeAdminAccess } from './common/admin.guard';
 import { BrowserRequestGate } from './common/browser/request-gate';
 import { HostAllowList } from './common/browser/host-allow-list';
+import { securityHeaders } from './common/browser/security-headers';
 
 const LOG_LEVELS: LogLevel[] = ['log', 'warn', 'error'];
 
@@ -31,6 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
   app.useGlobalFilters(new CourseExceptionFilter(config.resilience.retryAfterSeconds));
+  app.use(securityHeaders(config.security.tlsInFront));
   app.useStaticAssets(path.join(PAGES_DIR, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   app.disable('x-powered-by');
   routeImageReadsFirst(

@@ -130,6 +130,8 @@ export class SecurityConfig {
       'security.allowedHosts must be host names separated by commas, e.g. images.example.org,*.example.net',
   })
   allowedHosts!: string;
+  /** TLS is terminated in front (load balancer, nginx): pages send Strict-Transport-Security. */
+  @IsBoolean() tlsInFront!: boolean;
 }
 
 /** What one client can hold: time on a connection, connections, buffered uploads. */

@@ -194,6 +194,7 @@ describe('hostile clients (real app)', () => {
         env: {
           PIXPOOL_SECURITY_ADMIN_TOKEN: TOKEN,
           PIXPOOL_SECURITY_ALLOWED_HOSTS: 'images.example.org',
+          PIXPOOL_SECURITY_TLS_IN_FRONT: 'true',
         },
       });
       routes = await adminRoutes(app.url);
@@ -216,6 +217,15 @@ describe('hostile clients (real app)', () => {
         headers: { ...auth, Host: 'images.example.org.attacker.example' },
       });
       expect([ours.status, foreign.status]).toEqual([200, 403]);
+    });
+
+    it('pages tell browsers to keep to HTTPS when TLS is terminated in front', async () => {
+      const page = await rawRequest(`${app.url}/manager`, {
+        headers: { Host: 'images.example.org' },
+      });
+      expect(page.status).toBe(200);
+      expect(page.headers['strict-transport-security']).toBe('max-age=31536000');
+      expect(page.headers['x-frame-options']).toBe('DENY');
     });
   });
 });
