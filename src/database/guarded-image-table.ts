@@ -1,5 +1,11 @@
 import { DependencyGuard } from '../common/dependency-guard';
-import { ImageRecord, ImageTable, UpsertImageInput, UpsertImageResult } from './image-table';
+import {
+  ImageRecord,
+  ImageTable,
+  KeyPage,
+  UpsertImageInput,
+  UpsertImageResult,
+} from './image-table';
 
 /** Deleting every row may take a while on a big table: it gets this many deadlines. */
 const BULK_DEADLINE_FACTOR = 20;
@@ -27,8 +33,12 @@ export class GuardedImageTable implements ImageTable {
     return this.guard.run('find objects', () => this.inner.referencedObjectNames(objectNames));
   }
 
-  listKeys(): Promise<string[]> {
-    return this.guard.run('list keys', () => this.inner.listKeys());
+  listKeys(page?: KeyPage): Promise<string[]> {
+    return this.guard.run('list keys', () => this.inner.listKeys(page));
+  }
+
+  totalBytes(): Promise<number> {
+    return this.guard.run('total bytes', () => this.inner.totalBytes());
   }
 
   deleteAll(): Promise<string[]> {

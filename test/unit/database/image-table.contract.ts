@@ -111,6 +111,41 @@ export function behavesLikeTheImageTable(newDatabase: () => Promise<TestDatabase
     expect(await sut.listKeys()).toEqual(codePointSorted(keys));
   });
 
+  it('pages through the keys with after and limit: each once, in code point order', async () => {
+    const keys = [
+      'b',
+      'a',
+      'B',
+      'a ',
+      '\u{1F600}',
+      '\uFF21',
+      'caf\u00e9',
+      'cafe\u0301',
+      'z1',
+      'z10',
+    ];
+    for (const key of keys) await sut.upsert(image(key));
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await sut.listKeys({ after, limit: 3 });
+      expect(page.length).toBeLessThanOrEqual(3);
+      seen.push(...page);
+      if (page.length < 3) break;
+      after = page[page.length - 1];
+    }
+    expect(seen).toEqual(codePointSorted(keys));
+  });
+
+  it('sums the sizes of the stored images, replaced ones counted once', async () => {
+    expect(await sut.totalBytes()).toBe(0);
+    const a = await sut.upsert(image('a'));
+    const b = await sut.upsert(image('b'));
+    const a2 = await sut.upsert(image('a'));
+    expect(await sut.totalBytes()).toBe(a2.record.byteSize + b.record.byteSize);
+    expect(a.record.byteSize).not.toBe(a2.record.byteSize);
+  });
+
   it('tells keys apart byte for byte: case, trailing space, Unicode normal form', async () => {
     const keys = ['Key', 'key', 'KEY', 'a', 'a ', 'caf\u00e9', 'cafe\u0301'];
     const objects = new Map<string, string>();
