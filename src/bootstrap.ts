@@ -35,6 +35,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.use(securityHeaders(config.security.tlsInFront));
   app.useStaticAssets(path.join(PAGES_DIR, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   app.disable('x-powered-by');
+  // Whose X-Forwarded-For names the client (req.ip, what the per-client rate limits count by).
+  if (config.server.trustProxy) app.set('trust proxy', config.server.trustProxy);
   routeImageReadsFirst(
     app,
     new BrowserRequestGate(new HostAllowList(config.security.allowedHosts)),

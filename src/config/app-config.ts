@@ -27,6 +27,16 @@ export class ServerConfig {
   @IsInt() @Min(1) @Max(1024) maxKeyLength!: number;
   /** Other app instances to notify of pool changes: comma-separated base URLs. */
   @IsString() peers!: string;
+  /**
+   * Proxies whose X-Forwarded-For names the client (Express's "trust proxy": loopback, a CIDR
+   * list); the per-client rate limits count by that address. Empty: the connection's address.
+   */
+  @Matches(/^$|^[a-z0-9.:/]+(,\s*[a-z0-9.:/]+)*$/i, {
+    message: 'server.trustProxy must be empty, loopback, or addresses/CIDRs separated by commas',
+  })
+  trustProxy!: string;
+  /** Most keys in one list_keys answer: the unpaginated form stops here, and `limit` may not exceed it. */
+  @IsInt() @Min(1) @Max(1_000_000) listKeysMax!: number;
 }
 
 export class StorageConfig {
@@ -40,6 +50,8 @@ export class StorageConfig {
   /** Endpoint of an S3-compatible server (MinIO, s3rver); empty for AWS. */
   @IsString() endpoint!: string;
   @IsBoolean() forcePathStyle!: boolean;
+  /** Most bytes of images stored in all (0 = no quota); an upload beyond it gets 507. */
+  @IsInt() @Min(0) quotaBytes!: number;
 }
 
 export class DatabaseConfig {
@@ -130,6 +142,8 @@ export class SecurityConfig {
       'security.allowedHosts must be host names separated by commas, e.g. images.example.org,*.example.net',
   })
   allowedHosts!: string;
+  /** Bearer token uploads need (the admin token works too); empty = anyone may upload. */
+  @IsString() writeToken!: string;
   /** TLS is terminated in front (load balancer, nginx): pages send Strict-Transport-Security. */
   @IsBoolean() tlsInFront!: boolean;
 }
@@ -142,6 +156,16 @@ export class LimitsConfig {
   @IsInt() @Min(1) maxConnections!: number;
   @IsInt() @Min(1) maxConcurrentUploads!: number;
   @IsInt() @Min(1) nodeMaxConnections!: number;
+}
+
+/** Token buckets per client (see src/common/rate-limit): rate per minute and burst; 0 = no limit. */
+export class RateLimitsConfig {
+  @IsInt() @Min(0) uploadsPerMinute!: number;
+  @IsInt() @Min(1) uploadBurst!: number;
+  @IsInt() @Min(0) listingsPerMinute!: number;
+  @IsInt() @Min(1) listingBurst!: number;
+  /** Clients remembered per limit; beyond it the longest idle are forgotten (they start full). */
+  @IsInt() @Min(100) maxClients!: number;
 }
 
 export class MetricsConfig {
@@ -256,6 +280,7 @@ export class AppConfig {
   @Type(() => ShutdownConfig) @ValidateNested() shutdown!: ShutdownConfig;
   @Type(() => NearCacheConfig) @ValidateNested() nearCache!: NearCacheConfig;
   @Type(() => LimitsConfig) @ValidateNested() limits!: LimitsConfig;
+  @Type(() => RateLimitsConfig) @ValidateNested() rateLimits!: RateLimitsConfig;
   @Type(() => ResilienceConfig) @ValidateNested() resilience!: ResilienceConfig;
   @Type(() => CoordinationConfig) @ValidateNested() coordination!: CoordinationConfig;
   @Type(() => MembershipConfig) @ValidateNested() membership!: MembershipConfig;

@@ -10,6 +10,8 @@ import { ReadPathService } from './read-path.service';
 import { NotifyController } from './notify.controller';
 import { ImageFastPath } from './image-fast-path';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor';
+import { RateLimitGuard } from '../common/rate-limit/rate-limit.guard';
+import { StorageQuota } from './storage-quota';
 import { PoolModule } from '../pool/pool.module';
 import { NearCacheModule } from '../near-cache/near-cache.module';
 import { OutboxModule } from '../coordination/outbox.module';
@@ -35,8 +37,15 @@ import { OutboxModule } from '../coordination/outbox.module';
     }),
   ],
   controllers: [CourseApiController, ImagesController, PagesController, NotifyController],
-  // One UploadSlotsInterceptor for the module, so its count is the app's.
-  providers: [ImageService, ReadPathService, ImageFastPath, UploadSlotsInterceptor],
+  // One UploadSlotsInterceptor and one RateLimitGuard for the module, so their counts are the app's.
+  providers: [
+    ImageService,
+    ReadPathService,
+    ImageFastPath,
+    UploadSlotsInterceptor,
+    RateLimitGuard,
+    StorageQuota,
+  ],
   exports: [ImageService, ReadPathService, ImageFastPath],
 })
 export class FrontendModule {}
