@@ -61,11 +61,7 @@ export async function upload(
 export async function postJson(
   url: string,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { method: 'POST', headers });
-  return {
-    status: res.status,
-    body: (await res.json()) as Record<string, unknown>,
-    headers: res.headers,
-  };
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
