@@ -4,7 +4,9 @@
 #   AWS_REGION, PIXPOOL_BUCKET, PIXPOOL_DB_SECRET_ID (RDS credentials: host, port, username,
 #   password, dbname), PIXPOOL_NODE_SECRET_ID, PIXPOOL_ADMIN_SECRET_ID, PIXPOOL_POOL_TAG (Key=Value),
 #   PIXPOOL_LAUNCH_TEMPLATE (name), PIXPOOL_METRICS_NAMESPACE, PIXPOOL_POOL_INITIAL (default 1),
-#   PIXPOOL_CACHE_CAPACITY_MB (default 64).
+#   PIXPOOL_CACHE_CAPACITY_MB (default 64), PIXPOOL_ALLOWED_HOSTS (the names clients use, e.g. the
+#   certificate's images.example.com: the app refuses any other Host), PIXPOOL_TRUST_PROXY (the
+#   load balancer's addresses, e.g. the VPC's CIDR: its X-Forwarded-For names the client).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common.sh
@@ -41,6 +43,10 @@ install -m 640 -g pixpool /dev/stdin /etc/pixpool/app.yaml <<YAML
 server:
   host: 0.0.0.0
   port: 5000
+  trustProxy: '${PIXPOOL_TRUST_PROXY:-}'
+security:
+  allowedHosts: '${PIXPOOL_ALLOWED_HOSTS:-}'
+  tlsInFront: true # the load balancer terminates TLS: pages send Strict-Transport-Security
 limits:
   # Above the load balancer's 60 s idle timeout: it must never reuse a connection the app is
   # closing (that answers 502).
