@@ -89,3 +89,38 @@ describe('web pages in headless Chromium', () => {
     await watched.close();
   });
 });
+
+describe('upload page with a write token (headless Chromium)', () => {
+  const WRITE_TOKEN = 'pages-e2e-write-token-0123456789abcdef01';
+  let app: AppProcess;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([
+      startApp({ env: { PIXPOOL_SECURITY_WRITE_TOKEN: WRITE_TOKEN } }),
+      launchBrowser(),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('asks for the write token on 401, then uploads with it', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/`);
+    expect(await page.isHidden('#token-row')).toBe(true);
+    await page.fill('#key', 'guarded');
+    await page.setInputFiles('#file', tempFile('guarded.png', makePng(2000)));
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#status.error');
+    expect(await page.textContent('#status')).toContain('write token required');
+    expect(await page.isVisible('#write-token')).toBe(true);
+
+    await page.fill('#write-token', WRITE_TOKEN);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#status.ok');
+    expect((await fetch(`${app.url}/images/guarded`)).status).toBe(200);
+    await page.close();
+  });
+});

@@ -11,7 +11,11 @@ async function callApi(url, options = {}) {
     throw new Error(`${response.status} ${response.statusText}`);
   }
   if (body.success !== 'true') {
-    throw new Error(body.error ? body.error.message : `${response.status} ${response.statusText}`);
+    const error = new Error(
+      body.error ? body.error.message : `${response.status} ${response.statusText}`,
+    );
+    error.status = response.status;
+    throw error;
   }
   return body;
 }
