@@ -9,8 +9,8 @@ const TOKEN_KEY = 'pixpool.writeToken';
 
 function authorization() {
   const typed = tokenInput.value.trim();
-  if (typed) sessionStorage.setItem(TOKEN_KEY, typed);
-  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (typed) window.sessionStorage.setItem(TOKEN_KEY, typed);
+  const token = window.sessionStorage.getItem(TOKEN_KEY);
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
@@ -34,7 +34,7 @@ form.addEventListener('submit', async (event) => {
     document.getElementById('view-link').hidden = false;
   } catch (err) {
     if (err.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
+      window.sessionStorage.removeItem(TOKEN_KEY);
       tokenRow.hidden = false;
       tokenInput.value = '';
       tokenInput.focus();
