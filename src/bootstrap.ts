@@ -13,6 +13,10 @@ import { PAGES_DIR } from './frontend/pages.controller';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown';
 import { ResizeService } from './pool/membership/resize.service';
 import { applyServerLimits } from './common/server-limits';
+import { describeAdminAccess } from './common/admin.guard';
+import { BrowserRequestGate } from './common/browser/request-gate';
+import { HostAllowList } from './common/browser/host-allow-list';
+import { securityHeaders } from './common/browser/security-headers';
 
 const LOG_LEVELS: LogLevel[] = ['log', 'warn', 'error'];
 
@@ -28,9 +32,15 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
   app.useGlobalFilters(new CourseExceptionFilter(config.resilience.retryAfterSeconds));
+  app.use(securityHeaders(config.security.tlsInFront));
   app.useStaticAssets(path.join(PAGES_DIR, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   app.disable('x-powered-by');
-  routeImageReadsFirst(app);
+  // Whose X-Forwarded-For names the client (req.ip, what the per-client rate limits count by).
+  if (config.server.trustProxy) app.set('trust proxy', config.server.trustProxy);
+  routeImageReadsFirst(
+    app,
+    new BrowserRequestGate(new HostAllowList(config.security.allowedHosts)),
+  );
   applyServerLimits(app.getHttpServer() as Server, config.limits);
 
   const openApi = new DocumentBuilder()
@@ -50,6 +60,7 @@ export async function listen(app: NestExpressApplication, config: AppConfig): Pr
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   const logger = new Logger('pixpool');
   logger.log(`pixpool listening on ${url}`);
+  logger.log(describeAdminAccess(config));
   if (config.security.allowInsecureNetwork && !config.security.adminToken) {
     logger.warn(
       `security.allowInsecureNetwork is on and security.adminToken is empty: on ${config.server.host} ` +
@@ -76,13 +87,17 @@ export function shutDownGracefully(
   }).listen();
 }
 
-/** Puts ImageFastPath in front of Express on the app's own server (see image-fast-path.ts). */
-function routeImageReadsFirst(app: NestExpressApplication): void {
+/**
+ * Puts ImageFastPath in front of Express on the app's own server (see image-fast-path.ts), with
+ * the browser gate (foreign Host, cross-site state change) in front of both.
+ */
+function routeImageReadsFirst(app: NestExpressApplication, gate: BrowserRequestGate): void {
   const server = app.getHttpServer() as Server;
   const fastPath = app.get(ImageFastPath);
   const framework = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!gate.admit(req, res)) return;
     if (!fastPath.handle(req, res)) for (const listener of framework) listener(req, res);
   });
 }

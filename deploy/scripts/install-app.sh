@@ -6,7 +6,10 @@
 #   to create or re-password the app's user: grant-db-user.js), PIXPOOL_NODE_SECRET_ID, PIXPOOL_ADMIN_SECRET_ID, PIXPOOL_POOL_TAG (Key=Value),
 #   PIXPOOL_LAUNCH_TEMPLATE (name), PIXPOOL_LAUNCH_TEMPLATE_VERSION (the version launched nodes
 #   use), PIXPOOL_VPC_ID (pool members are in this VPC only), PIXPOOL_METRICS_NAMESPACE,
-#   PIXPOOL_POOL_INITIAL (default 1), PIXPOOL_CACHE_CAPACITY_MB (default 64); optional:
+#   PIXPOOL_POOL_INITIAL (default 1), PIXPOOL_CACHE_CAPACITY_MB (default 64), PIXPOOL_ALLOWED_HOSTS
+#   (the names clients use, e.g. the certificate's images.example.com: the app refuses any other
+#   Host), PIXPOOL_TRUST_PROXY (the load balancer's addresses, e.g. the VPC's CIDR: its
+#   X-Forwarded-For names the client); optional:
 #   PIXPOOL_LOG_GROUP (CloudWatch Logs), PIXPOOL_READINESS_TARGET_GROUP (registers this instance
 #   for the readiness alarm's health checks).
 # Exits 0 only once the app answers /health/ready: user-data's exit signals CloudFormation
@@ -60,6 +63,10 @@ install -m 640 -g pixpool /dev/stdin /etc/pixpool/app.yaml <<YAML
 server:
   host: 0.0.0.0
   port: 5000
+  trustProxy: '${PIXPOOL_TRUST_PROXY:-}'
+security:
+  allowedHosts: '${PIXPOOL_ALLOWED_HOSTS:-}'
+  tlsInFront: true # the load balancer terminates TLS: pages send Strict-Transport-Security
 limits:
   # Above the load balancer's 60 s idle timeout: it must never reuse a connection the app is
   # closing (that answers 502).

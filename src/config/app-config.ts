@@ -27,6 +27,16 @@ export class ServerConfig {
   @IsInt() @Min(1) @Max(1024) maxKeyLength!: number;
   /** Other app instances to notify of pool changes: comma-separated base URLs. */
   @IsString() peers!: string;
+  /**
+   * Proxies whose X-Forwarded-For names the client (Express's "trust proxy": loopback, a CIDR
+   * list); the per-client rate limits count by that address. Empty: the connection's address.
+   */
+  @Matches(/^$|^[a-z0-9.:/]+(,\s*[a-z0-9.:/]+)*$/i, {
+    message: 'server.trustProxy must be empty, loopback, or addresses/CIDRs separated by commas',
+  })
+  trustProxy!: string;
+  /** Most keys in one list_keys answer: the unpaginated form stops here, and `limit` may not exceed it. */
+  @IsInt() @Min(1) @Max(1_000_000) listKeysMax!: number;
 }
 
 export class StorageConfig {
@@ -40,6 +50,8 @@ export class StorageConfig {
   /** Endpoint of an S3-compatible server (MinIO, s3rver); empty for AWS. */
   @IsString() endpoint!: string;
   @IsBoolean() forcePathStyle!: boolean;
+  /** Most bytes of images stored in all (0 = no quota); an upload beyond it gets 507. */
+  @IsInt() @Min(0) quotaBytes!: number;
 }
 
 export class DatabaseConfig {
@@ -126,6 +138,24 @@ export class SecurityConfig {
   @IsBoolean() openCourseEndpoints!: boolean;
   /** Listen beyond loopback without adminToken anyway (the operator accepts an open manager). */
   @IsBoolean() allowInsecureNetwork!: boolean;
+  /**
+   * Without adminToken, loopback callers are admin when their request carries no forwarding
+   * header (Forwarded, X-Forwarded-For, X-Real-IP). Off: without a token nobody is admin.
+   */
+  @IsBoolean() trustLoopback!: boolean;
+  /**
+   * Public names the app is reached by (comma-separated; `*.example.org` for subdomains), beside
+   * loopback names and IP addresses: any other Host is refused (DNS rebinding).
+   */
+  @Matches(/^$|^(\*\.)?[a-z0-9.-]+(,\s*(\*\.)?[a-z0-9.-]+)*$/i, {
+    message:
+      'security.allowedHosts must be host names separated by commas, e.g. images.example.org,*.example.net',
+  })
+  allowedHosts!: string;
+  /** Bearer token uploads need (the admin token works too); empty = anyone may upload. */
+  @IsString() writeToken!: string;
+  /** TLS is terminated in front (load balancer, nginx): pages send Strict-Transport-Security. */
+  @IsBoolean() tlsInFront!: boolean;
 }
 
 /** What one client can hold: time on a connection, connections, buffered uploads. */
@@ -147,6 +177,16 @@ export class LimitsConfig {
   @IsInt() @Min(4096) @Max(16 * 1024 * 1024) maxQueuedBytesPerConnection!: number;
   /** Bytes of large answers in flight together; one more gets 503 + Retry-After. */
   @IsInt() @Min(1024 * 1024) maxQueuedResponseBytes!: number;
+}
+
+/** Token buckets per client (see src/common/rate-limit): rate per minute and burst; 0 = no limit. */
+export class RateLimitsConfig {
+  @IsInt() @Min(0) uploadsPerMinute!: number;
+  @IsInt() @Min(1) uploadBurst!: number;
+  @IsInt() @Min(0) listingsPerMinute!: number;
+  @IsInt() @Min(1) listingBurst!: number;
+  /** Clients remembered per limit; beyond it the longest idle are forgotten (they start full). */
+  @IsInt() @Min(100) maxClients!: number;
 }
 
 export class MetricsConfig {
@@ -263,6 +303,7 @@ export class AppConfig {
   @Type(() => ShutdownConfig) @ValidateNested() shutdown!: ShutdownConfig;
   @Type(() => NearCacheConfig) @ValidateNested() nearCache!: NearCacheConfig;
   @Type(() => LimitsConfig) @ValidateNested() limits!: LimitsConfig;
+  @Type(() => RateLimitsConfig) @ValidateNested() rateLimits!: RateLimitsConfig;
   @Type(() => ResilienceConfig) @ValidateNested() resilience!: ResilienceConfig;
   @Type(() => CoordinationConfig) @ValidateNested() coordination!: CoordinationConfig;
   @Type(() => MembershipConfig) @ValidateNested() membership!: MembershipConfig;

@@ -3,6 +3,7 @@ import {
   DeletedRows,
   ImageRecord,
   ImageTable,
+  KeyPage,
   UpsertImageInput,
   UpsertImageResult,
 } from './image-table';
@@ -33,8 +34,12 @@ export class GuardedImageTable implements ImageTable {
     return this.guard.run('find objects', () => this.inner.referencedObjectNames(objectNames));
   }
 
-  listKeys(): Promise<string[]> {
-    return this.guard.run('list keys', () => this.inner.listKeys());
+  listKeys(page?: KeyPage): Promise<string[]> {
+    return this.guard.run('list keys', () => this.inner.listKeys(page));
+  }
+
+  totalBytes(): Promise<number> {
+    return this.guard.run('total bytes', () => this.inner.totalBytes());
   }
 
   deleteAll(): Promise<DeletedRows> {

@@ -5,6 +5,7 @@ import {
   DeletedRows,
   ImageRecord,
   ImageTable,
+  KeyPage,
   UpsertImageInput,
   UpsertImageResult,
 } from './image-table';
@@ -52,13 +53,24 @@ export class TypeOrmImageTable implements ImageTable {
     return found;
   }
 
-  async listKeys(): Promise<string[]> {
-    const rows = await this.images()
+  /** The key column compares bytes on both drivers, so `key > after` and the order agree. */
+  async listKeys(page: KeyPage = {}): Promise<string[]> {
+    const query = this.images()
       .createQueryBuilder('image')
       .select('image.key', 'key')
-      .orderBy('image.key', 'ASC')
-      .getRawMany<{ key: string }>();
+      .orderBy('image.key', 'ASC');
+    if (page.after !== undefined) query.where('image.key > :after', { after: page.after });
+    if (page.limit !== undefined) query.limit(page.limit);
+    const rows = await query.getRawMany<{ key: string }>();
     return rows.map((r) => r.key);
+  }
+
+  async totalBytes(): Promise<number> {
+    const row = await this.images()
+      .createQueryBuilder('image')
+      .select('COALESCE(SUM(image.byteSize), 0)', 'total')
+      .getRawOne<{ total: string | number }>();
+    return Number(row?.total ?? 0);
   }
 
   /**

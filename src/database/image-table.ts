@@ -49,6 +49,11 @@ export interface DeletedRows {
  * queue, breaker open) surfaces as DependencyUnavailableError, answered 503 + Retry-After. A
  * write that times out has an unknown outcome: it may still commit (see outbox.ts).
  */
+export interface KeyPage {
+  after?: string;
+  limit?: number;
+}
+
 export interface ImageTable {
   find(key: string): Promise<ImageRecord | null>;
   /**
@@ -62,8 +67,13 @@ export interface ImageTable {
   upsert(input: UpsertImageInput): Promise<UpsertImageResult>;
   /** Of `objectNames`, those a row names (the orphan sweeper keeps them). */
   referencedObjectNames(objectNames: string[]): Promise<Set<string>>;
-  /** Every key, in code point order (byte order of UTF-8) on every driver. */
-  listKeys(): Promise<string[]>;
+  /**
+   * Keys in code point order (byte order of UTF-8) on every driver: all of them, or at most
+   * `page.limit` of those after `page.after` (a cursor: the last key of the previous page).
+   */
+  listKeys(page?: KeyPage): Promise<string[]>;
+  /** Sum of the stored images' sizes, in bytes (the storage quota counts against it). */
+  totalBytes(): Promise<number>;
   /**
    * Deletes every row in one transaction that takes a version of its own: every row it deleted
    * had a lower one, every write committed after it gets a higher one.

@@ -7,7 +7,9 @@ import {
   Param,
   Post,
   Res,
+  Query,
   UploadedFile,
+  UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
@@ -22,6 +24,9 @@ import { ReadPathService } from './read-path.service';
 import { ClearDataService } from './clear-data.service';
 import { ResponseBudget } from '../common/response-budget';
 import { sendCourseImage } from './course-image-response';
+import { WriteGuard } from '../common/write.guard';
+import { RateLimited } from '../common/rate-limit/rate-limit.guard';
+import { ListKeysQuery } from './dto/list-keys.query';
 
 /** The course's front-end API (shared/reference/course-api.md): these bodies are compared exactly. */
 @ApiTags('course API')
@@ -36,6 +41,8 @@ export class CourseApiController {
 
   @Post('upload')
   @HttpCode(200)
+  @UseGuards(WriteGuard)
+  @RateLimited('uploads')
   @UseInterceptors(RequireMultipartInterceptor, UploadSlotsInterceptor, FileInterceptor('file'))
   @ApiOperation({ summary: 'Store an image under a key (replaces what the key held)' })
   @ApiConsumes('multipart/form-data')
@@ -56,9 +63,13 @@ export class CourseApiController {
 
   @Post('list_keys')
   @HttpCode(200)
-  @ApiOperation({ summary: 'All keys, sorted' })
-  async listKeys() {
-    return success({ keys: await this.images.listKeys() });
+  @RateLimited('listings')
+  @ApiOperation({
+    summary:
+      'Keys in code point order, at most `limit` (server.listKeysMax) after `after`; `next` when more follow',
+  })
+  async listKeys(@Query() query: ListKeysQuery) {
+    return success(await this.images.listKeys(query));
   }
 
   @Post('key/:key')

@@ -12,6 +12,8 @@ import { ReadPathService } from './read-path.service';
 import { NotifyController } from './notify.controller';
 import { ImageFastPath } from './image-fast-path';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor';
+import { RateLimitGuard } from '../common/rate-limit/rate-limit.guard';
+import { StorageQuota } from './storage-quota';
 import { PoolModule } from '../pool/pool.module';
 import { NearCacheModule } from '../near-cache/near-cache.module';
 import { OutboxModule } from '../coordination/outbox.module';
@@ -40,13 +42,15 @@ import { registerResponseBudgetGauges } from '../metrics/prometheus/response-bud
     }),
   ],
   controllers: [CourseApiController, ImagesController, PagesController, NotifyController],
-  // One UploadSlotsInterceptor for the module, so its count is the app's.
+  // One UploadSlotsInterceptor and one RateLimitGuard for the module, so their counts are the app's.
   providers: [
     ImageService,
     ClearDataService,
     ReadPathService,
     ImageFastPath,
     UploadSlotsInterceptor,
+    RateLimitGuard,
+    StorageQuota,
     {
       // One budget for the app: its total is what every slow reader holds together.
       provide: ResponseBudget,

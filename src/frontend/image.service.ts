@@ -2,7 +2,8 @@ import { BadRequestException, Inject, Injectable, Logger, NotFoundException } fr
 import { createHash } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { BLOB_STORE, BlobStore, newObjectName } from '../storage/blob-store';
-import { IMAGE_TABLE, ImageRecord, ImageTable } from '../database/image-table';
+import { IMAGE_TABLE, ImageRecord, ImageTable, KeyPage } from '../database/image-table';
+import { StorageQuota } from './storage-quota';
 import { validateKey } from '../common/image-key';
 import { detectImageType } from './image-type';
 import { ReadPathService } from './read-path.service';
@@ -26,6 +27,7 @@ export class ImageService {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly readPath: ReadPathService,
     private readonly outbox: OutboxService,
+    private readonly quota: StorageQuota,
   ) {}
 
   /**
@@ -40,6 +42,7 @@ export class ImageService {
     if (!file) throw new BadRequestException('file is required (multipart field "file")');
     if (file.size === 0) throw new BadRequestException('file is empty');
     const contentType = detectImageType(file.buffer);
+    await this.quota.assertRoomFor(key, file.size);
 
     const objectName = newObjectName();
     await this.blobs.put(objectName, file.buffer, contentType);
@@ -91,7 +94,20 @@ export class ImageService {
     return record;
   }
 
-  listKeys(): Promise<string[]> {
-    return this.table.listKeys();
+  /**
+   * Keys in code point order, at most `limit` (server.listKeysMax when not given) after `after`;
+   * `next` is set when more keys follow: the `after` of the next page. Without `next` the answer
+   * is exactly the course's shape.
+   */
+  async listKeys(page: KeyPage): Promise<{ keys: string[]; next?: string }> {
+    const max = this.config.server.listKeysMax;
+    const limit = page.limit ?? max;
+    if (limit > max) {
+      throw new BadRequestException(`limit must not exceed ${max} (server.listKeysMax)`);
+    }
+    const keys = await this.table.listKeys({ after: page.after, limit: limit + 1 });
+    if (keys.length <= limit) return { keys };
+    keys.length = limit;
+    return { keys, next: keys[limit - 1] };
   }
 }

@@ -125,7 +125,7 @@ describe('client limits (real app and node)', () => {
       const length = head.length + png.length + `\r\n--${boundary}--\r\n`.length;
       const uploader = await hold(
         app.url,
-        `POST /api/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
+        `POST /api/upload HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
           `Content-Length: ${length}\r\n\r\n${head}`,
       );
       let sent = 0;
@@ -179,7 +179,7 @@ describe('client limits (real app and node)', () => {
         [0, 1].map(() =>
           hold(
             app.url,
-            'POST /api/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
+            'POST /api/upload HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
               'Content-Length: 100000\r\n\r\n--b\r\n',
           ),
         ),

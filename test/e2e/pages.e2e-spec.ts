@@ -57,4 +57,70 @@ describe('web pages in headless Chromium', () => {
     await page.waitForSelector('#status.error');
     expect(await page.textContent('#status')).toContain('not a supported image');
   });
+
+  it('every page carries a strict CSP and runs under it without a violation', async () => {
+    const violations: string[] = [];
+    const watched = await browser.newPage();
+    watched.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await watched.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`),
+      );
+    });
+    for (const path of ['/', '/browse', '/view?key=sunset', '/manager', '/api/docs']) {
+      const res = await watched.goto(`${app.url}${path}`);
+      const headers = res!.headers();
+      const csp = headers['content-security-policy'] ?? '';
+      expect([path, csp]).toEqual([path, expect.stringMatching(/script-src 'self'(;|$)/)]);
+      expect(csp).toMatch(/frame-ancestors 'none'/);
+      expect(csp).toMatch(/default-src 'self'/);
+      expect(headers['x-content-type-options']).toBe('nosniff');
+      expect(headers['referrer-policy']).toBe('no-referrer');
+      expect(headers['strict-transport-security']).toBeUndefined(); // TLS in front is not said
+      await watched.waitForLoadState('networkidle');
+    }
+    // The dashboard's script ran under the policy: its charts and pool view are drawn.
+    await watched.goto(`${app.url}/manager`);
+    await watched.waitForFunction(() => document.querySelectorAll('canvas').length >= 6);
+    await watched.waitForSelector('#regions :is(td, li, div)');
+    expect(violations).toEqual([]);
+    await watched.close();
+  });
+});
+
+describe('upload page with a write token (headless Chromium)', () => {
+  const WRITE_TOKEN = 'pages-e2e-write-token-0123456789abcdef01';
+  let app: AppProcess;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([
+      startApp({ env: { PIXPOOL_SECURITY_WRITE_TOKEN: WRITE_TOKEN } }),
+      launchBrowser(),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('asks for the write token on 401, then uploads with it', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/`);
+    expect(await page.isHidden('#token-row')).toBe(true);
+    await page.fill('#key', 'guarded');
+    await page.setInputFiles('#file', tempFile('guarded.png', makePng(2000)));
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#status.error');
+    expect(await page.textContent('#status')).toContain('write token required');
+    expect(await page.isVisible('#write-token')).toBe(true);
+
+    await page.fill('#write-token', WRITE_TOKEN);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#status.ok');
+    expect((await fetch(`${app.url}/images/guarded`)).status).toBe(200);
+    await page.close();
+  });
 });

@@ -49,17 +49,19 @@ export async function upload(
   key: string | undefined,
   file: Buffer | undefined,
   filename = 'image.png',
+  headers: Record<string, string> = {},
 ) {
   const form = new FormData();
   if (key !== undefined) form.append('key', key);
   if (file !== undefined) form.append('file', new Blob([new Uint8Array(file)]), filename);
-  const res = await fetch(`${baseUrl}/api/upload`, { method: 'POST', body: form });
+  const res = await fetch(`${baseUrl}/api/upload`, { method: 'POST', body: form, headers });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 export async function postJson(
   url: string,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST' });
+  const res = await fetch(url, { method: 'POST', headers });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }

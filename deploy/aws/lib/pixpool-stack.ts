@@ -114,6 +114,12 @@ export class PixpoolStack extends Stack {
       description: "ACM certificate (in this region) for the load balancer's HTTPS listener",
       allowedPattern: '^arn:aws[a-z-]*:acm:.+',
     });
+    const publicHostNames = new CfnParameter(this, 'PublicHostNames', {
+      type: 'String',
+      description:
+        "Names clients reach pixpool by (the certificate's), comma-separated: the app refuses any other Host",
+      allowedPattern: '^[A-Za-z0-9.*-]+(,[A-Za-z0-9.*-]+)*$',
+    });
 
     // ── network ────────────────────────────────────────────────────────────────────────────
     const vpc = props.vpcId
@@ -421,6 +427,9 @@ export class PixpoolStack extends Stack {
       PIXPOOL_LAUNCH_TEMPLATE: `${this.stackName}-cache-node`,
       PIXPOOL_METRICS_NAMESPACE: METRICS_NAMESPACE,
       PIXPOOL_CACHE_CAPACITY_MB: String(props.nodeCapacityMb),
+      PIXPOOL_ALLOWED_HOSTS: publicHostNames.valueAsString,
+      // The load balancer connects from inside the VPC; its X-Forwarded-For names the client.
+      PIXPOOL_TRUST_PROXY: vpc.vpcCidrBlock,
     });
     const alarmTopic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'pixpool alarms',

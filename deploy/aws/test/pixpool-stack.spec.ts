@@ -217,6 +217,8 @@ interface Statement {
       expect(userData).toContain(`PIXPOOL_METRICS_NAMESPACE='${defaults.metrics.namespace}'`);
       expect(userData).toContain("PIXPOOL_LAUNCH_TEMPLATE='");
       expect(userData).toContain('install-app.sh');
+      // The public names the app answers (its Host allow-list) come from the stack's parameter.
+      expect(userData).toContain(`PIXPOOL_ALLOWED_HOSTS='",{"Ref":"PublicHostNames"}`);
       const nodeTemplates = ofType('AWS::EC2::LaunchTemplate').filter(([, props]) =>
         JSON.stringify(props).includes('install-node.sh'),
       );

@@ -64,6 +64,21 @@ function image(key: string, objectName = newObjectName()): UpsertImageInput {
   };
 }
 
+/** Keys whose order differs between code points, case folding, collations and numbers. */
+const ORDER_KEYS = [
+  'b',
+  'a',
+  'B',
+  'a ',
+  '\u{1F600}',
+  '\uFF21',
+  'caf\u00e9',
+  'cafe\u0301',
+  'z1',
+  'z10',
+  'z2',
+];
+
 /** Code point order, which is UTF-8 byte order: what listKeys promises on every driver. */
 function codePointSorted(keys: string[]): string[] {
   return [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
@@ -173,21 +188,31 @@ export function behavesLikeTheImageTable(newDatabase: () => Promise<TestDatabase
   });
 
   it('lists keys in code point order', async () => {
-    const keys = [
-      'b',
-      'a',
-      'B',
-      'a ',
-      '\u{1F600}',
-      '\uFF21',
-      'caf\u00e9',
-      'cafe\u0301',
-      'z1',
-      'z10',
-      'z2',
-    ];
-    for (const key of keys) await sut.upsert(image(key));
-    expect(await sut.listKeys()).toEqual(codePointSorted(keys));
+    for (const key of ORDER_KEYS) await sut.upsert(image(key));
+    expect(await sut.listKeys()).toEqual(codePointSorted(ORDER_KEYS));
+  });
+
+  it('pages through the keys with after and limit: each once, in code point order', async () => {
+    for (const key of ORDER_KEYS) await sut.upsert(image(key));
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await sut.listKeys({ after, limit: 3 });
+      expect(page.length).toBeLessThanOrEqual(3);
+      seen.push(...page);
+      if (page.length < 3) break;
+      after = page[page.length - 1];
+    }
+    expect(seen).toEqual(codePointSorted(ORDER_KEYS));
+  });
+
+  it('sums the sizes of the stored images, replaced ones counted once', async () => {
+    expect(await sut.totalBytes()).toBe(0);
+    const a = await sut.upsert(image('a'));
+    const b = await sut.upsert(image('b'));
+    const a2 = await sut.upsert(image('a'));
+    expect(await sut.totalBytes()).toBe(a2.record.byteSize + b.record.byteSize);
+    expect(a.record.byteSize).not.toBe(a2.record.byteSize);
   });
 
   it('tells keys apart byte for byte: case, trailing space, Unicode normal form', async () => {

@@ -83,8 +83,14 @@ function routesOf(app: INestApplication): Route[] {
   );
 }
 
-async function call(url: string, route: Route, from: string, token?: string): Promise<number> {
-  const headers: Record<string, string> = { 'x-test-remote-address': from };
+async function call(
+  url: string,
+  route: Route,
+  from: string,
+  token?: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<number> {
+  const headers: Record<string, string> = { ...extraHeaders, 'x-test-remote-address': from };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const res = await fetch(`${url}${route.path}`, { method: route.method, headers });
   await res.arrayBuffer();
@@ -94,10 +100,17 @@ async function call(url: string, route: Route, from: string, token?: string): Pr
 /** "allowed" for any answer but the guard's refusals, so a 400 from validation still counts as let in. */
 const verdict = (status: number) => (status === 401 || status === 403 ? status : 'allowed');
 
-async function verdicts(url: string, routes: Route[], from: string, token?: string) {
+async function verdicts(
+  url: string,
+  routes: Route[],
+  from: string,
+  token?: string,
+  extraHeaders?: Record<string, string>,
+) {
   const result: Record<string, number | 'allowed'> = {};
   for (const route of routes) {
-    result[`${route.method} ${route.path}`] = verdict(await call(url, route, from, token));
+    const status = await call(url, route, from, token, extraHeaders);
+    result[`${route.method} ${route.path}`] = verdict(status);
   }
   return result;
 }
@@ -163,6 +176,35 @@ describe('manager and course endpoints behind the admin guard', () => {
       expect([name, ipv6Remote[name]]).toEqual([name, 403]);
       expect([name, local[name]]).toEqual([name, 'allowed']);
     }
+  });
+
+  // A reverse proxy on the same host (nginx, Caddy terminating TLS) connects from loopback: what
+  // it forwards comes from anyone on the internet.
+  it.each([
+    ['X-Forwarded-For', '203.0.113.7'],
+    ['Forwarded', 'for=203.0.113.7;proto=https'],
+    ['X-Real-IP', '203.0.113.7'],
+  ])(
+    'with no token configured: refuses a loopback request a proxy forwarded (%s)',
+    async (header, value) => {
+      const started = await startGuarded({ adminToken: '' });
+      app = started.app;
+      const routes = guarded(routesOf(app));
+      const forwarded = await verdicts(started.url, routes, LOOPBACK, undefined, {
+        [header]: value,
+      });
+      for (const [name, status] of Object.entries(forwarded)) {
+        expect([name, status]).toEqual([name, 403]);
+      }
+    },
+  );
+
+  it('with no token and security.trustLoopback off: refuses loopback callers too', async () => {
+    const started = await startGuarded({ adminToken: '', trustLoopback: false });
+    app = started.app;
+    const routes = guarded(routesOf(app));
+    const local = await verdicts(started.url, routes, LOOPBACK);
+    for (const [name, status] of Object.entries(local)) expect([name, status]).toEqual([name, 403]);
   });
 
   it('openCourseEndpoints opens the four course routes to anyone, and nothing else', async () => {

@@ -1,6 +1,9 @@
 // Small helpers shared by the pages: the API answers in the course's shape, success "true"/"false".
-async function callApi(url, options) {
-  const response = await fetch(url, options);
+// Every call sends X-Pixpool-Client, which the app requires of a browser's state change (a
+// cross-site page cannot add it without a CORS preflight, which the app never approves).
+async function callApi(url, options = {}) {
+  const headers = { ...(options.headers || {}), 'X-Pixpool-Client': 'pages' };
+  const response = await fetch(url, { ...options, headers });
   let body = null;
   try {
     body = await response.json();
@@ -8,7 +11,11 @@ async function callApi(url, options) {
     throw new Error(`${response.status} ${response.statusText}`);
   }
   if (body.success !== 'true') {
-    throw new Error(body.error ? body.error.message : `${response.status} ${response.statusText}`);
+    const error = new Error(
+      body.error ? body.error.message : `${response.status} ${response.statusText}`,
+    );
+    error.status = response.status;
+    throw error;
   }
   return body;
 }

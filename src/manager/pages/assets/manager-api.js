@@ -12,9 +12,12 @@
     }
   }
 
-  /** Every call carries the token the operator gave (kept for this tab only). */
+  /**
+   * Every call carries the token the operator gave (kept for this tab only), and the header the
+   * app requires of browsers' state changes: a cross-site page cannot add it without a preflight.
+   */
   async function api(path, options = {}) {
-    const headers = {};
+    const headers = { 'X-Pixpool-Client': 'dashboard' };
     const token = storage.getItem(TOKEN_KEY);
     if (token) headers.Authorization = `Bearer ${token}`;
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
