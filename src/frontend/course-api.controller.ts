@@ -6,10 +6,12 @@ import {
   HttpCode,
   Param,
   Post,
+  Res,
   UploadedFile,
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
+import type { Response } from 'express';
 import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { success } from '../common/course-response';
 import { CourseTesterRoute } from '../common/admin-only.decorator';
@@ -17,6 +19,7 @@ import { ImageService, UploadedImageFile } from './image.service';
 import { RequireMultipartInterceptor } from './require-multipart.interceptor';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { ReadPathService } from './read-path.service';
+import { versionEtag } from '../image/image-response';
 
 /** The course's front-end API (shared/reference/course-api.md): these bodies are compared exactly. */
 @ApiTags('course API')
@@ -42,8 +45,11 @@ export class CourseApiController {
   async upload(
     @Body() body: Record<string, unknown> | undefined,
     @UploadedFile() file: UploadedImageFile | undefined,
+    @Res({ passthrough: true }) res: Response,
   ) {
     const record = await this.images.upload(body?.key, file);
+    // The version committed, as the ETag a read of it answers: the body is the course's, unchanged.
+    res.setHeader('ETag', versionEtag(record.version));
     return success({ key: record.key });
   }
 
@@ -57,16 +63,17 @@ export class CourseApiController {
   @Post('key/:key')
   @HttpCode(200)
   @ApiOperation({ summary: 'One image as base64 in JSON' })
-  async getKey(@Param('key') key: string) {
+  async getKey(@Param('key') key: string, @Res({ passthrough: true }) res: Response) {
     const image = await this.images.get(key);
+    res.setHeader('ETag', versionEtag(image.version));
     return success({ key: image.key, content: image.body.toString('base64') });
   }
 
   /** The course API is POST only; GET is accepted too since it is a read. */
   @Get('key/:key')
   @ApiOperation({ summary: 'One image as base64 in JSON (GET alias)' })
-  getKeyByGet(@Param('key') key: string) {
-    return this.getKey(key);
+  getKeyByGet(@Param('key') key: string, @Res({ passthrough: true }) res: Response) {
+    return this.getKey(key, res);
   }
 
   @Delete('clear/data')

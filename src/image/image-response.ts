@@ -12,7 +12,7 @@ export function sendImage(
   ifNoneMatch: string | undefined,
   headOnly: boolean,
 ): void {
-  const etag = `"v${image.version}"`;
+  const etag = versionEtag(image.version);
   // Keys are mutable: caches may keep the bytes but must ask again before using them.
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('ETag', etag);
@@ -28,6 +28,11 @@ export function sendImage(
   res.setHeader('Content-Length', image.body.length);
   for (const [name, value] of IMAGE_SAFETY_HEADERS) res.setHeader(name, value);
   res.end(headOnly ? undefined : image.body);
+}
+
+/** The strong ETag of a key's version: what reads answer and the upload that committed it. */
+export function versionEtag(version: number): string {
+  return `"v${version}"`;
 }
 
 /**
