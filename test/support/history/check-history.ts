@@ -1,0 +1,97 @@
+import { checkAcknowledged } from './acknowledged-model';
+import { History, Op } from './history';
+import { registerModel } from './register-model';
+import { writeTimeline } from './timeline';
+import { searchLinearization } from './wgl';
+
+export type Verdict = 'ok' | 'violation' | 'unknown';
+
+export interface KeyFailure {
+  key: string;
+  model: 'linearizable' | 'acknowledged';
+  verdict: Exclude<Verdict, 'ok'>;
+  messages: string[];
+  /** The operations to mark on the timeline. */
+  marked: number[];
+  /** The files written for this key (JSON history, HTML timeline), when an output folder was given. */
+  files: string[];
+}
+
+export interface ModelReport {
+  verdict: Verdict;
+  keysChecked: number;
+  failures: KeyFailure[];
+}
+
+export interface HistoryReport {
+  operations: number;
+  keys: number;
+  linearizable: ModelReport;
+  acknowledged: ModelReport;
+}
+
+/**
+ * Judges a history in both models, key by key. The linearizability search gets `timeLimitMs` in
+ * all (keys share what is left); a key it could not decide in time is "unknown", which callers
+ * count as a failure. With `outDir`, each failing key's history goes there as JSON and as an
+ * HTML timeline.
+ */
+export function checkHistory(
+  history: History,
+  options: { timeLimitMs?: number; outDir?: string; label?: string } = {},
+): HistoryReport {
+  const deadline = Date.now() + (options.timeLimitMs ?? 60_000);
+  const linearizable: ModelReport = { verdict: 'ok', keysChecked: 0, failures: [] };
+  const acknowledged: ModelReport = { verdict: 'ok', keysChecked: 0, failures: [] };
+  const keys = history.keys();
+  for (const key of keys) {
+    const ops = history.of(key);
+    const violations = checkAcknowledged(ops);
+    acknowledged.keysChecked++;
+    if (violations.length > 0) {
+      const marked = [...new Set(violations.flatMap((v) => v.ops))];
+      const messages = violations.map((v) => v.message);
+      fail(acknowledged, { key, model: 'acknowledged', verdict: 'violation', messages, marked });
+    }
+    const result = searchLinearization(ops, registerModel, deadline);
+    linearizable.keysChecked++;
+    if (result.verdict === 'unknown') {
+      const messages = ['no verdict within the time limit'];
+      fail(linearizable, { key, model: 'linearizable', verdict: 'unknown', messages, marked: [] });
+    } else if (result.verdict === 'violation') {
+      const messages = [
+        `no linearization: at best ${result.linearized.length} of ${ops.length} operations, then #${result.stuck} could not take effect before it returned`,
+      ];
+      const marked = [result.stuck];
+      fail(linearizable, { key, model: 'linearizable', verdict: 'violation', messages, marked });
+    }
+  }
+  return { operations: history.ops.length, keys: keys.length, linearizable, acknowledged };
+
+  function fail(report: ModelReport, failure: Omit<KeyFailure, 'files'>): void {
+    const files = options.outDir
+      ? writeTimeline(options.outDir, failure, history.of(failure.key), options.label)
+      : [];
+    report.failures.push({ ...failure, files });
+    if (report.verdict !== 'unknown') report.verdict = failure.verdict;
+  }
+}
+
+/** One line per model, for logs and the notes. */
+export function describeReport(report: HistoryReport): string {
+  const line = (name: string, m: ModelReport) =>
+    `${name}: ${m.verdict} (${m.keysChecked} keys checked, ${m.failures.length} failing)` +
+    m.failures
+      .slice(0, 5)
+      .map(
+        (f) =>
+          `\n  ${f.key}: ${f.verdict}: ${f.messages.slice(0, 3).join('; ')}${f.files.length ? ` [${f.files.join(', ')}]` : ''}`,
+      )
+      .join('');
+  return (
+    `${report.operations} operations on ${report.keys} keys\n` +
+    `${line('acknowledged', report.acknowledged)}\n${line('linearizable', report.linearizable)}`
+  );
+}
+
+export type { Op };

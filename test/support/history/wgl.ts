@@ -1,0 +1,126 @@
+import { endOf, Op } from './history';
+
+/**
+ * Wing & Gong's search for a linearization, with Lowe's memo of (linearized set, state) — the
+ * algorithm Porcupine runs (Athalye, github.com/anishathalye/porcupine). Calls and returns form a
+ * doubly linked list in time order; the search takes the first call that the model accepts from
+ * the current state, lifts it (call and return) out of the list and goes on; meeting a return
+ * means the operation it ends was not linearized in time, so the last choice is undone. A
+ * configuration already seen (same operations linearized, same state) is not explored twice.
+ * An operation with an unknown outcome returns at infinity: it may be placed anywhere after its
+ * call, and placing it last is the same as it never happening.
+ */
+export interface Model<S> {
+  init(): S;
+  /** The state after `op` from `state`, or undefined if `op` cannot happen there. */
+  step(state: S, op: Op): S | undefined;
+  /** A string equal for equal states (the memo's key). */
+  key(state: S): string;
+}
+
+export type SearchResult =
+  | { verdict: 'ok' }
+  | { verdict: 'unknown' }
+  /** `stuck`: the operation whose return came with no linearization able to reach it. */
+  | { verdict: 'violation'; linearized: number[]; stuck: number };
+
+interface Entry {
+  call: boolean;
+  op: number;
+  time: number;
+  match: Entry | null;
+  prev: Entry | null;
+  next: Entry | null;
+}
+
+export function searchLinearization<S>(ops: Op[], model: Model<S>, deadline: number): SearchResult {
+  const head = linkEntries(ops);
+  const words = Math.ceil(ops.length / 32) || 1;
+  let linearized: Uint32Array = new Uint32Array(words);
+  let state = model.init();
+  const seen = new Set<string>();
+  const calls: Array<{ entry: Entry; state: S; linearized: Uint32Array }> = [];
+  let deepest: { linearized: number[]; stuck: number } = { linearized: [], stuck: -1 };
+  let entry = head.next;
+  for (let steps = 0; head.next !== null; steps++) {
+    if ((steps & 1023) === 0 && Date.now() > deadline) return { verdict: 'unknown' };
+    if (entry === null) throw new Error('unreachable: the list ended before a return');
+    if (entry.call) {
+      const next = model.step(state, ops[entry.op]);
+      if (next !== undefined) {
+        const after = linearized.slice();
+        after[entry.op >> 5] |= 1 << (entry.op & 31);
+        const memo = `${after.join(',')}|${model.key(next)}`;
+        if (!seen.has(memo)) {
+          seen.add(memo);
+          calls.push({ entry, state, linearized });
+          state = next;
+          linearized = after;
+          lift(entry);
+          entry = head.next;
+          continue;
+        }
+      }
+      entry = entry.next;
+    } else {
+      if (calls.length >= deepest.linearized.length) {
+        deepest = { linearized: calls.map((c) => ops[c.entry.op].id), stuck: ops[entry.op].id };
+      }
+      const top = calls.pop();
+      if (!top) return { verdict: 'violation', ...deepest };
+      state = top.state;
+      linearized = top.linearized;
+      unlift(top.entry);
+      entry = top.entry.next;
+    }
+  }
+  return { verdict: 'ok' };
+}
+
+/** Calls before returns at equal times: operations that touch are taken as concurrent. */
+function linkEntries(ops: Op[]): Entry {
+  const entries: Entry[] = [];
+  ops.forEach((op, i) => {
+    const call: Entry = {
+      call: true,
+      op: i,
+      time: op.invokedAt,
+      match: null,
+      prev: null,
+      next: null,
+    };
+    const ret: Entry = { call: false, op: i, time: endOf(op), match: null, prev: null, next: null };
+    call.match = ret;
+    entries.push(call, ret);
+  });
+  entries.sort((a, b) => compareTimes(a.time, b.time) || Number(b.call) - Number(a.call));
+  const head: Entry = { call: false, op: -1, time: -Infinity, match: null, prev: null, next: null };
+  let last = head;
+  for (const e of entries) {
+    last.next = e;
+    e.prev = last;
+    last = e;
+  }
+  return head;
+}
+
+/** Infinity - Infinity is NaN, so not a subtraction. */
+function compareTimes(a: number, b: number): number {
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
+function lift(call: Entry): void {
+  call.prev!.next = call.next;
+  if (call.next) call.next.prev = call.prev;
+  const ret = call.match!;
+  ret.prev!.next = ret.next;
+  if (ret.next) ret.next.prev = ret.prev;
+}
+
+function unlift(call: Entry): void {
+  const ret = call.match!;
+  ret.prev!.next = ret;
+  if (ret.next) ret.next.prev = ret;
+  call.prev!.next = call;
+  if (call.next) call.next.prev = call;
+}
