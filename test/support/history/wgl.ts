@@ -35,11 +35,15 @@ interface Entry {
 
 export function searchLinearization<S>(ops: Op[], model: Model<S>, deadline: number): SearchResult {
   const head = linkEntries(ops);
-  const words = Math.ceil(ops.length / 32) || 1;
-  let linearized: Uint32Array = new Uint32Array(words);
+  // The memo's key for "these operations linearized": a 64-bit Zobrist hash (two 32-bit halves,
+  // each operation's random bits XORed in and out), not the set itself, which would cost memory
+  // in the length of the history at every step of a long one.
+  const bits = zobristBits(ops.length);
+  let low = 0;
+  let high = 0;
   let state = model.init();
   const seen = new Set<string>();
-  const calls: Array<{ entry: Entry; state: S; linearized: Uint32Array }> = [];
+  const calls: Array<{ entry: Entry; state: S }> = [];
   let deepest: { linearized: number[]; stuck: number } = { linearized: [], stuck: -1 };
   let entry = head.next;
   for (let steps = 0; head.next !== null; steps++) {
@@ -48,14 +52,13 @@ export function searchLinearization<S>(ops: Op[], model: Model<S>, deadline: num
     if (entry.call) {
       const next = model.step(state, ops[entry.op]);
       if (next !== undefined) {
-        const after = linearized.slice();
-        after[entry.op >> 5] |= 1 << (entry.op & 31);
-        const memo = `${after.join(',')}|${model.key(next)}`;
+        const memo = `${low ^ bits[2 * entry.op]}:${high ^ bits[2 * entry.op + 1]}|${model.key(next)}`;
         if (!seen.has(memo)) {
           seen.add(memo);
-          calls.push({ entry, state, linearized });
+          calls.push({ entry, state });
           state = next;
-          linearized = after;
+          low ^= bits[2 * entry.op];
+          high ^= bits[2 * entry.op + 1];
           lift(entry);
           entry = head.next;
           continue;
@@ -69,12 +72,26 @@ export function searchLinearization<S>(ops: Op[], model: Model<S>, deadline: num
       const top = calls.pop();
       if (!top) return { verdict: 'violation', ...deepest };
       state = top.state;
-      linearized = top.linearized;
+      low ^= bits[2 * top.entry.op];
+      high ^= bits[2 * top.entry.op + 1];
       unlift(top.entry);
       entry = top.entry.next;
     }
   }
   return { verdict: 'ok' };
+}
+
+/** Random bits per operation (xorshift32 from a fixed seed: runs are repeatable). */
+function zobristBits(count: number): Uint32Array {
+  const bits = new Uint32Array(2 * count);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < bits.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    bits[i] = x >>> 0;
+  }
+  return bits;
 }
 
 /** Calls before returns at equal times: operations that touch are taken as concurrent. */
