@@ -42,13 +42,21 @@ export interface Pending {
 }
 
 export class History {
-  readonly ops: Op[] = [];
+  private readonly recorded: Op[] = [];
+  private readonly cancelled = new Set<Op>();
   private nextId = 0;
+
+  /** Every operation recorded and not cancelled, in invocation order. */
+  get ops(): Op[] {
+    return this.cancelled.size === 0
+      ? this.recorded
+      : this.recorded.filter((op) => !this.cancelled.has(op));
+  }
 
   /** A history of operations written down by hand (unit tests) or loaded from JSON. */
   static of(ops: Op[]): History {
     const history = new History();
-    history.ops.push(...ops);
+    history.recorded.push(...ops);
     history.nextId = Math.max(0, ...ops.map((op) => op.id + 1));
     return history;
   }
@@ -65,7 +73,7 @@ export class History {
     via?: string,
   ): Pending {
     const op: Op = { id: this.nextId++, client, key, kind, value, invokedAt: History.now(), via };
-    this.ops.push(op);
+    this.recorded.push(op);
     return {
       ok: (result = {}) => {
         op.completedAt = History.now();
@@ -74,14 +82,14 @@ export class History {
       },
       unknown: () => undefined,
       cancel: () => {
-        this.ops.splice(this.ops.indexOf(op), 1);
+        this.cancelled.add(op);
       },
     };
   }
 
   /** Every key any operation named. */
   keys(): string[] {
-    return [...new Set(this.ops.map((op) => op.key).filter((key) => key !== ALL_KEYS))];
+    return [...new Set(this.recorded.map((op) => op.key).filter((key) => key !== ALL_KEYS))];
   }
 
   /**

@@ -9,6 +9,11 @@ import { endOf, Op } from './history';
  * configuration already seen (same operations linearized, same state) is not explored twice.
  * An operation with an unknown outcome returns at infinity: it may be placed anywhere after its
  * call, and placing it last is the same as it never happening.
+ *
+ * Interchangeable operations (same class: same effect on every state, all returning at
+ * infinity, e.g. uploads without an answer that no read returned) are tried earliest first only:
+ * wherever a later one could take effect, the earliest still open could too, and the later one can
+ * take the earliest one's place after. Without this, k of them open at once cost 2^k.
  */
 export interface Model<S> {
   init(): S;
@@ -33,7 +38,12 @@ interface Entry {
   next: Entry | null;
 }
 
-export function searchLinearization<S>(ops: Op[], model: Model<S>, deadline: number): SearchResult {
+export function searchLinearization<S>(
+  ops: Op[],
+  model: Model<S>,
+  deadline: number,
+  interchangeable: (op: Op) => string | undefined = () => undefined,
+): SearchResult {
   const head = linkEntries(ops);
   // The memo's key for "these operations linearized": a 64-bit Zobrist hash (two 32-bit halves,
   // each operation's random bits XORed in and out), not the set itself, which would cost memory
@@ -45,11 +55,22 @@ export function searchLinearization<S>(ops: Op[], model: Model<S>, deadline: num
   const seen = new Set<string>();
   const calls: Array<{ entry: Entry; state: S }> = [];
   let deepest: { linearized: number[]; stuck: number } = { linearized: [], stuck: -1 };
+  const classes = ops.map(interchangeable);
+  /** Classes of the calls passed since the scan began at the head: later ones are not tried. */
+  let tried = new Set<string>();
   let entry = head.next;
   for (let steps = 0; head.next !== null; steps++) {
     if ((steps & 1023) === 0 && Date.now() > deadline) return { verdict: 'unknown' };
     if (entry === null) throw new Error('unreachable: the list ended before a return');
     if (entry.call) {
+      const cls = classes[entry.op];
+      if (cls !== undefined) {
+        if (tried.has(cls)) {
+          entry = entry.next;
+          continue;
+        }
+        tried.add(cls);
+      }
       const next = model.step(state, ops[entry.op]);
       if (next !== undefined) {
         const memo = `${low ^ bits[2 * entry.op]}:${high ^ bits[2 * entry.op + 1]}|${model.key(next)}`;
@@ -61,6 +82,7 @@ export function searchLinearization<S>(ops: Op[], model: Model<S>, deadline: num
           high ^= bits[2 * entry.op + 1];
           lift(entry);
           entry = head.next;
+          tried = new Set();
           continue;
         }
       }
@@ -76,9 +98,24 @@ export function searchLinearization<S>(ops: Op[], model: Model<S>, deadline: num
       high ^= bits[2 * top.entry.op + 1];
       unlift(top.entry);
       entry = top.entry.next;
+      tried = classesBefore(head, entry, classes);
     }
   }
   return { verdict: 'ok' };
+}
+
+/** The classes of the calls from the head up to (not including) `end`. */
+function classesBefore(
+  head: Entry,
+  end: Entry | null,
+  classes: Array<string | undefined>,
+): Set<string> {
+  const seen = new Set<string>();
+  for (let e = head.next; e !== null && e !== end; e = e.next) {
+    const cls = e.call ? classes[e.op] : undefined;
+    if (cls !== undefined) seen.add(cls);
+  }
+  return seen;
 }
 
 /** Random bits per operation (xorshift32 from a fixed seed: runs are repeatable). */

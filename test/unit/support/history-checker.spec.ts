@@ -221,7 +221,8 @@ describe('history checker: linearizable and acknowledged models', () => {
             ops.push({ ...base, key: 'k', kind: 'write', value, ...answer });
           } else if (d.kind === 'delete') {
             value = null;
-            ops.push({ ...base, key: ALL_KEYS, kind: 'delete', value: null, completedAt });
+            const answer = d.answered ? { completedAt } : {};
+            ops.push({ ...base, key: ALL_KEYS, kind: 'delete', value: null, ...answer });
           } else if (d.kind === 'read') {
             const seen = value === null ? {} : { version };
             ops.push({ ...base, key: 'k', kind: 'read', value, completedAt, ...seen });
@@ -235,6 +236,49 @@ describe('history checker: linearizable and acknowledged models', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('decides quickly with many uploads and deletes that never got an answer (they are tried earliest first)', () => {
+    const ops: Op[] = [];
+    const add = (op: Omit<Op, 'id' | 'key'> & { key?: string }) =>
+      ops.push({ key: 'k', ...op, id: ops.length });
+    for (let i = 0; i < 60; i++) {
+      const t = i * 10;
+      add({ client: 'w', kind: 'write', value: `open${i}`, invokedAt: t });
+      if (i % 10 === 0)
+        add({ client: 'd', key: ALL_KEYS, kind: 'delete', value: null, invokedAt: t + 1 });
+      add({
+        client: 'a',
+        kind: 'write',
+        value: `acked${i}`,
+        invokedAt: t + 2,
+        completedAt: t + 3,
+        version: i + 1,
+      });
+      add({
+        client: 'r',
+        kind: 'read',
+        value: `acked${i}`,
+        invokedAt: t + 4,
+        completedAt: t + 5,
+        version: i + 1,
+      });
+      add({ client: 'l', kind: 'exists', value: PRESENT, invokedAt: t + 6, completedAt: t + 7 });
+    }
+    // The last read saw an image no upload acknowledged before it: not linearizable.
+    add({
+      client: 'r',
+      kind: 'read',
+      value: 'acked3',
+      invokedAt: 700,
+      completedAt: 701,
+      version: 4,
+    });
+    const started = Date.now();
+    const report = checkHistory(History.of(ops), { timeLimitMs: 10_000 });
+    expect(report.linearizable.verdict).toBe('violation');
+    expect(report.acknowledged.verdict).toBe('violation');
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('answers "unknown" when the search runs out of time', () => {
