@@ -26,12 +26,12 @@ export async function readChecked(
   checker: ConsistencyChecker,
   baseUrl: string,
   key: string,
-): Promise<{ status: number; body: Buffer }> {
+): Promise<{ status: number; body: Buffer; nearHit: boolean }> {
   const startedAt = ConsistencyChecker.now();
   const res = await fetch(`${baseUrl}/images/${encodeURIComponent(key)}`);
   const body = Buffer.from(await res.arrayBuffer());
   if (res.status === 200) checker.read(key, startedAt, body, versionOf(res.headers.get('etag')));
-  return { status: res.status, body };
+  return { status: res.status, body, nearHit: res.headers.get('x-near-cache') === 'HIT' };
 }
 
 export async function getNumNodes(baseUrl: string): Promise<number> {
