@@ -21,15 +21,18 @@ export interface ClientCounts {
 export const hashOf = (body: Buffer) => createHash('sha256').update(body).digest('hex');
 
 /**
- * One client: one request at a time against one front-end, each recorded in the history.
+ * One client: one request at a time against its front-end, each recorded in the history.
  * Uploads of fresh bytes to a few hot keys (so uploads through both front-ends overlap), reads by
- * /images/:key and /api/key/:key, listings, and now and then delete_all and clear cache.
+ * /images/:key and /api/key/:key, listings, and now and then delete_all and clear cache. Half of
+ * its acknowledged uploads it reads back at once through the other front-end, as a person who
+ * just uploaded tells a friend: the read that a late invalidation would answer with the old image.
  */
 export class NemesisClient {
   constructor(
     readonly name: string,
     private readonly app: AppProcess,
     private readonly via: string,
+    private readonly other: { app: AppProcess; via: string },
     private readonly history: History,
     private readonly random: Random,
     private readonly keys: readonly string[],
@@ -48,7 +51,11 @@ export class NemesisClient {
   async one(): Promise<boolean> {
     const roll = this.random();
     const key = this.keys[Math.floor(this.random() * this.keys.length)];
-    if (roll < 0.3) return this.upload(key);
+    if (roll < 0.3) {
+      const acknowledged = await this.upload(key);
+      if (acknowledged && this.random() < 0.5) await this.readBack(key);
+      return acknowledged;
+    }
     if (roll < 0.6) return this.readImage(key);
     if (roll < 0.9) return this.readJson(key);
     if (roll < 0.97) return this.list();
@@ -76,17 +83,23 @@ export class NemesisClient {
     return false;
   }
 
-  async readImage(key: string): Promise<boolean> {
+  async readImage(key: string, through = { app: this.app, via: this.via }): Promise<boolean> {
     const route = `/images/${encodeURIComponent(key)}`;
-    return this.read(key, route, 'GET', async (res) => Buffer.from(await res.arrayBuffer()));
+    return this.read(key, route, 'GET', through, async (res) =>
+      Buffer.from(await res.arrayBuffer()),
+    );
   }
 
-  async readJson(key: string): Promise<boolean> {
+  async readJson(key: string, through = { app: this.app, via: this.via }): Promise<boolean> {
     const route = `/api/key/${encodeURIComponent(key)}`;
-    return this.read(key, route, 'POST', async (res) => {
+    return this.read(key, route, 'POST', through, async (res) => {
       const body = (await res.json()) as { content: string };
       return Buffer.from(body.content, 'base64');
     });
+  }
+
+  private readBack(key: string): Promise<boolean> {
+    return this.random() < 0.5 ? this.readImage(key, this.other) : this.readJson(key, this.other);
   }
 
   async list(): Promise<boolean> {
@@ -128,11 +141,18 @@ export class NemesisClient {
     key: string,
     route: string,
     method: string,
+    through: { app: AppProcess; via: string },
     image: (res: Response) => Promise<Buffer>,
   ): Promise<boolean> {
-    const op = this.history.invoke(this.name, key, 'read', null, `${this.via} ${method} ${route}`);
+    const op = this.history.invoke(
+      this.name,
+      key,
+      'read',
+      null,
+      `${through.via} ${method} ${route}`,
+    );
     this.counts.reads++;
-    const res = await this.request(route, { method });
+    const res = await this.request(route, { method }, through.app);
     if (res?.status === 200) {
       const body = await image(res).catch(() => null);
       if (body) op.ok({ value: hashOf(body), version: versionOf(res.headers.get('etag')) });
@@ -149,9 +169,13 @@ export class NemesisClient {
     return false;
   }
 
-  private async request(route: string, init: RequestInit): Promise<Response | null> {
+  private async request(
+    route: string,
+    init: RequestInit,
+    app = this.app,
+  ): Promise<Response | null> {
     try {
-      return await fetch(`${this.app.url}${route}`, {
+      return await fetch(`${app.url}${route}`, {
         ...init,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });

@@ -75,6 +75,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
             `${APP_NAMES[a]}-c${i}`,
             app,
             APP_NAMES[a],
+            { app: world.apps[1 - a], via: APP_NAMES[1 - a] },
             history,
             seededRandom(options.seed * 1000 + a * 100 + i),
             keys,
@@ -121,9 +122,16 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
     const finalFailures: string[] = [];
     const finalClients = world.apps.map(
       (app, a) =>
-        new NemesisClient(`final-${APP_NAMES[a]}`, app, APP_NAMES[a], history, random, keys, {
-          ...counts,
-        }),
+        new NemesisClient(
+          `final-${APP_NAMES[a]}`,
+          app,
+          APP_NAMES[a],
+          { app: world.apps[1 - a], via: APP_NAMES[1 - a] },
+          history,
+          random,
+          keys,
+          { ...counts },
+        ),
     );
     for (const client of finalClients) {
       for (const key of keys) {
