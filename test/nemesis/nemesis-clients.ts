@@ -57,9 +57,9 @@ export class NemesisClient {
       return acknowledged;
     }
     if (roll < 0.6) return this.readImage(key);
-    if (roll < 0.9) return this.readJson(key);
+    if (roll < 0.89) return this.readJson(key);
     if (roll < 0.97) return this.list();
-    if (roll < 0.99) return this.clearCache();
+    if (roll < 0.98) return this.clearCache();
     return this.deleteAll();
   }
 
