@@ -43,6 +43,25 @@ async function leader(world: NemesisWorld): Promise<AppProcess | null> {
   return null;
 }
 
+/** The relay to the database or to storage stops forwarding, open connections included. */
+function stall(name: string, which: 'db' | 's3'): Fault {
+  return {
+    name,
+    plan: (world, _random, busy) => {
+      if (busy.has(which)) return null;
+      const relay = which === 'db' ? world.dbRelay : world.s3Relay;
+      return {
+        targets: [which],
+        run: async (holdMs) => {
+          await relay.set('blackhole');
+          await sleep(holdMs);
+          await relay.set('pass');
+        },
+      };
+    },
+  };
+}
+
 export const FAULTS: Fault[] = [
   {
     name: 'kill -9 of a node, restart on its port',
@@ -108,34 +127,8 @@ export const FAULTS: Fault[] = [
       };
     },
   },
-  {
-    name: 'database stall',
-    plan: (world, _random, busy) =>
-      busy.has('db')
-        ? null
-        : {
-            targets: ['db'],
-            run: async (holdMs) => {
-              await world.dbRelay.set('blackhole');
-              await sleep(holdMs);
-              await world.dbRelay.set('pass');
-            },
-          },
-  },
-  {
-    name: 'storage stall',
-    plan: (world, _random, busy) =>
-      busy.has('s3')
-        ? null
-        : {
-            targets: ['s3'],
-            run: async (holdMs) => {
-              await world.s3Relay.set('blackhole');
-              await sleep(holdMs);
-              await world.s3Relay.set('pass');
-            },
-          },
-  },
+  stall('database stall', 'db'),
+  stall('storage stall', 's3'),
   {
     name: 'resize up or down',
     plan: (world, random, busy) => {
