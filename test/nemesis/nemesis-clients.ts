@@ -16,6 +16,8 @@ export interface ClientCounts {
   clearCaches: number;
   /** Requests that got no answer or an error (kept in the history as "unknown" or left out). */
   failed: number;
+  /** The failures by route and answer, e.g. "upload 503 database unavailable". */
+  failures: Record<string, number>;
 }
 
 export const hashOf = (body: Buffer) => createHash('sha256').update(body).digest('hex');
@@ -174,13 +176,29 @@ export class NemesisClient {
     init: RequestInit,
     app = this.app,
   ): Promise<Response | null> {
+    const what = route.replace(/^\/(api\/)?/, '').split('/')[0];
     try {
-      return await fetch(`${app.url}${route}`, {
+      const res = await fetch(`${app.url}${route}`, {
         ...init,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
-    } catch {
+      if (res.status >= 400 && res.status !== 404) {
+        // Read the reason from a copy: the caller still reads the answer itself.
+        const text = await res
+          .clone()
+          .text()
+          .catch(() => '');
+        const reason = /"message":"([a-z ]+)/.exec(text)?.[1] ?? '';
+        this.fail(`${what} ${res.status} ${reason}`.trim());
+      }
+      return res;
+    } catch (err) {
+      this.fail(`${what} ${(err as Error).name}`);
       return null;
     }
+  }
+
+  private fail(reason: string): void {
+    this.counts.failures[reason] = (this.counts.failures[reason] ?? 0) + 1;
   }
 }

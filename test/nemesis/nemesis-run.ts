@@ -64,6 +64,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
       deleteAlls: 0,
       clearCaches: 0,
       failed: 0,
+      failures: {},
     };
     let running = true;
     const perApp = options.clientsPerApp ?? 3;
@@ -130,7 +131,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
           history,
           random,
           keys,
-          { ...counts },
+          { ...counts, failures: {} },
         ),
     );
     for (const client of finalClients) {

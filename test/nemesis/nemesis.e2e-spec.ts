@@ -22,6 +22,11 @@ function summary(r: NemesisResult): string {
     `  clients: ${r.counts.uploads} uploads (${r.acknowledged} acknowledged), ${r.counts.reads} reads, ` +
     `${r.counts.listings} listings, ${r.counts.deleteAlls} delete_all, ${r.counts.clearCaches} clear cache, ` +
     `${r.counts.failed} failed requests\n` +
+    `  failures: ${Object.entries(r.counts.failures)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([reason, n]) => `${n}× ${reason}`)
+      .join(', ')}\n` +
     `  faults (${r.faultLog.length} events): ${faults}\n` +
     `  ${describeReport(r.report).replace(/\n/g, '\n  ')}\n` +
     `  final reads: ${r.finalFailures.length} failed, ${r.finalDisagreements.length} keys disagreeing`

@@ -29,4 +29,5 @@ export const registerModel: Model<RegisterState> = {
     }
   },
   key: (state) => `${state.value}@${state.version}`,
+  readOnly: (op) => op.kind === 'read' || op.kind === 'exists',
 };

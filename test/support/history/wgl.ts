@@ -14,6 +14,11 @@ import { endOf, Op } from './history';
  * infinity, e.g. uploads without an answer that no read returned) are tried earliest first only:
  * wherever a later one could take effect, the earliest still open could too, and the later one can
  * take the earliest one's place after. Without this, k of them open at once cost 2^k.
+ *
+ * An operation that changes no state, whatever the state (a read), is never undone alone: from
+ * any configuration where it can take effect, a linearization exists with it first if any exists
+ * at all (moving it earlier breaks no real-time order and changes no state), so when the search
+ * after it fails, the choice before it is undone too. Concurrent reads cost no more than one.
  */
 export interface Model<S> {
   init(): S;
@@ -21,6 +26,8 @@ export interface Model<S> {
   step(state: S, op: Op): S | undefined;
   /** A string equal for equal states (the memo's key). */
   key(state: S): string;
+  /** True when `op` changes no state, whatever the state (a read). */
+  readOnly(op: Op): boolean;
 }
 
 export type SearchResult =
@@ -53,7 +60,7 @@ export function searchLinearization<S>(
   let high = 0;
   let state = model.init();
   const seen = new Set<string>();
-  const calls: Array<{ entry: Entry; state: S }> = [];
+  const calls: Array<{ entry: Entry; state: S; forced: boolean }> = [];
   let deepest: { linearized: number[]; stuck: number } = { linearized: [], stuck: -1 };
   const classes = ops.map(interchangeable);
   /** Classes of the calls passed since the scan began at the head: later ones are not tried. */
@@ -76,7 +83,7 @@ export function searchLinearization<S>(
         const memo = `${low ^ bits[2 * entry.op]}:${high ^ bits[2 * entry.op + 1]}|${model.key(next)}`;
         if (!seen.has(memo)) {
           seen.add(memo);
-          calls.push({ entry, state });
+          calls.push({ entry, state, forced: model.readOnly(ops[entry.op]) });
           state = next;
           low ^= bits[2 * entry.op];
           high ^= bits[2 * entry.op + 1];
@@ -91,12 +98,16 @@ export function searchLinearization<S>(
       if (calls.length >= deepest.linearized.length) {
         deepest = { linearized: calls.map((c) => ops[c.entry.op].id), stuck: ops[entry.op].id };
       }
-      const top = calls.pop();
-      if (!top) return { verdict: 'violation', ...deepest };
-      state = top.state;
-      low ^= bits[2 * top.entry.op];
-      high ^= bits[2 * top.entry.op + 1];
-      unlift(top.entry);
+      let top = calls.pop();
+      for (;;) {
+        if (!top) return { verdict: 'violation', ...deepest };
+        state = top.state;
+        low ^= bits[2 * top.entry.op];
+        high ^= bits[2 * top.entry.op + 1];
+        unlift(top.entry);
+        if (!top.forced) break;
+        top = calls.pop();
+      }
       entry = top.entry.next;
       tried = classesBefore(head, entry, classes);
     }
