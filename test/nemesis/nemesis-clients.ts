@@ -30,6 +30,9 @@ export const hashOf = (body: Buffer) => createHash('sha256').update(body).digest
  * just uploaded tells a friend: the read that a late invalidation would answer with the old image.
  */
 export class NemesisClient {
+  /** The last request found nothing listening (a front-end being restarted). */
+  private lastRefused = false;
+
   constructor(
     readonly name: string,
     private readonly app: AppProcess,
@@ -45,7 +48,7 @@ export class NemesisClient {
     while (running()) {
       const ok = await this.one().catch(() => false);
       // A front-end being restarted refuses at once: do not spin on it.
-      if (!ok) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!ok) await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
@@ -80,6 +83,8 @@ export class NemesisClient {
     // A refusal before anything was written (bad input, too many uploads) did nothing; an error
     // answer or none leaves the outcome open (a database deadline may pass after the commit).
     if (res && res.status >= 400 && res.status < 500) op.cancel();
+    else if (!res && this.lastRefused)
+      op.cancel(); // the connection was refused: nothing was sent
     else op.unknown();
     this.counts.failed++;
     return false;
@@ -127,7 +132,8 @@ export class NemesisClient {
     const res = await this.request('/api/delete_all', { method: 'POST' });
     await res?.arrayBuffer();
     if (res?.status === 200) op.ok();
-    else this.counts.failed++;
+    else if (!res && this.lastRefused) op.cancel();
+    if (res?.status !== 200) this.counts.failed++;
     return res?.status === 200;
   }
 
@@ -177,6 +183,7 @@ export class NemesisClient {
     app = this.app,
   ): Promise<Response | null> {
     const what = route.replace(/^\/(api\/)?/, '').split('/')[0];
+    this.lastRefused = false;
     try {
       const res = await fetch(`${app.url}${route}`, {
         ...init,
@@ -193,7 +200,9 @@ export class NemesisClient {
       }
       return res;
     } catch (err) {
-      this.fail(`${what} ${(err as Error).name}`);
+      const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+      this.lastRefused = code === 'ECONNREFUSED';
+      this.fail(`${what} ${code ?? (err as Error).name}`);
       return null;
     }
   }
