@@ -1,3 +1,4 @@
+import { withoutTestMutants } from '../protocol/test-mutants';
 import { ArgsError, parseArgs, USAGE } from './args';
 import { createCacheNode } from './server';
 import { installProcessGuards } from './process-guards';
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   }
   let options;
   try {
-    options = parseArgs(argv, process.env);
+    options = parseArgs(withoutTestMutants(argv), process.env);
   } catch (err) {
     if (!(err instanceof ArgsError)) throw err;
     console.error(`pixpool cache node: ${err.message} (see --help)`);

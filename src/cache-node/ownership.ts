@@ -7,7 +7,9 @@ export interface OwnershipChange {
 
 /**
  * Which regions this node serves, and at which epoch. A fresh node owns every region at epoch 0
- * so it works stand-alone; the manager's first assignment (epoch >= 1) replaces that.
+ * so it works stand-alone; the manager's first assignment (epoch >= 1) replaces that. (So a node
+ * restarted on its address claims every region: issue 18's defect 4, which the test mutant
+ * 'restarted-node-claims-all' keeps once that is fixed.)
  */
 export class Ownership {
   private owned: boolean[] = new Array<boolean>(NODE_REGION_COUNT).fill(true);

@@ -38,6 +38,7 @@ import {
   type NearToFrontEnd,
 } from '../protocol/near-cache.protocol';
 import { NODE_REGION_COUNT } from '../protocol/cache-node.protocol';
+import { testMutant } from '../protocol/test-mutants';
 
 /** Time behind a port: real timers in the node, simulated ones in tests. */
 export interface LeaseTimers {
@@ -159,6 +160,7 @@ export class SubscriptionTable {
     done: () => void,
     uploader?: string,
   ): void {
+    if (testMutant('skip-invalidation-push')) return done();
     this.push([region], (seq) => ({ t: 'inv', seq, key, region, version }), done, uploader);
   }
 
@@ -228,6 +230,11 @@ export class SubscriptionTable {
       });
     const message = build(seq);
     for (const subscriber of waiting) if (subscriber.open) subscriber.link.send(message);
+    if (testMutant('skip-lease-wait')) {
+      pending.hold?.cancel();
+      this.pending.delete(seq);
+      done();
+    }
   }
 
   private settle(seq: number, pending: Pending): void {

@@ -30,6 +30,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '../storage/blob-store';
 import { IMAGE_TABLE, ImageTable } from '../database/image-table';
 import { ReadPathService } from './read-path.service';
+import { testMutant } from '../protocol/test-mutants';
 
 @Injectable()
 export class ClearDataService {
@@ -57,7 +58,12 @@ export class ClearDataService {
   }
 
   /** The objects a clear deletes: those of the rows its table delete removed, and no others. */
-  private objectsToDelete(removedRowsObjects: string[]): Promise<string[]> {
-    return Promise.resolve(removedRowsObjects);
+  private async objectsToDelete(removedRowsObjects: string[]): Promise<string[]> {
+    if (!testMutant('delete-every-object')) return removedRowsObjects;
+    // The old defect, for the nemesis to catch: every object, also one an upload committed after
+    // the table delete (whose row survives, pointing at nothing).
+    const every: string[] = [];
+    for await (const page of this.blobs.list()) every.push(...page.map((object) => object.name));
+    return every;
   }
 }

@@ -13,8 +13,8 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { success } from '../common/course-response';
 import { CourseTesterRoute } from '../common/admin-only.decorator';
 import { ImageService, UploadedImageFile } from './image.service';
@@ -27,6 +27,7 @@ import { sendCourseImage } from './course-image-response';
 import { WriteGuard } from '../common/write.guard';
 import { RateLimited } from '../common/rate-limit/rate-limit.guard';
 import { ListKeysQuery } from './dto/list-keys.query';
+import { versionEtag } from '../image/image-response';
 
 /** The course's front-end API (shared/reference/course-api.md): these bodies are compared exactly. */
 @ApiTags('course API')
@@ -56,8 +57,11 @@ export class CourseApiController {
   async upload(
     @Body() body: Record<string, unknown> | undefined,
     @UploadedFile() file: UploadedImageFile | undefined,
+    @Res({ passthrough: true }) res: Response,
   ) {
     const record = await this.images.upload(body?.key, file);
+    // The version committed, as the ETag a read of it answers: the body is the course's, unchanged.
+    res.setHeader('ETag', versionEtag(record.version));
     return success({ key: record.key });
   }
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { base64Length, base64Pieces, ResponseBudget } from '../common/response-budget';
 import { StoredImage } from '../image/stored-image';
+import { versionEtag } from '../image/image-response';
 
 /**
  * The course's `{"success":"true","key":…,"content":"<base64>"}`, byte for byte what
@@ -20,6 +21,8 @@ export function sendCourseImage(
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.setHeader('Content-Length', length);
+    // The version this body is, as /images/:key names it (the nemesis's checker reads it).
+    res.setHeader('ETag', versionEtag(image.version));
   });
 }
 

@@ -11,6 +11,7 @@ import { StoredImage } from '../image/stored-image';
 import { DependencyUnavailableError } from '../common/dependency-unavailable.error';
 import { crashPoint } from '../common/test-crash-point';
 import { OutboxService } from '../coordination/outbox.service';
+import { testMutant } from '../protocol/test-mutants';
 
 export interface UploadedImageFile {
   buffer: Buffer;
@@ -75,8 +76,14 @@ export class ImageService {
         );
       });
     }
-    await this.readPath.invalidate(key, result.record.version);
-    await this.outbox.ack(result.pendingInvalidationId);
+    const invalidated = this.readPath
+      .invalidate(key, result.record.version)
+      .then(() => this.outbox.ack(result.pendingInvalidationId));
+    if (testMutant('ack-before-invalidate')) {
+      invalidated.catch((err: Error) => this.logger.warn(`late invalidation: ${err.message}`));
+      return result.record;
+    }
+    await invalidated;
     return result.record;
   }
 

@@ -16,7 +16,8 @@ export function sendImage(
   headOnly: boolean,
   budget: ResponseBudget,
 ): void {
-  const notModified = ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, etagOf(image));
+  const notModified =
+    ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, versionEtag(image.version));
   if (notModified || headOnly) {
     writeImageHead(res, image, notModified);
     res.end();
@@ -27,12 +28,8 @@ export function sendImage(
   );
 }
 
-function etagOf(image: StoredImage): string {
-  return `"v${image.version}"`;
-}
-
 function writeImageHead(res: ServerResponse, image: StoredImage, notModified: boolean): void {
-  const etag = etagOf(image);
+  const etag = versionEtag(image.version);
   // Keys are mutable: caches may keep the bytes but must ask again before using them.
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('ETag', etag);
@@ -46,6 +43,11 @@ function writeImageHead(res: ServerResponse, image: StoredImage, notModified: bo
   res.setHeader('Content-Type', servedContentType(image.contentType));
   res.setHeader('Content-Length', image.body.length);
   for (const [name, value] of IMAGE_SAFETY_HEADERS) res.setHeader(name, value);
+}
+
+/** The strong ETag of a key's version: what reads answer and the upload that committed it. */
+export function versionEtag(version: number): string {
+  return `"v${version}"`;
 }
 
 /**

@@ -69,6 +69,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { withDeadline } from '../common/with-deadline';
+import { testMutant } from '../protocol/test-mutants';
 import { AppConfig } from '../config/app-config';
 import type { StoredImage } from '../image/stored-image';
 import { partition, REGION_COUNT } from '../protocol/hash-ring';
@@ -212,6 +213,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
    */
   async afterInvalidation(before: PoolState | null): Promise<void> {
     if (!this.enabled || this.router.current === before) return;
+    if (testMutant('skip-lease-wait')) return;
     await new Promise((resolve) => setTimeout(resolve, this.leaseMs));
   }
 

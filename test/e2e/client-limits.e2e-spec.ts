@@ -3,6 +3,7 @@ import { AppProcess, startApp } from '../support/app-process';
 import { countBlobs } from '../support/blobs';
 import { makePng } from '../support/images';
 import { postJson, upload } from '../support/http';
+import { eventuallyAsync } from '../support/eventually';
 import { spawnCacheNode, type SpawnedCacheNode } from '../support/spawn-cache-node';
 
 // Short bounds so the test takes seconds; the defaults (20 s, 120 s) work the same way.
@@ -46,6 +47,32 @@ function trickle(held: Held[], byte: string, everyMs: number): () => void {
 async function until(check: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+}
+
+/** A request on a fresh connection: refused (or cut) → false; answered → true. */
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, {
+      headers: { connection: 'close' },
+      signal: AbortSignal.timeout(1000),
+    });
+    await res.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The status of an upload without a file: 400 while an upload slot is free (bad input, nothing
+ * written), 503 while every slot is taken. Lets the test watch the slots without storing a thing.
+ */
+async function emptyUploadStatus(baseUrl: string): Promise<number> {
+  const form = new FormData();
+  form.append('key', 'probe');
+  const res = await fetch(`${baseUrl}/api/upload`, { method: 'POST', body: form });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 /** Sequential requests on fresh connections; their median latency in ms. */
@@ -165,12 +192,12 @@ describe('client limits (real app and node)', () => {
 
     it('refuses connections beyond the cap, and serves again once they close', async () => {
       const held = await Promise.all(Array.from({ length: 20 }, () => hold(app.url, '')));
-      await new Promise((r) => setTimeout(r, 200));
-      await expect(
-        fetch(`${app.url}/health`, { signal: AbortSignal.timeout(3000) }),
-      ).rejects.toThrow();
+      // Polled: the server counts a connection a moment after the client sees it open.
+      await eventuallyAsync('a connection beyond the cap refused', async () => {
+        return !(await answers(`${app.url}/health`));
+      });
       for (const h of held) h.socket.destroy();
-      await new Promise((r) => setTimeout(r, 200));
+      await eventuallyAsync('connections served again', () => answers(`${app.url}/health`));
       expect((await fetch(`${app.url}/health`)).status).toBe(200);
     });
 
@@ -184,7 +211,10 @@ describe('client limits (real app and node)', () => {
           ),
         ),
       );
-      await new Promise((r) => setTimeout(r, 300));
+      await eventuallyAsync(
+        'both slots taken',
+        async () => (await emptyUploadStatus(app.url)) === 503,
+      );
       const form = new FormData();
       form.append('key', 'third');
       form.append('file', new Blob([new Uint8Array(makePng(1000))]), 'a.png');
@@ -199,7 +229,10 @@ describe('client limits (real app and node)', () => {
         },
       });
       for (const h of slow) h.socket.destroy();
-      await new Promise((r) => setTimeout(r, 300));
+      await eventuallyAsync(
+        'the slots freed',
+        async () => (await emptyUploadStatus(app.url)) === 400,
+      );
       expect((await upload(app.url, 'after', makePng(1000))).status).toBe(200);
       expect((await postJson(`${app.url}/api/list_keys`)).body.keys).toEqual(['after']);
     });
@@ -229,12 +262,11 @@ describe('client limits (real app and node)', () => {
       const capped = await spawnCacheNode({ args: ['--max-connections', '5'] });
       try {
         const held = await Promise.all(Array.from({ length: 5 }, () => hold(capped.url, '')));
-        await new Promise((r) => setTimeout(r, 200));
-        await expect(
-          fetch(`${capped.url}/health`, { signal: AbortSignal.timeout(3000) }),
-        ).rejects.toThrow();
+        await eventuallyAsync('a connection beyond the cap dropped', async () => {
+          return !(await answers(`${capped.url}/health`));
+        });
         for (const h of held) h.socket.destroy();
-        await new Promise((r) => setTimeout(r, 200));
+        await eventuallyAsync('connections served again', () => answers(`${capped.url}/health`));
         expect((await fetch(`${capped.url}/health`)).status).toBe(200);
       } finally {
         await capped.stop();

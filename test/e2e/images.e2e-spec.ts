@@ -72,6 +72,37 @@ describe('images through the course API and /images (real app, SQLite + files)',
     expect(stale.status).toBe(200);
   });
 
+  it('the upload answer names the committed version: the ETag GET /images and /api/key answer', async () => {
+    const form = new FormData();
+    form.append('key', 'versioned');
+    form.append('file', new Blob([new Uint8Array(dog)]), 'image.png');
+    const up = await fetch(`${app.url}/api/upload`, { method: 'POST', body: form });
+    expect(up.status).toBe(200);
+    // The course body is compared byte for byte by its tester: the version travels in a header.
+    expect(await up.text()).toBe('{"success":"true","key":"versioned"}');
+    const committed = up.headers.get('etag');
+    expect(committed).toMatch(/^"v\d+"$/);
+
+    const raw = await fetch(`${app.url}/images/versioned`);
+    await raw.arrayBuffer();
+    expect(raw.headers.get('etag')).toBe(committed);
+    const json = await fetch(`${app.url}/api/key/versioned`, { method: 'POST' });
+    expect(json.headers.get('etag')).toBe(committed);
+    expect(await json.json()).toEqual({
+      success: 'true',
+      key: 'versioned',
+      content: dog.toString('base64'),
+    });
+
+    const next = await fetch(`${app.url}/api/upload`, { method: 'POST', body: form });
+    await next.arrayBuffer();
+    const version = (etag: string | null) => Number(/\d+/.exec(etag ?? '')?.[0]);
+    expect(version(next.headers.get('etag'))).toBeGreaterThan(version(committed));
+    const byGet = await fetch(`${app.url}/api/key/versioned`);
+    await byGet.arrayBuffer();
+    expect(byGet.headers.get('etag')).toBe(next.headers.get('etag'));
+  });
+
   it('keys are opaque: unicode, spaces and slashes round-trip', async () => {
     for (const key of ['café ☕', 'a/b/c', 'UPPER', 'upper']) {
       expect((await upload(app.url, key, cat)).status).toBe(200);

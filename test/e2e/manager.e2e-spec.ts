@@ -10,7 +10,7 @@ const MIB = 1024 * 1024;
 
 interface PoolBody {
   size: number;
-  nodes: { id: string; url: string }[];
+  nodes: { id: string; url: string; cache: { items: number } | null }[];
   resize: { running: boolean };
 }
 
@@ -97,7 +97,12 @@ describe('manager and course tester endpoints (real app, real nodes)', () => {
     const keys = Array.from({ length: 25 }, (_, i) => `rate-${i}`);
     for (const key of keys) expect((await upload(app.url, key, makePng(1500))).status).toBe(200);
     for (const key of keys) expect((await fetch(`${app.url}/images/${key}`)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the fills land after the answers
+    // The fills land after the answers: wait until the node holds all 25, or some of the hits
+    // counted below would be misses.
+    await waitUntil('the node to hold the 25 images', async () => {
+      const { nodes } = await pool();
+      return nodes.reduce((sum, node) => sum + (node.cache?.items ?? 0), 0) >= 25;
+    });
     for (let round = 0; round < 3; round++) {
       for (const key of keys) await (await fetch(`${app.url}/images/${key}`)).arrayBuffer();
     }

@@ -41,6 +41,8 @@ export async function startApp(
     dir?: string;
     /** Command the app runs under, e.g. ['ip', 'netns', 'exec', 'ns1'] (it must exec the app). */
     prefix?: string[];
+    /** More argv for the app, e.g. ['--pixpool-test-mutant=ack-before-invalidate']. */
+    args?: string[];
     startTimeoutMs?: number;
   } = {},
 ): Promise<AppProcess> {
@@ -79,7 +81,7 @@ export async function startApp(
   };
   const launch = async () => {
     const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
-    child = spawn(command, [...prefixArgs, MAIN], {
+    child = spawn(command, [...prefixArgs, MAIN, ...(options.args ?? [])], {
       cwd: ROOT,
       env: { ...pickBaseEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

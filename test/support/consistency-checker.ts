@@ -25,9 +25,12 @@ interface VersionedRead {
  *   take effect in either order, so this rule alone accepts either of them: an upload through an
  *   instance that must first quarantine a node is acknowledged late, though it may have committed
  *   first or last. Ordering by acknowledgement alone would call correct reads stale.
- * - Versions: reads return the version (ETag), which orders commits. A read that returned version
- *   v is stale if an upload acknowledged before the read began has a higher version. An upload's
- *   version is known once some read returned it, so reads are judged again as versions are learnt.
+ * - Versions: uploads and reads answer the version (ETag), which orders commits. A read that
+ *   returned version v is stale if an upload acknowledged before the read began has a higher
+ *   version. An upload's version is known from its answer, or once some read returned it (an
+ *   upload without an answer), so reads are judged again as versions are learnt.
+ * test/support/history holds the full checker (linearizability search over recorded histories);
+ * this one judges online, for suites that only need today's rules.
  * Times are process.hrtime, in ns.
  */
 export class ConsistencyChecker {
@@ -50,8 +53,11 @@ export class ConsistencyChecker {
     this.uploads.set(key, [...(this.uploads.get(key) ?? []), { hash, sentAt: at }]);
   }
 
-  acknowledged(key: string, body: Buffer, at = ConsistencyChecker.now()): void {
-    this.answered(key, body).ackedAt = at;
+  /** The upload was acknowledged; `version` is the one its answer named (its ETag), if read. */
+  acknowledged(key: string, body: Buffer, at = ConsistencyChecker.now(), version?: number): void {
+    const upload = this.answered(key, body);
+    upload.ackedAt = at;
+    if (version !== undefined) this.learn(key, upload, version);
   }
 
   /** The upload failed or got no answer: it may still have committed, and it has ended. */

@@ -58,6 +58,22 @@ export async function upload(
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
+/** POST /api/upload, also returning the version its answer names (the ETag "v<version>"). */
+export async function uploadVersioned(baseUrl: string, key: string, file: Buffer) {
+  const form = new FormData();
+  form.append('key', key);
+  form.append('file', new Blob([new Uint8Array(file)]), 'image.png');
+  const res = await fetch(`${baseUrl}/api/upload`, { method: 'POST', body: form });
+  const body = (await res.json()) as Record<string, unknown>;
+  return { status: res.status, body, version: versionOf(res.headers.get('etag')) };
+}
+
+/** The version named by an ETag `"v<version>"`, or undefined. */
+export function versionOf(etag: string | null): number | undefined {
+  const match = /^"v(\d+)"$/.exec(etag ?? '');
+  return match ? Number(match[1]) : undefined;
+}
+
 export async function postJson(
   url: string,
   headers: Record<string, string> = {},

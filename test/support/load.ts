@@ -4,6 +4,8 @@ import { makePng } from './images';
 
 export interface LoadReport {
   reads: number;
+  /** Reads answered from the front-end's near cache (X-Near-Cache: HIT). */
+  nearHits: number;
   writes: number;
   errors: string[];
   staleReads: string[];
@@ -27,7 +29,13 @@ export function startLoad(
   },
 ) {
   let running = true;
-  const report: LoadReport = { reads: 0, writes: 0, errors: [], staleReads: checker.staleReads };
+  const report: LoadReport = {
+    reads: 0,
+    nearHits: 0,
+    writes: 0,
+    errors: [],
+    staleReads: checker.staleReads,
+  };
   const pick = (keys: string[]) => keys[Math.floor(Math.random() * keys.length)];
   const reader = async () => {
     const keys = [...options.readKeys, ...options.writeKeys];
@@ -38,6 +46,7 @@ export function startLoad(
         if (res.status !== 200)
           report.errors.push(`GET ${key}: ${res.status} ${res.body.toString().slice(0, 200)}`);
         report.reads++;
+        if (res.nearHit) report.nearHits++;
       } catch (err) {
         report.errors.push(`GET ${key}: ${(err as Error).message}`);
       }

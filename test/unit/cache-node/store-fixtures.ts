@@ -23,16 +23,7 @@ export function write(k: string, version = 1, bytes = 100, region = 0): WriteReq
 }
 
 /** A seeded generator (mulberry32), so "random" tests are repeatable. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded } from '../../support/seeded-random';
 
 export interface FakeClock {
   now: () => number;

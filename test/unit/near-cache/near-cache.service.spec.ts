@@ -10,7 +10,7 @@ import type { PoolState } from '../../../src/pool/routing/pool-state';
 import { inProcessNode } from '../../support/in-process-node';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
 import { InMemoryPoolStateStore } from '../pool/fakes/in-memory-pool-state.store';
-import { eventually } from '../../support/eventually';
+import { eventually, eventuallyAsync } from '../../support/eventually';
 
 const LEASE_MS = 600;
 
@@ -208,11 +208,17 @@ describe('NearCacheService with a real cache node', () => {
     admit(image('hot', 1));
     const before = (await uploader.stats()).sinceStart;
     for (let i = 0; i < 25; i++) expect(sut.lookup('hot')).toBeDefined();
-    await eventually('hits reported', () => false, 300).catch(() => undefined);
-    const after = (await uploader.stats()).sinceStart;
+    // Counted hits and the front-end's report travel separately: wait for both.
+    let stats = await uploader.stats();
+    await eventuallyAsync('the near hits reported to the node', async () => {
+      stats = await uploader.stats();
+      const reported = stats.near?.reports[0]?.hits ?? 0;
+      return stats.sinceStart.hits - before.hits >= 25 && reported >= 25;
+    });
+    const after = stats.sinceStart;
     expect(after.hits - before.hits).toBe(25);
     expect(after.gets - before.gets).toBe(25);
-    const near = (await uploader.stats()).near!;
+    const near = stats.near!;
     expect(near.subscribers).toBe(1);
     expect(near.reports[0]).toMatchObject({ items: 1, hits: 25 });
   });
@@ -238,7 +244,10 @@ describe('NearCacheService with a real cache node', () => {
     admit(image('bye', 1));
     sut.onApplicationShutdown();
     expect(sut.lookup('bye')).toBeUndefined();
-    await eventually('the node to forget it', () => false, 100).catch(() => undefined);
+    await eventuallyAsync(
+      'the node to forget it',
+      async () => (await uploader.stats()).near?.subscribers === 0,
+    );
     const started = Date.now();
     await uploader.invalidate('bye', partition('bye'), 2, 1);
     expect(Date.now() - started).toBeLessThan(LEASE_MS / 2);

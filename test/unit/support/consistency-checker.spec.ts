@@ -54,6 +54,18 @@ describe('ConsistencyChecker', () => {
     ]);
   });
 
+  it('with versions from the acknowledgements: send a, send b, ack a, ack b, read a, never read b is stale', () => {
+    const checker = new ConsistencyChecker();
+    checker.sending('k', bytes('a'), 1);
+    checker.sending('k', bytes('b'), 2);
+    checker.acknowledged('k', bytes('a'), 3, 7);
+    checker.acknowledged('k', bytes('b'), 4, 8);
+    checker.read('k', 5, bytes('a'), 7);
+    expect(checker.staleReads).toEqual([
+      'k: got v7, upload #1 (v8) was acknowledged before the read',
+    ]);
+  });
+
   it('with versions, an upload acknowledged first may have committed last: reading it is right, the other is stale', () => {
     const checker = new ConsistencyChecker();
     checker.sending('k', bytes('a'), 1);

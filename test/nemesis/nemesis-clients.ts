@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import type { AppProcess } from '../support/app-process';
+import { ALL_KEYS, History, PRESENT } from '../support/history/history';
+import { versionOf } from '../support/http';
+import { makePng } from '../support/images';
+import { Random } from '../support/seeded-random';
+
+/** Longer than any deadline in the app under CHAOS_RESILIENCE_ENV plus a lease wait or two. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface ClientCounts {
+  uploads: number;
+  reads: number;
+  listings: number;
+  deleteAlls: number;
+  clearCaches: number;
+  /** Requests that got no answer or an error (kept in the history as "unknown" or left out). */
+  failed: number;
+  /** The failures by route and answer, e.g. "upload 503 database unavailable". */
+  failures: Record<string, number>;
+}
+
+export const hashOf = (body: Buffer) => createHash('sha256').update(body).digest('hex');
+
+/**
+ * One client: one request at a time against its front-end, each recorded in the history.
+ * Uploads of fresh bytes to a few hot keys (so uploads through both front-ends overlap), reads by
+ * /images/:key and /api/key/:key, listings, and now and then delete_all and clear cache. Half of
+ * its acknowledged uploads it reads back at once through the other front-end, as a person who
+ * just uploaded tells a friend: the read that a late invalidation would answer with the old image.
+ */
+export class NemesisClient {
+  /** The last request found nothing listening (a front-end being restarted). */
+  private lastRefused = false;
+
+  constructor(
+    readonly name: string,
+    private readonly app: AppProcess,
+    private readonly via: string,
+    private readonly other: { app: AppProcess; via: string },
+    private readonly history: History,
+    private readonly random: Random,
+    private readonly keys: readonly string[],
+    private readonly counts: ClientCounts,
+  ) {}
+
+  async run(running: () => boolean): Promise<void> {
+    while (running()) {
+      const ok = await this.one().catch(() => false);
+      // A front-end being restarted refuses at once: do not spin on it.
+      if (!ok) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** One operation of the mix; false when it failed. */
+  async one(): Promise<boolean> {
+    const roll = this.random();
+    const key = this.keys[Math.floor(this.random() * this.keys.length)];
+    if (roll < 0.3) {
+      const acknowledged = await this.upload(key);
+      if (acknowledged && this.random() < 0.5) await this.readBack(key);
+      return acknowledged;
+    }
+    if (roll < 0.6) return this.readImage(key);
+    if (roll < 0.89) return this.readJson(key);
+    if (roll < 0.97) return this.list();
+    if (roll < 0.98) return this.clearCache();
+    return this.deleteAll();
+  }
+
+  async upload(key: string): Promise<boolean> {
+    const png = makePng(600);
+    const op = this.history.invoke(this.name, key, 'write', hashOf(png), `${this.via} upload`);
+    this.counts.uploads++;
+    const form = new FormData();
+    form.append('key', key);
+    form.append('file', new Blob([new Uint8Array(png)]), 'image.png');
+    const res = await this.request('/api/upload', { method: 'POST', body: form });
+    if (res?.status === 200) {
+      op.ok({ version: versionOf(res.headers.get('etag')) });
+      return true;
+    }
+    // A refusal before anything was written (bad input, too many uploads) did nothing; an error
+    // answer or none leaves the outcome open (a database deadline may pass after the commit).
+    if (res && res.status >= 400 && res.status < 500) op.cancel();
+    else if (!res && this.lastRefused)
+      op.cancel(); // the connection was refused: nothing was sent
+    else op.unknown();
+    this.counts.failed++;
+    return false;
+  }
+
+  async readImage(key: string, through = { app: this.app, via: this.via }): Promise<boolean> {
+    const route = `/images/${encodeURIComponent(key)}`;
+    return this.read(key, route, 'GET', through, async (res) =>
+      Buffer.from(await res.arrayBuffer()),
+    );
+  }
+
+  async readJson(key: string, through = { app: this.app, via: this.via }): Promise<boolean> {
+    const route = `/api/key/${encodeURIComponent(key)}`;
+    return this.read(key, route, 'POST', through, async (res) => {
+      const body = (await res.json()) as { content: string };
+      return Buffer.from(body.content, 'base64');
+    });
+  }
+
+  private readBack(key: string): Promise<boolean> {
+    return this.random() < 0.5 ? this.readImage(key, this.other) : this.readJson(key, this.other);
+  }
+
+  async list(): Promise<boolean> {
+    const ops = this.keys.map((key) =>
+      this.history.invoke(this.name, key, 'exists', null, `${this.via} list_keys`),
+    );
+    this.counts.listings++;
+    const res = await this.request('/api/list_keys', { method: 'POST' });
+    const body = res?.status === 200 ? await res.json().catch(() => null) : null;
+    if (!body) {
+      for (const op of ops) op.cancel();
+      this.counts.failed++;
+      return false;
+    }
+    const listed = new Set((body as { keys: string[] }).keys);
+    this.keys.forEach((key, i) => ops[i].ok({ value: listed.has(key) ? PRESENT : null }));
+    return true;
+  }
+
+  async deleteAll(): Promise<boolean> {
+    const op = this.history.invoke(this.name, ALL_KEYS, 'delete', null, `${this.via} delete_all`);
+    this.counts.deleteAlls++;
+    const res = await this.request('/api/delete_all', { method: 'POST' });
+    await res?.arrayBuffer();
+    if (res?.status === 200) op.ok();
+    else if (!res && this.lastRefused) op.cancel();
+    if (res?.status !== 200) this.counts.failed++;
+    return res?.status === 200;
+  }
+
+  /** Changes no image: not in the history, but it empties caches under the readers. */
+  async clearCache(): Promise<boolean> {
+    this.counts.clearCaches++;
+    const res = await this.request('/api/clear/cache', { method: 'DELETE' });
+    await res?.arrayBuffer();
+    return res?.status === 200;
+  }
+
+  private async read(
+    key: string,
+    route: string,
+    method: string,
+    through: { app: AppProcess; via: string },
+    image: (res: Response) => Promise<Buffer>,
+  ): Promise<boolean> {
+    const op = this.history.invoke(
+      this.name,
+      key,
+      'read',
+      null,
+      `${through.via} ${method} ${route}`,
+    );
+    this.counts.reads++;
+    const res = await this.request(route, { method }, through.app);
+    if (res?.status === 200) {
+      const body = await image(res).catch(() => null);
+      if (body) op.ok({ value: hashOf(body), version: versionOf(res.headers.get('etag')) });
+      else op.cancel(); // cut off in the middle of the answer: it returned nothing
+      return body !== null;
+    }
+    await res?.arrayBuffer().catch(() => undefined);
+    if (res?.status === 404) {
+      op.ok({ value: null });
+      return true;
+    }
+    op.cancel(); // a read that failed returned nothing
+    this.counts.failed++;
+    return false;
+  }
+
+  private async request(
+    route: string,
+    init: RequestInit,
+    app = this.app,
+  ): Promise<Response | null> {
+    const what = route.replace(/^\/(api\/)?/, '').split('/')[0];
+    this.lastRefused = false;
+    try {
+      const res = await fetch(`${app.url}${route}`, {
+        ...init,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      if (res.status >= 400 && res.status !== 404) {
+        // Read the reason from a copy: the caller still reads the answer itself.
+        const text = await res
+          .clone()
+          .text()
+          .catch(() => '');
+        const reason = /"message":"([a-z ]+)/.exec(text)?.[1] ?? '';
+        this.fail(`${what} ${res.status} ${reason}`.trim());
+      }
+      return res;
+    } catch (err) {
+      const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+      this.lastRefused = code === 'ECONNREFUSED';
+      this.fail(`${what} ${code ?? (err as Error).name}`);
+      return null;
+    }
+  }
+
+  private fail(reason: string): void {
+    this.counts.failures[reason] = (this.counts.failures[reason] ?? 0) + 1;
+  }
+}

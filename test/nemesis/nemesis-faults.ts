@@ -1,0 +1,194 @@
+import type { AppProcess } from '../support/app-process';
+import { between, pick, Random } from '../support/seeded-random';
+import { NemesisNode, NemesisWorld } from './nemesis-world';
+
+/**
+ * The faults the nemesis draws from. Each takes what it needs (a node, a front-end, a dependency)
+ * so two faults never fight over one thing, holds the fault for `holdMs`, then heals it; faults on
+ * different things overlap. A fault that cannot find a free target is not drawn.
+ */
+export interface Fault {
+  name: string;
+  /** A description of what it will do, or null when nothing it needs is free. */
+  plan(world: NemesisWorld, random: Random, busy: Set<string>): Plan | null;
+}
+
+export interface Plan {
+  /** What it takes: no other fault may take any of these while it runs. */
+  targets: string[];
+  /** Starts the fault, holds it, heals it. */
+  run(holdMs: number): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freeNode(world: NemesisWorld, random: Random, busy: Set<string>): NemesisNode | null {
+  const free = world.nodes.filter((n) => n.process && !busy.has(`node:${n.name}`));
+  return free.length > 0 ? pick(random, free) : null;
+}
+
+function freeApp(world: NemesisWorld, random: Random, busy: Set<string>): AppProcess | null {
+  const free = world.apps.filter((a) => !busy.has(`app:${world.appName(a)}`));
+  return free.length > 0 ? pick(random, free) : null;
+}
+
+async function leader(world: NemesisWorld): Promise<AppProcess | null> {
+  for (const app of world.apps) {
+    const text = await world
+      .admin(app, '/metrics')
+      .then((res) => res.text())
+      .catch(() => '');
+    if (/^pixpool_leader 1$/m.test(text)) return app;
+  }
+  return null;
+}
+
+/** The relay to the database or to storage stops forwarding, open connections included. */
+function stall(name: string, which: 'db' | 's3'): Fault {
+  return {
+    name,
+    plan: (world, _random, busy) => {
+      if (busy.has(which)) return null;
+      const relay = which === 'db' ? world.dbRelay : world.s3Relay;
+      return {
+        targets: [which],
+        run: async (holdMs) => {
+          await relay.set('blackhole');
+          await sleep(holdMs);
+          await relay.set('pass');
+        },
+      };
+    },
+  };
+}
+
+export const FAULTS: Fault[] = [
+  {
+    name: 'kill -9 of a node, restart on its port',
+    plan: (world, random, busy) => {
+      const node = freeNode(world, random, busy);
+      if (!node) return null;
+      return {
+        targets: [`node:${node.name}`],
+        run: async (holdMs) => {
+          await world.killNode(node);
+          await sleep(holdMs);
+          await world.startNode(node);
+        },
+      };
+    },
+  },
+  {
+    name: 'SIGSTOP of a node, SIGCONT',
+    plan: (world, random, busy) => {
+      const node = freeNode(world, random, busy);
+      if (!node) return null;
+      return {
+        targets: [`node:${node.name}`],
+        run: async (holdMs) => {
+          world.signalNode(node, 'SIGSTOP');
+          await sleep(holdMs);
+          world.signalNode(node, 'SIGCONT');
+        },
+      };
+    },
+  },
+  {
+    name: 'a front-end cut from one node',
+    plan: (world, random, busy) => {
+      const node = pick(random, world.nodes);
+      const app = pick(random, world.apps);
+      const target = `cut:${world.appName(app)}-${node.name}`;
+      if (busy.has(target)) return null;
+      return {
+        targets: [target],
+        run: async (holdMs) => {
+          world.net.block(world.appName(app), node.name);
+          await sleep(holdMs);
+          world.net.unblock(world.appName(app), node.name);
+        },
+      };
+    },
+  },
+  {
+    name: 'latency to the database or storage',
+    plan: (world, random, busy) => {
+      const which = pick(random, ['db', 's3'] as const);
+      if (busy.has(which)) return null;
+      const relay = which === 'db' ? world.dbRelay : world.s3Relay;
+      const delayMs = between(random, 20, 200);
+      return {
+        targets: [which],
+        run: async (holdMs) => {
+          await relay.set({ mode: 'pass', delayMs });
+          await sleep(holdMs);
+          await relay.set('pass');
+        },
+      };
+    },
+  },
+  stall('database stall', 'db'),
+  stall('storage stall', 's3'),
+  {
+    name: 'resize up or down',
+    plan: (world, random, busy) => {
+      const app = freeApp(world, random, busy);
+      if (!app || busy.has('resize')) return null;
+      const size = between(random, 2, 4);
+      return {
+        targets: ['resize'],
+        run: async () => {
+          const res = await world
+            .admin(app, '/api/manager/pool/size', {
+              method: 'PUT',
+              body: JSON.stringify({ size }),
+            })
+            .catch(() => null);
+          await res?.arrayBuffer();
+          // Held until done (or given up), so two resizes never overlap from here.
+          const deadline = Date.now() + 20_000;
+          while (Date.now() < deadline) {
+            const view = await world
+              .admin(app, '/api/manager/pool')
+              .then((r) => r.json() as Promise<{ resize: { running: boolean } }>)
+              .catch(() => null);
+            if (view && !view.resize.running) return;
+            await sleep(250);
+          }
+        },
+      };
+    },
+  },
+  {
+    name: 'kill -9 of a front-end, restart',
+    plan: (world, random, busy) => {
+      const app = freeApp(world, random, busy);
+      if (!app) return null;
+      return {
+        targets: [`app:${world.appName(app)}`],
+        run: async (holdMs) => {
+          await world.killApp(app);
+          await sleep(Math.min(holdMs, 1000));
+          await world.restartApp(app);
+        },
+      };
+    },
+  },
+  {
+    name: 'kill -9 of the leader, restart',
+    plan: (world, _random, busy) => {
+      if (world.apps.some((a) => busy.has(`app:${world.appName(a)}`))) return null;
+      return {
+        // Both front-ends: which one leads is known only when the fault runs.
+        targets: world.apps.map((a) => `app:${world.appName(a)}`),
+        run: async (holdMs) => {
+          const app = await leader(world);
+          if (!app) return;
+          await world.killApp(app);
+          await sleep(Math.min(holdMs, 1000));
+          await world.restartApp(app);
+        },
+      };
+    },
+  },
+];

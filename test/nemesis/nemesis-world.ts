@@ -1,0 +1,188 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { TestMutant } from '../../src/protocol/test-mutants';
+import { AppProcess, startApp } from '../support/app-process';
+import { FaultProxy, startFaultProxy } from '../support/fault-proxy';
+import { createTestMysqlDatabase, TestMysqlDatabase, TEST_MYSQL_URL } from '../support/mysql';
+import { createTestNetwork, TestNetwork } from '../support/netns';
+import { S3TestServer, startS3rver } from '../support/s3rver';
+import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
+import { CHAOS_RESILIENCE_ENV, CHAOS_START_TIMEOUT_MS } from '../chaos/chaos-env';
+
+export const NEMESIS_TOKEN = 'nemesis-admin-token';
+const SECRET = 'nemesis-node-secret';
+const APP_PORT = 5000;
+const NODE_PORT = 5001;
+export const APP_NAMES = ['a1', 'a2'] as const;
+export const NODE_NAMES = ['n1', 'n2', 'n3', 'n4'] as const;
+/** Nodes in the pool at the start; the fourth is the spare a resize up takes. */
+const INITIAL_NODES = 3;
+/** Short, so a cut-off front-end is waited out quickly; every instance runs the same. */
+const NEAR_LEASE_MS = 1000;
+
+export interface NemesisNode {
+  name: string;
+  /** The running process, or null while it is killed. */
+  process: SpawnedCacheNode | null;
+  paused: boolean;
+}
+
+/**
+ * What the nemesis runs against: two front-ends (near cache on) on hosts of their own (network
+ * namespaces), sharing MariaDB and an S3-protocol server, each reached through a fault proxy on
+ * the test bridge, and four cache nodes on hosts of their own (three in the pool, one spare) on a
+ * fixed port, so a killed node restarts on its address.
+ */
+export class NemesisWorld {
+  readonly apps: AppProcess[] = [];
+  readonly nodes: NemesisNode[] = [];
+  private blobsDir = '';
+
+  private constructor(
+    readonly net: TestNetwork,
+    readonly db: TestMysqlDatabase,
+    readonly s3: S3TestServer,
+    readonly dbRelay: FaultProxy,
+    readonly s3Relay: FaultProxy,
+    private readonly mutant: TestMutant | undefined,
+  ) {}
+
+  static async start(mutant?: TestMutant): Promise<NemesisWorld> {
+    const net = createTestNetwork([...APP_NAMES, ...NODE_NAMES]);
+    const [db, s3] = await Promise.all([createTestMysqlDatabase(), startS3rver()]);
+    const server = new URL(TEST_MYSQL_URL);
+    const dbRelay = await startFaultProxy({
+      host: net.gateway,
+      target: { host: server.hostname, port: Number(server.port) || 3306 },
+    });
+    const s3Url = new URL(s3.endpoint);
+    const s3Relay = await startFaultProxy({
+      host: net.gateway,
+      target: { host: s3Url.hostname, port: Number(s3Url.port) },
+    });
+    const world = new NemesisWorld(net, db, s3, dbRelay, s3Relay, mutant);
+    for (const name of NODE_NAMES) world.nodes.push({ name, process: null, paused: false });
+    await Promise.all(world.nodes.map((node) => world.startNode(node)));
+    for (const name of APP_NAMES) world.apps.push(await world.startApp(name));
+    return world;
+  }
+
+  appName(app: AppProcess): string {
+    return APP_NAMES[this.apps.indexOf(app)];
+  }
+
+  async startNode(node: NemesisNode): Promise<void> {
+    node.process = await spawnCacheNode({
+      prefix: this.net.host(node.name).exec,
+      host: '0.0.0.0',
+      port: NODE_PORT,
+      secret: SECRET,
+      capacityMb: 16,
+      startTimeoutMs: 30_000,
+      args: this.mutantArgs(),
+    });
+    node.paused = false;
+  }
+
+  /** kill -9; resolves once the process is gone. */
+  async killNode(node: NemesisNode): Promise<void> {
+    const child = node.process;
+    if (!child) return;
+    node.process = null;
+    const exited = new Promise((resolve) => child.process.once('exit', resolve));
+    if (child.process.exitCode === null && child.process.signalCode === null) {
+      child.process.kill('SIGKILL');
+      await exited;
+    }
+    await child.stop(); // tidies the IPC channel
+    node.paused = false;
+  }
+
+  signalNode(node: NemesisNode, signal: 'SIGSTOP' | 'SIGCONT'): void {
+    if (!node.process) return;
+    node.process.process.kill(signal);
+    node.paused = signal === 'SIGSTOP';
+  }
+
+  async killApp(app: AppProcess): Promise<void> {
+    try {
+      process.kill(app.pid(), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await app.stop(); // resolves once the exit is seen
+  }
+
+  async restartApp(app: AppProcess): Promise<void> {
+    await app.restart();
+  }
+
+  /** An admin call to a front-end's manager API. */
+  admin(app: AppProcess, route: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${app.url}${route}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${NEMESIS_TOKEN}`,
+        'content-type': 'application/json',
+        ...(init.headers as Record<string, string> | undefined),
+      },
+      signal: AbortSignal.timeout(10_000),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.apps.map((app) => app.stop()));
+    for (const node of this.nodes) {
+      if (node.paused) this.signalNode(node, 'SIGCONT');
+      await node.process?.stop();
+    }
+    await Promise.all([this.dbRelay.close(), this.s3Relay.close()]);
+    this.net.destroy();
+    await Promise.all([this.db.drop(), this.s3.stop()]);
+    if (this.blobsDir) fs.rmSync(this.blobsDir, { recursive: true, force: true });
+  }
+
+  private mutantArgs(): string[] {
+    return this.mutant ? [`--pixpool-test-mutant=${this.mutant}`] : [];
+  }
+
+  private async startApp(self: string): Promise<AppProcess> {
+    const peer = APP_NAMES.find((name) => name !== self)!;
+    const appUrl = (name: string) => `http://${this.net.host(name).address}:${APP_PORT}`;
+    const dbUrl = new URL(this.db.url);
+    dbUrl.hostname = this.dbRelay.host;
+    dbUrl.port = String(this.dbRelay.port);
+    this.blobsDir ||= fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-nemesis-'));
+    return startApp({
+      prefix: this.net.host(self).exec,
+      args: this.mutantArgs(),
+      dir: fs.mkdtempSync(path.join(this.blobsDir, `${self}-`)),
+      startTimeoutMs: CHAOS_START_TIMEOUT_MS,
+      env: {
+        ...this.s3.env,
+        ...CHAOS_RESILIENCE_ENV,
+        PIXPOOL_STORAGE_ENDPOINT: `http://${this.s3Relay.address}`,
+        PIXPOOL_SERVER_HOST: this.net.host(self).address,
+        PIXPOOL_SERVER_PORT: String(APP_PORT),
+        PIXPOOL_SERVER_PEERS: appUrl(peer),
+        PIXPOOL_DATABASE_DRIVER: 'mysql',
+        PIXPOOL_DATABASE_URL: dbUrl.toString(),
+        PIXPOOL_SECURITY_ADMIN_TOKEN: NEMESIS_TOKEN,
+        PIXPOOL_SECURITY_NODE_SECRET: SECRET,
+        PIXPOOL_SECURITY_OPEN_COURSE_ENDPOINTS: 'true',
+        PIXPOOL_POOL_PROVIDER: 'static',
+        PIXPOOL_POOL_STATIC_NODES: NODE_NAMES.map(
+          (n) => `${this.net.host(n).address}:${NODE_PORT}`,
+        ).join(),
+        PIXPOOL_POOL_INITIAL: String(INITIAL_NODES),
+        PIXPOOL_POOL_MIN: '1',
+        PIXPOOL_POOL_HEALTH_INTERVAL_MS: '500',
+        PIXPOOL_NEAR_CACHE_CAPACITY_MB: '8',
+        PIXPOOL_NEAR_CACHE_LEASE_MS: String(NEAR_LEASE_MS),
+        PIXPOOL_COORDINATION_LEASE_MS: '3000',
+        PIXPOOL_COORDINATION_RENEW_MS: '1000',
+      },
+    });
+  }
+}
