@@ -19,6 +19,7 @@ export function health(ctx: NodeContext, res: ServerResponse): void {
     status: 'ok',
     epoch: ctx.ownership.epoch,
     regions: ctx.ownership.regions(),
+    nearLeaseMs: ctx.subscriptions.leaseMs,
   };
   sendJson(res, 200, body, ctx.ownership.epochHeader);
 }
@@ -91,7 +92,7 @@ export async function putOwnership(
   store.regionsGained(change.gained);
   // Near copies: subscribers drop what this node gave up before the manager hands it on, and
   // what it gained may still be held under its previous owner's leases (subscriptions.ts).
-  ctx.subscriptions.holdGained(change.gained, next.holdMs);
+  ctx.subscriptions.holdGained(change.gained, Math.max(ctx.subscriptions.leaseMs, next.holdMs));
   ctx.subscriptions.dropped([...change.lost], true, () => getOwnership(ctx, res));
 }
 

@@ -33,7 +33,7 @@ export function createCacheNode(options: CacheNodeOptions): CacheNode {
     }),
     ownership: new Ownership(),
     stats: new NodeStatsRecorder(),
-    subscriptions: new SubscriptionTable(),
+    subscriptions: new SubscriptionTable(undefined, options.nearLeaseMs),
   };
   const server = createServer({ noDelay: true, ServerResponse: PoolResponse }, (req, res) =>
     handle(context, req, res),

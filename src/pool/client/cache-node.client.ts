@@ -82,6 +82,8 @@ export class CacheNodeClient {
   private readonly timeoutMs: number;
   private readonly transferTimeoutMs: number;
   private readonly waitTimeoutMs: number;
+  /** The node's near-cache lease, once a health answer said it. */
+  private nodeLeaseMs = 0;
 
   constructor(options: CacheNodeClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
@@ -158,7 +160,7 @@ export class CacheNodeClient {
   ): Promise<CacheInvalidateResult> {
     let path = `${keyPath(key, region)}&version=${version}`;
     if (nearId !== undefined) path += `&near=${nearId}`;
-    const res = await this.send('DELETE', path, epoch, undefined, undefined, this.waitTimeoutMs);
+    const res = await this.send('DELETE', path, epoch, undefined, undefined, this.waitMs);
     const body = jsonOf(res);
     if (res.status === 200)
       return { kind: 'invalidated', removed: body.removed === true, epoch: epochOf(res) };
@@ -166,11 +168,18 @@ export class CacheNodeClient {
   }
 
   clear(): Promise<NodeClearResult> {
-    return this.admin('DELETE', NODE_ROUTES.keys, undefined, this.waitTimeoutMs);
+    return this.admin('DELETE', NODE_ROUTES.keys, undefined, this.waitMs);
   }
 
-  health(): Promise<NodeHealth> {
-    return this.admin('GET', NODE_ROUTES.health);
+  async health(): Promise<NodeHealth> {
+    const health = await this.admin<NodeHealth>('GET', NODE_ROUTES.health);
+    if (Number.isSafeInteger(health.nearLeaseMs)) this.nodeLeaseMs = health.nearLeaseMs;
+    return health;
+  }
+
+  /** A request the node may hold for its near-cache subscribers: up to its lease longer. */
+  private get waitMs(): number {
+    return Math.max(this.waitTimeoutMs, this.timeoutMs + this.nodeLeaseMs);
   }
 
   getConfig(): Promise<NodeConfig> {
@@ -197,7 +206,7 @@ export class CacheNodeClient {
    */
   setOwnership(epoch: number, regions: number[], holdMs = 0): Promise<NodeOwnership> {
     const body = holdMs > 0 ? { epoch, regions, holdMs } : { epoch, regions };
-    return this.admin('PUT', NODE_ROUTES.ownership, body, this.waitTimeoutMs);
+    return this.admin('PUT', NODE_ROUTES.ownership, body, this.waitMs);
   }
 
   /** Streams the regions to `targetUrl` (put-if-newer there), then drops them here. */

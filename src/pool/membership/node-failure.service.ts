@@ -94,10 +94,23 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
     await this.everyInstanceRoutesBy();
   }
 
-  /** Resolves once every other app instance routes by this one's assignment (or a later one). */
+  /**
+   * Resolves once every other app instance routes by this one's assignment (or a later one), or
+   * can no longer serve near copies under an older one (PeerNotifier.caughtUp).
+   */
   async everyInstanceRoutesBy(): Promise<void> {
     const state = this.router.current;
     if (state) await this.peers?.caughtUp(state);
+  }
+
+  /**
+   * A node that may hold the old image could not be told, and no assignment says so (a region
+   * answering "not owner" everywhere): adoption does not help, so wait until every near copy
+   * granted before now is dead, the longest lease the pool's nodes grant.
+   */
+  async waitOutLeases(): Promise<void> {
+    const ms = this.router.leases.longest(this.router.current);
+    await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   async checkAll(): Promise<void> {
@@ -121,7 +134,8 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
     try {
       let failure: Error | null = null;
       try {
-        await node.client.health();
+        const health = await node.client.health();
+        this.router.leases.record(id, health.nearLeaseMs);
       } catch (err) {
         failure = err as Error;
       }

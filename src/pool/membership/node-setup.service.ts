@@ -55,7 +55,12 @@ export class NodeSetup {
     const reachable = nodes.filter((n) => !failed.includes(n.id));
     failed.push(
       ...(await this.eachNode(reachable, 'take new regions', (client, node) =>
-        client.setOwnership(next.epoch, regionsOf(next, node.id), nearWaitMs(this.config)),
+        // Gained regions are held for the previous owners' grants (the node adds its own lease).
+        client.setOwnership(
+          next.epoch,
+          regionsOf(next, node.id),
+          this.router.leases.longestKnown(prev),
+        ),
       )),
     );
     return failed;

@@ -12,7 +12,12 @@ describe('cache node over real sockets: ownership', () => {
   afterAll(() => running.stop());
 
   it('a fresh node owns all 16 regions at epoch 0', async () => {
-    expect(await running.client.health()).toEqual({ status: 'ok', epoch: 0, regions: ALL });
+    expect(await running.client.health()).toEqual({
+      status: 'ok',
+      epoch: 0,
+      regions: ALL,
+      nearLeaseMs: 3000,
+    });
   });
 
   it('answers 421 with its epoch for a region it does not own, for every key method', async () => {

@@ -52,7 +52,7 @@ describe('cache node: the subscription endpoint refuses what it must', () => {
     const lease = JSON.stringify({ t: 'lease', seq: 1, regions: [0, 3], ms: 1000 });
     const answer = await exchange(port, upgrade('s3cret'), `${lease}\n`, 'not json\n');
     expect(answer).toMatch(/^HTTP\/1.1 101 /);
-    expect(answer).toContain('{"t":"leased","seq":1,"regions":[0,3],"epoch":0}');
+    expect(answer).toContain('{"t":"leased","seq":1,"regions":[0,3],"epoch":0,"ms":3000}');
     for (const bad of [
       '{"t":"lease","seq":1,"regions":[99],"ms":1000}\n',
       '{"t":"lease","seq":"x","regions":[],"ms":1000}\n',

@@ -110,7 +110,7 @@ export class FakeNodeClient implements NodeClientCalls {
 
   async health(): Promise<NodeHealth> {
     this.record({ method: 'health' });
-    return { status: 'ok', epoch: this.nodeEpoch, regions: [] };
+    return { status: 'ok', epoch: this.nodeEpoch, regions: [], nearLeaseMs: 3000 };
   }
 
   close(): void {
