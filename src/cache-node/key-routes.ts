@@ -17,6 +17,7 @@ import type { PoolResponse } from './pool-response';
 import { isValidContentType } from './content-types';
 import type { NodeContext } from './context';
 import { intParam, MALFORMED, parseNonNegativeInt, stringParam } from './query';
+import { fillFromOlderEpoch } from './fill-fence';
 import type { NodeRequestHeaders } from './request-headers';
 import { sendEmpty, sendError, sendJson } from './responses';
 import type { WriteOutcome, WriteRequest } from './store';
@@ -145,6 +146,10 @@ function putKey(
     if (!ownership.owns(region)) {
       store.table.discardValue(body);
       return notOwner(ctx, res, region);
+    }
+    if (lease !== undefined && fillFromOlderEpoch(headers.epoch, ownership.epoch)) {
+      store.table.discardValue(body);
+      return answerWrite(ctx, res, 'lease', maxBytes);
     }
     const write: WriteRequest = { key, region, value: body, contentType, version };
     const outcome = lease === undefined ? store.put(write) : store.fill(write, lease);
