@@ -20,6 +20,7 @@ export function health(ctx: NodeContext, res: ServerResponse): void {
     epoch: ctx.ownership.epoch,
     regions: ctx.ownership.regions(),
     nearLeaseMs: ctx.subscriptions.leaseMs,
+    boot: ctx.stats.boot,
   };
   sendJson(res, 200, body, ctx.ownership.epochHeader);
 }

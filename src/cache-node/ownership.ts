@@ -6,11 +6,16 @@ export interface OwnershipChange {
 }
 
 /**
- * Which regions this node serves, and at which epoch. A fresh node owns every region at epoch 0
- * so it works stand-alone; the manager's first assignment (epoch >= 1) replaces that.
+ * Which regions this node serves, and at which epoch. A node starts owning nothing at epoch 0
+ * (every key answers 421 not_owner) until the manager pushes ownership: a process that restarted
+ * on the same address knows nothing of what it missed (invalidations, subscribers that still serve
+ * near copies under its old grants), so it must not serve, fill or answer invalidations as an
+ * owner until the pool has treated it as a rejoin (emptied, its regions given at a new epoch, and
+ * held for its near lease on gaining them: subscriptions.ts, step 3). The failure detector spots
+ * the restart by its boot id and epoch 0 (src/pool/membership/node-failure.service.ts).
  */
 export class Ownership {
-  private owned: boolean[] = new Array<boolean>(NODE_REGION_COUNT).fill(true);
+  private owned: boolean[] = new Array<boolean>(NODE_REGION_COUNT).fill(false);
   private currentEpoch = 0;
   /** Sent on every key response; cached so responses format nothing. */
   epochHeader = '0';

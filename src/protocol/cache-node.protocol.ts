@@ -24,7 +24,9 @@ import { REGION_COUNT } from './hash-ring';
  * Every key answer carries x-pixpool-epoch (the node's); 421 = {error:'not_owner', epoch, region}.
  *
  * Admin routes (JSON; the secret header on all but /health):
- *   GET  /health                          {status:'ok', epoch, regions, nearLeaseMs}
+ *   GET  /health                          {status:'ok', epoch, regions, nearLeaseMs, boot}
+ *                                         (a node starts at epoch 0 owning nothing; boot is new
+ *                                         on every start)
  *   DELETE /v1/keys                       clear entries, leases, tombstones → {entries}
  *   GET|PUT /v1/config                    {capacityBytes, policy}; PUT applies at once
  *   GET  /v1/stats[?reset=interval]       NodeStats; with reset, `interval` is the one just closed
@@ -144,6 +146,8 @@ export interface NodeHealth {
   regions: number[];
   /** The near-cache lease this node grants: every wait for its subscribers derives from it. */
   nearLeaseMs: number;
+  /** Random per process start: a new one means the node restarted and forgot everything. */
+  boot: string;
 }
 
 export interface NodeConfig {

@@ -21,6 +21,11 @@ import { ResizeService } from './resize.service';
  *     could not be delivered (decided by whichever instance saw it). Saved as a new epoch, adopted,
  *     pushed to peers: no front-end reads it, fills it, or invalidates in it, so an upload may be
  *     acknowledged without telling it. A resize neither tells it nor asks it to stream.
+ *   → restarted (a probe answers with a new boot id, or at epoch 0 while the pool gives it
+ *     regions: the process restarted on its address and forgot everything; it owns nothing until
+ *     told, see src/cache-node/ownership.ts): quarantined like a node that missed an
+ *     invalidation, unless it has been given this state's ownership since (a push at the state's
+ *     epoch: gained empty, held for its lease), then rejoined as below.
  *   → rejoined (a probe answers again): before the state says "serving", the node is emptied
  *     (clear: entries, leases, tombstones) and given its regions again at the new epoch, so it
  *     starts them empty (gaining purges leftovers too). Whatever it missed is gone; reads refill
@@ -82,6 +87,24 @@ export class MembershipService {
       return { ...state, quarantined: [...(state.quarantined ?? []), id] };
     });
     if (next) this.record({ change: 'quarantined', node: id, reason: why });
+  }
+
+  /**
+   * The node restarted (NodeFailureService compares its answers with the pool): quarantine it,
+   * unless it answers at the stored epoch, i.e. it has been given its regions since it started.
+   */
+  async restarted(id: string): Promise<void> {
+    const next = await this.resizer.changeMembership(`restarted ${id}`, async (state) => {
+      if (!state.nodes.some((n) => n.id === id) || state.quarantined?.includes(id)) return null;
+      const told = await this.router
+        .node(id)
+        ?.client.health()
+        .then((h) => h.epoch === state.epoch && h.epoch > 0)
+        .catch(() => false);
+      if (told) return null;
+      return { ...state, quarantined: [...(state.quarantined ?? []), id] };
+    });
+    if (next) this.record({ change: 'quarantined', node: id, reason: 'restarted: it forgot all' });
   }
 
   /** Empties the node, then lets every front-end read it again (see above). */

@@ -14,6 +14,7 @@ import { MembershipService } from './membership.service';
 import { POOL_STATE_STORE, PoolStateStore } from '../routing/pool-state';
 import { PoolRouter } from '../routing/pool-router.service';
 import { PeerNotifier } from '../client/peer-notifier';
+import type { NodeHealth } from '../../protocol/cache-node.protocol';
 
 export interface NodeHealthView {
   ok: boolean;
@@ -38,6 +39,8 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
   private readonly checking = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private health = new Map<string, { ok: boolean; checkedAt: string; error?: string }>();
+  /** The boot id each node answered last (NodeHealth.boot). */
+  private readonly boots = new Map<string, string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -133,9 +136,11 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
     this.checking.add(id);
     try {
       let failure: Error | null = null;
+      let restarted = false;
       try {
         const health = await node.client.health();
         this.router.leases.record(id, health.nearLeaseMs);
+        restarted = this.restarted(id, health);
       } catch (err) {
         failure = err as Error;
       }
@@ -145,7 +150,7 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
         ...(failure ? { error: failure.message } : {}),
       });
       if (failure) await this.failed(id, failure);
-      else await this.answered(id);
+      else await this.answered(id, restarted);
     } catch (err) {
       this.logger.error(`handling the health of ${id} failed: ${(err as Error).message}`);
     } finally {
@@ -153,8 +158,23 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async answered(id: string): Promise<void> {
+  /**
+   * The node's answer against the pool: a new boot id, or epoch 0 (never told anything since it
+   * started) while the pool gives it regions, is a process that restarted and forgot everything.
+   */
+  private restarted(id: string, health: NodeHealth): boolean {
+    const before = this.boots.get(id);
+    if (typeof health.boot === 'string') this.boots.set(id, health.boot);
+    if (before !== undefined && before !== health.boot) return true;
+    const state = this.router.current;
+    return health.epoch === 0 && !!state && state.owners.includes(id);
+  }
+
+  private async answered(id: string, restarted: boolean): Promise<void> {
     this.detector.success(id);
+    // A restart is a rejoin: quarantined (everyone stops reading it) and, by the leader, emptied
+    // and given its regions at a new epoch (MembershipService.restarted).
+    if (restarted && !this.router.isQuarantined(id)) await this.membership.restarted(id);
     if (!this.router.isQuarantined(id)) {
       this.router.suspect(id, false);
       return;

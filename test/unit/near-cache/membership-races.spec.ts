@@ -13,6 +13,7 @@ import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
 import type { PoolState } from '../../../src/pool/routing/pool-state';
 import { partition } from '../../../src/protocol/hash-ring';
 import { inProcessNode } from '../../support/in-process-node';
+import { spawnCacheNode } from '../../support/spawn-cache-node';
 import { startFaultProxy } from '../../support/fault-proxy';
 import { InMemoryPoolStateStore } from '../pool/fakes/in-memory-pool-state.store';
 import { eventually } from '../../support/eventually';
@@ -304,5 +305,34 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
 
     expect(reader.router.epoch).toBe(2);
     expect((await reader.readPath.read(key))?.version).toBe(2);
+  });
+
+  it('a node killed and restarted on its address, its subscription silent: an upload through another front-end leaves no near hit of the old image', async () => {
+    const first = await spawnCacheNode();
+    const url = first.url;
+    const admin = new CacheNodeClient({ url, timeoutMs: 1000, waitTimeoutMs: 1000 + LEASE_MS });
+    closers.push(() => admin.close());
+    await admin.setOwnership(1, ALL);
+    db = new InMemoryPoolStateStore(onOne(1, url));
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: first.port } });
+    closers.push(() => proxy.close());
+    const reader = frontEnd({ n1: `http://127.0.0.1:${proxy.port}` });
+    const uploader = frontEnd({}, {}); // its uploads wait as the app's do
+    storage.commit('r', 1);
+    await holdNear(reader, 'r', 1);
+
+    // The reader's link goes silent (it never sees the connection close); the node is killed
+    // and its supervisor restarts it on the same address.
+    await proxy.set('blackhole');
+    first.process.kill('SIGKILL');
+    await new Promise((resolve) => first.process.once('exit', resolve));
+    const second = await spawnCacheNode({ port: first.port });
+    closers.push(() => second.stop());
+
+    storage.commit('r', 2);
+    await uploader.readPath.invalidate('r', 2); // acknowledged after this
+
+    expect(reader.near.lookup('r')).toBeUndefined();
+    expect((await uploader.readPath.read('r'))?.version).toBe(2);
   });
 });

@@ -187,6 +187,25 @@ describe('MembershipService with real nodes', () => {
     }
   });
 
+  it('restarted: a node that knows nothing (epoch 0) is quarantined, then rejoins empty at a new epoch; one told the stored epoch is left alone', async () => {
+    await sut.restarted('a'); // a answers at the stored epoch: given its regions since it started
+    expect(store.stored).toMatchObject({ epoch: at(1) });
+
+    await live[1].stop(); // b is killed and restarted on its address
+    live[1] = await spawnCacheNode({ capacityMb: 1, port: live[1].port });
+    const b = router.node('b')!.client;
+    expect(await b.health()).toMatchObject({ epoch: 0, regions: [] });
+
+    await sut.restarted('b');
+    expect(store.stored).toMatchObject({ epoch: at(2), quarantined: ['b'] });
+    await sut.rejoin('b');
+    expect(await b.getOwnership()).toEqual({
+      epoch: at(3),
+      regions: regionsOf(store.stored!, 'b'),
+    });
+    expect(router.route(keyOf('b')).node?.id).toBe('b');
+  });
+
   it('a rejoin that cannot reach the node changes nothing: it stays quarantined', async () => {
     await sut.quarantine('b', 'probe failed');
     await live[1].stop();
