@@ -41,9 +41,14 @@ import { ResizeService } from './resize.service';
  * still quarantined in the stored state, so nobody reads it; the next probe retries the rejoin.
  * A front-end that has not yet adopted the quarantine epoch could still read the node. So an
  * upload whose invalidation could not be delivered is acknowledged only once every other instance
- * has adopted it: each peer answered the notify, or two health intervals passed (each polls the
- * stored epoch every interval) — NodeFailureService.quarantineNow, PeerNotifier.caughtUp. Left
- * open: an instance cut off from both its peers and the database that still reaches the node.
+ * has adopted it: each peer answered the notify, or else two health intervals (each polls the
+ * stored epoch every interval) and the longest lease the nodes grant (near copies held under the
+ * old assignment are dead by then) have passed — NodeFailureService.quarantineNow,
+ * PeerNotifier.caughtUp. Left open, by design (cached reads survive a database outage): an
+ * instance cut off from both its peers and the database that still reaches the node may read it
+ * from the pool (not near) until it reaches the database again.
+ * Rejoin vs an upload that skipped the quarantined node (between the emptying and the save): the
+ * node refuses fills from front-ends on an older epoch (src/cache-node/fill-fence.ts).
  */
 const HEAL_BACKOFF_MS = 30_000;
 
