@@ -229,13 +229,14 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
 
   /**
    * The assignment changed while an upload invalidated (its owner may have been removed untold):
-   * wait the longest lease the nodes grant, so every front-end has seen the change or stopped
-   * serving (step C). Also when this instance's own near cache is off: others' may be on.
+   * wait the longest lease the old assignment's nodes grant (the near copies that may be stale
+   * were granted by them; this instance routed to them, so it has heard their leases), so every
+   * front-end has seen the change or stopped serving (step C). Also when this instance's own near
+   * cache is off: others' may be on.
    */
   async afterInvalidation(before: PoolState | null): Promise<void> {
-    const now = this.router.current;
-    if (now === before) return;
-    await new Promise((resolve) => setTimeout(resolve, this.router.leases.longest(now)));
+    if (this.router.current === before) return;
+    await new Promise((resolve) => setTimeout(resolve, this.router.leases.longest(before)));
   }
 
   /** Everything goes (clear cache / delete all): nodes push drops as well. */

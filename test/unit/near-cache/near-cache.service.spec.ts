@@ -77,6 +77,9 @@ describe('NearCacheService with a real cache node', () => {
       1,
       Array.from({ length: 16 }, (_, r) => r),
     );
+    // Regions a node gains are held for its lease (subscriptions.ts, step 3): let that pass, so
+    // the timings below are the subscriptions' alone.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
   });
   afterEach(async () => {
     sut?.onApplicationShutdown();
