@@ -9,6 +9,7 @@ import {
   type NodeStats,
 } from '../protocol/cache-node.protocol';
 import { readJson } from './body';
+import { answerWhen } from './answer-when';
 import type { NodeContext } from './context';
 import { ENTRY_OVERHEAD_BYTES } from './entry';
 import { sendError, sendJson } from './responses';
@@ -93,14 +94,20 @@ export async function putOwnership(
   store.regionsGained(change.gained);
   // Near copies: subscribers drop what this node gave up before the manager hands it on, and
   // what it gained may still be held under its previous owner's leases (subscriptions.ts).
-  ctx.subscriptions.holdGained(change.gained, Math.max(ctx.subscriptions.leaseMs, next.holdMs));
-  ctx.subscriptions.dropped([...change.lost], true, () => getOwnership(ctx, res));
+  ctx.subscriptions.holdGained(change.gained, next.holdMs);
+  answerWhen(res, (answer) =>
+    ctx.subscriptions.dropped([...change.lost], true, () => answer(() => getOwnership(ctx, res))),
+  );
 }
 
 export function clear(ctx: NodeContext, res: ServerResponse): void {
   const body: NodeClearResult = { entries: ctx.store.clear() };
   const all = Array.from({ length: NODE_REGION_COUNT }, (_, region) => region);
-  ctx.subscriptions.dropped(all, false, () => sendJson(res, 200, body, ctx.ownership.epochHeader));
+  answerWhen(res, (answer) =>
+    ctx.subscriptions.dropped(all, false, () =>
+      answer(() => sendJson(res, 200, body, ctx.ownership.epochHeader)),
+    ),
+  );
 }
 
 export async function drop(

@@ -18,6 +18,7 @@ import { isValidContentType } from './content-types';
 import type { NodeContext } from './context';
 import { intParam, MALFORMED, parseNonNegativeInt, stringParam } from './query';
 import { fillFromOlderEpoch } from './fill-fence';
+import { answerWhen } from './answer-when';
 import type { NodeRequestHeaders } from './request-headers';
 import { sendEmpty, sendError, sendJson } from './responses';
 import type { WriteOutcome, WriteRequest } from './store';
@@ -200,16 +201,19 @@ function deleteKey(
   const removed = store.invalidate(key, region, version);
   const owner = ownership.owns(region);
   // Near copies first: answered once every subscriber dropped it or its lease ran out.
-  ctx.subscriptions.invalidated(
-    key,
-    region,
-    version,
-    () => {
-      if (!owner) return notOwner(ctx, res, region);
-      stats.counters.deletes++;
-      sendJson(res, 200, { removed }, ownership.epochHeader);
-    },
-    uploader,
+  answerWhen(res, (answer) =>
+    ctx.subscriptions.invalidated(
+      key,
+      region,
+      version,
+      () =>
+        answer(() => {
+          if (!owner) return notOwner(ctx, res, region);
+          stats.counters.deletes++;
+          sendJson(res, 200, { removed }, ownership.epochHeader);
+        }),
+      uploader,
+    ),
   );
 }
 

@@ -19,11 +19,13 @@
  *    DELETE /v1/keys) waits until each of them acknowledged that number or expired.
  * 3. A region this node gains may still be held, as near copies, by front-ends that subscribed at
  *    its previous owner if that owner could not tell them it gave it up (it died, or is cut off
- *    from the manager): invalidations of a gained region also wait until the longer of its own
- *    lease and the manager's `holdMs` (the previous owners' grants) after the gain; a lease also
- *    bounds how long a front-end trusts an epoch it has not confirmed (see the service). A node
- *    that starts holds every region for its own lease the same way (server.ts): it may be a
- *    restart, and front-ends that missed the old connection's close serve under the old grants.
+ *    from the manager): invalidations of a gained region also wait until the manager's `holdMs`
+ *    after the gain: the lease its previous owner grants, as the manager heard it from that node
+ *    (src/pool/routing/node-leases.ts), whatever the manager's own near cache; a lease also bounds
+ *    how long a front-end trusts an epoch it has not confirmed (see the service). A node that
+ *    starts holds every region for its own lease the same way (server.ts): it may be a restart,
+ *    and front-ends that missed the old connection's close serve under the old grants, which
+ *    were its own setting (lowering --near-lease-ms: restart it after the old lease, not before).
  *
  * Crash / partition at each step:
  * - Subscriber unreachable or stalled: no ack comes; the node waits until the lease runs out

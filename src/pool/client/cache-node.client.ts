@@ -257,7 +257,9 @@ export class CacheNodeClient {
       headers['content-length'] = body.length;
     }
     const retry = path !== NODE_ROUTES.transfer;
-    return this.transport.send({ method, path, headers, body, timeoutMs, retry });
+    // A request the node may hold for its subscribers: alive (102) within the plain timeout.
+    const aliveWithinMs = timeoutMs === this.waitMs ? this.timeoutMs : undefined;
+    return this.transport.send({ method, path, headers, body, timeoutMs, aliveWithinMs, retry });
   }
 
   private notOwnerOrThrow(res: NodeResponse, body: Record<string, unknown>): NotOwner {

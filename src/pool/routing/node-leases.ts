@@ -8,8 +8,8 @@ import type { PoolState } from './pool-state';
  * so instances with another setting, or with the near cache off, wait long enough.
  *
  * A node not heard from yet could have granted anything up to the protocol's bound, so waits that
- * must cover it take NEAR_MAX_LEASE_MS (`longest`); holds asked of another node take only what
- * is known (`longestKnown`), the holding node adds its own lease (subscriptions.ts, step 3).
+ * must cover it take NEAR_MAX_LEASE_MS (`longest`); holds asked of a node gaining regions see
+ * `holdFor`.
  */
 export class NodeLeases {
   private readonly byNode = new Map<string, number>();
@@ -23,9 +23,15 @@ export class NodeLeases {
     return Math.max(0, ...idsOf(state).map((id) => this.byNode.get(id) ?? NEAR_MAX_LEASE_MS));
   }
 
-  /** The longest lease this instance has heard of from the nodes of `state`; 0 if none. */
-  longestKnown(state: PoolState | null): number {
-    return Math.max(0, ...idsOf(state).map((id) => this.byNode.get(id) ?? 0));
+  /**
+   * How long a node gaining regions of `previous` must hold them: the longest lease the previous
+   * owners grant, a node not heard from taken to grant `assumedMs` (the lease of the nodes this
+   * instance starts; a static or EC2 node has answered a health probe within an interval of
+   * joining). Not NEAR_MAX_LEASE_MS: an app restarting with its local nodes would hold every
+   * region for 30 s for nodes that died with it.
+   */
+  holdFor(previous: PoolState | null, assumedMs: number): number {
+    return Math.max(0, ...idsOf(previous).map((id) => this.byNode.get(id) ?? assumedMs));
   }
 }
 

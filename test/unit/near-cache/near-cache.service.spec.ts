@@ -259,7 +259,7 @@ describe('NearCacheService with a real cache node', () => {
     await eventually('serving again', () => sut.ticket('k') !== undefined, 3 * LEASE_MS);
   });
 
-  it("a region gained from an owner cut off from its subscribers is held for the new owner's own lease, though the manager asked for no hold (its near cache off)", async () => {
+  it('a node that starts (maybe a restart) holds every region for its own lease, though the manager asks for no hold (its near cache off, or the owner unknown)', async () => {
     const port = Number(new URL(nodeUrl).port);
     proxy = await startFaultProxy({ target: { host: '127.0.0.1', port } });
     await start(`http://127.0.0.1:${proxy.port}`);

@@ -162,6 +162,17 @@ describe('CacheNodeClient when the node is not there', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it('an invalidation a node may hold for its subscribers: a stalled node is still found out within the plain timeout', async () => {
+    const { server, url } = await listenSilently();
+    const sut = new CacheNodeClient({ url, timeoutMs: 200, waitTimeoutMs: 5_000 });
+    const started = Date.now();
+    const error = await sut.invalidate('a', 1, 2, 1).catch((err: unknown) => err);
+    sut.close();
+    server.close();
+    expect(error).toBeInstanceOf(CacheNodeUnavailableError);
+    expect(Date.now() - started).toBeLessThan(2_000); // a live node says 102 Processing first
+  });
+
   it('throws CacheNodeUnavailableError once a node it was using dies', async () => {
     const node = await spawnCacheNode();
     const sut = new CacheNodeClient({ url: node.url });
