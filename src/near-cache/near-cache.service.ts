@@ -158,10 +158,11 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     this.tick();
   }
 
-  /** A third of the shortest lease granted (or asked for, before any grant): steps A and C. */
+  /** A third of the shortest lease granted (before any grant, of this setting): steps A and C. */
   private cadenceMs(): number {
     const grants = [...this.subscriptions.values()].map((s) => s.grantMs).filter((ms) => ms > 0);
-    return Math.max(50, Math.floor(Math.min(this.configuredLeaseMs, ...grants) / 3));
+    const shortest = grants.length > 0 ? Math.min(...grants) : this.configuredLeaseMs;
+    return Math.max(50, Math.floor(shortest / 3));
   }
 
   /** The HTTP server is closed by now: stop serving, then let the nodes forget us at once. */
