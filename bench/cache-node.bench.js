@@ -258,7 +258,15 @@ async function startFloor(cleanups) {
 }
 
 async function startNode(args, cleanups) {
-  return startProcess([NODE_MAIN, '--port', '0', ...args], cleanups);
+  const node = await startProcess([NODE_MAIN, '--port', '0', ...args], cleanups);
+  // A node owns nothing until told (a restarted one must not serve): give it every region.
+  const res = await fetch(`http://127.0.0.1:${node.port}/v1/ownership`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ epoch: 1, regions: Array.from({ length: 16 }, (_, r) => r) }),
+  });
+  if (!res.ok) throw new Error(`could not give the node its regions: ${res.status}`);
+  return node;
 }
 
 async function startProcess(argv, cleanups) {

@@ -5,7 +5,10 @@
  *     1 MiB and an L1 of 8 MiB: about 94 % of reads go to storage), both wrk, 64 connections, 10 s,
  *   - upload p50 with L1 on vs off (two apps, same settings otherwise; autocannon, 16 connections,
  *     distinct keys × 64 KiB PNG): the cost of pushing each invalidation to the subscriber.
+ *   - the same hot GET against an app with the default settings (`npm start`: near cache on by
+ *     default, auto capacity, one local node),
  * Goals (issue 14): hot ≥ 0.5 × nginx; hot ≥ 10 × mostly-uncached; upload p50 on ≤ 1.2 × off.
+ * Goal (issue 18): hot with the default settings ≥ 0.7 × nginx.
  */
 const os = require('node:os');
 const { startApp, uploadMany, makePng, multipartUpload } = require('./support/app');
@@ -38,11 +41,18 @@ async function run() {
     PIXPOOL_NEAR_CACHE_CAPACITY_MB: '64',
     PIXPOOL_POOL_BASE_PORT: '25221',
   });
+  const defaults = await startApp({ PIXPOOL_POOL_BASE_PORT: '25231' });
   let nginx;
   let floor;
   const rounds = [];
   try {
     await uploadMany(near.url, ['hot', ...COLD_KEYS], IMAGE_BYTES);
+    await uploadMany(defaults.url, ['hot'], IMAGE_BYTES);
+    for (let i = 0; i < 5; i++) await (await fetch(`${defaults.url}/images/hot`)).arrayBuffer();
+    const byDefault = await fetch(`${defaults.url}/images/hot`);
+    await byDefault.arrayBuffer();
+    if (byDefault.headers.get('x-near-cache') !== 'HIT')
+      throw new Error('with the default settings, the hot key is no near hit');
     nginx = await startNginx(near.url, ['hot']);
     floor = await startFloor(nginx.root, ['hot']);
     for (let i = 0; i < 5; i++) await (await fetch(`${near.url}/images/hot`)).arrayBuffer();
@@ -54,6 +64,7 @@ async function run() {
       const viaNginx = await wrk(nginx.url, ['/hot.png'], { seconds: SECONDS });
       const viaFloor = await wrk(floor.url, ['/hot.png'], { seconds: SECONDS });
       const hot = await wrk(near.url, ['/images/hot'], { seconds: SECONDS });
+      const hotDefault = await wrk(defaults.url, ['/images/hot'], { seconds: SECONDS });
       const cold = await wrk(
         near.url,
         COLD_KEYS.map((k) => `/images/${k}`),
@@ -70,9 +81,10 @@ async function run() {
         const app = which === 'on' ? nearOnForUploads : plain;
         uploads[which] = await fixedUploads(app.url, bodies(which));
       }
-      rounds.push({ viaNginx, viaFloor, hot, cold, uploads });
+      rounds.push({ viaNginx, viaFloor, hot, hotDefault, cold, uploads });
       console.log(
         `round ${round + 1}: nginx ${viaNginx.rps.toFixed(0)}, floor ${viaFloor.rps.toFixed(0)}, hot ${hot.rps.toFixed(0)}, ` +
+          `hot (defaults) ${hotDefault.rps.toFixed(0)}, ` +
           `cold ${cold.rps.toFixed(0)} req/s; upload p50 on ${uploads.on.p50}, off ${uploads.off.p50}`,
       );
     }
@@ -81,7 +93,7 @@ async function run() {
   } finally {
     nginx?.stop();
     floor?.stop();
-    await Promise.all([near.stop(), plain.stop(), nearOnForUploads.stop()]);
+    await Promise.all([near.stop(), plain.stop(), nearOnForUploads.stop(), defaults.stop()]);
   }
 }
 
@@ -89,6 +101,7 @@ function report(rounds, load, nearStats) {
   const ms = (text) => Number(String(text).replace('ms', ''));
   const ratios = {
     hotVsNginx: rounds.map((r) => r.hot.rps / r.viaNginx.rps),
+    defaultVsNginx: rounds.map((r) => r.hotDefault.rps / r.viaNginx.rps),
     hotVsCold: rounds.map((r) => r.hot.rps / r.cold.rps),
     hotVsFloor: rounds.map((r) => r.hot.rps / r.viaFloor.rps),
     floorVsNginx: rounds.map((r) => r.viaFloor.rps / r.viaNginx.rps),
@@ -102,6 +115,7 @@ function report(rounds, load, nearStats) {
   const rows = rounds.map(
     (r, i) =>
       `| ${i + 1} | ${r.viaNginx.rps.toFixed(0)} | ${r.viaFloor.rps.toFixed(0)} | ${r.hot.rps.toFixed(0)} (p50 ${r.hot.p50}) | ` +
+      `${r.hotDefault.rps.toFixed(0)} (p50 ${r.hotDefault.p50}) | ` +
       `${r.cold.rps.toFixed(0)} (p50 ${r.cold.p50}, non-2xx ${r.cold.non2xx}) | ` +
       `${r.uploads.on.p50} / ${r.uploads.off.p50} | ${r.uploads.on.rps.toFixed(0)} / ${r.uploads.off.rps.toFixed(0)} |`,
   );
@@ -112,11 +126,13 @@ function report(rounds, load, nearStats) {
       `SQLite + files, one local node. Load average at start: ${load} (other sessions share the ` +
       `2 cores, so absolute figures vary; the ratios compare runs of the same round).`,
     '',
-    '| round | nginx hot file req/s | node:http floor req/s | pixpool hot (L1 hit) req/s | pixpool mostly-uncached req/s | upload p50 L1 on / off | uploads/s on / off |',
-    '|---|---|---|---|---|---|---|',
+    '| round | nginx hot file req/s | node:http floor req/s | pixpool hot (L1 hit) req/s | pixpool hot, default settings req/s | pixpool mostly-uncached req/s | upload p50 L1 on / off | uploads/s on / off |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `- Hot GET / nginx: ${spread(ratios.hotVsNginx)} — goal ≥ 0.5.`,
+    `- Hot GET with the default settings (near cache on by default) / nginx: ` +
+      `${spread(ratios.defaultVsNginx)} — goal ≥ 0.7.`,
     `- For scale: a node:http process that only answers the same bytes from memory (the ceiling of ` +
       `any Node front-end here) reaches ${spread(ratios.floorVsNginx)} of nginx; pixpool's near hit ` +
       `reaches ${spread(ratios.hotVsFloor)} of that floor.`,

@@ -10,6 +10,7 @@ import {
   type NodeStats,
 } from '../protocol/cache-node.protocol';
 import { readJson } from './body';
+import { answerWhen } from './answer-when';
 import type { NodeContext } from './context';
 import { ENTRY_OVERHEAD_BYTES } from './entry';
 import { ABSENT, intParam, MALFORMED } from './query';
@@ -21,6 +22,8 @@ export function health(ctx: NodeContext, res: ServerResponse): void {
     status: 'ok',
     epoch: ctx.ownership.epoch,
     regions: ctx.ownership.regions(),
+    nearLeaseMs: ctx.subscriptions.leaseMs,
+    boot: ctx.stats.boot,
   };
   sendJson(res, 200, body, ctx.ownership.epochHeader);
 }
@@ -94,7 +97,9 @@ export async function putOwnership(
   // Near copies: subscribers drop what this node gave up before the manager hands it on, and
   // what it gained may still be held under its previous owner's leases (subscriptions.ts).
   ctx.subscriptions.holdGained(change.gained, next.holdMs);
-  ctx.subscriptions.dropped([...change.lost], true, () => getOwnership(ctx, res));
+  answerWhen(res, (answer) =>
+    ctx.subscriptions.dropped([...change.lost], true, () => answer(() => getOwnership(ctx, res))),
+  );
 }
 
 export function clear(ctx: NodeContext, res: ServerResponse, url: string): void {
@@ -105,7 +110,11 @@ export function clear(ctx: NodeContext, res: ServerResponse, url: string): void 
   }
   const body: NodeClearResult = { entries: ctx.store.clear(below === ABSENT ? -1 : below) };
   const all = Array.from({ length: NODE_REGION_COUNT }, (_, region) => region);
-  ctx.subscriptions.dropped(all, false, () => sendJson(res, 200, body, ctx.ownership.epochHeader));
+  answerWhen(res, (answer) =>
+    ctx.subscriptions.dropped(all, false, () =>
+      answer(() => sendJson(res, 200, body, ctx.ownership.epochHeader)),
+    ),
+  );
 }
 
 export async function drop(

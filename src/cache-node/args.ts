@@ -1,4 +1,9 @@
 import { isNodePolicy, NODE_DEFAULT_PORT, NODE_POLICIES } from '../protocol/cache-node.protocol';
+import {
+  NEAR_DEFAULT_LEASE_MS,
+  NEAR_MAX_LEASE_MS,
+  NEAR_MIN_LEASE_MS,
+} from '../protocol/near-cache.protocol';
 import type { CacheNodeOptions } from './context';
 import { MAX_CAPACITY_BYTES } from './validation';
 
@@ -16,6 +21,8 @@ export const USAGE = `usage: node dist/src/cache-node/main.js [options]
   --capacity-bytes N     cache capacity in bytes (instead of --capacity-mb)
   --policy P             ${NODE_POLICIES.join(' | ')} (default lru)
   --lease-ttl-ms N       how long a miss's fill lease stays valid (default 10000)
+  --near-lease-ms N      near-cache lease granted to front-ends, and how long an upload may wait
+                         for one cut off (default ${NEAR_DEFAULT_LEASE_MS}, ${NEAR_MIN_LEASE_MS}..${NEAR_MAX_LEASE_MS})
   --tombstone-ttl-ms N   how long an invalidation is remembered exactly (default 120000)
   --headers-timeout-ms N request headers must arrive within this (default 20000)
   --request-timeout-ms N a whole request, region imports included, within this (default 120000)
@@ -48,6 +55,13 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Cach
     secret,
     leaseTtlMs: number(flags, 'lease-ttl-ms', 1, 3_600_000, 10_000),
     leaseMaxBytes: 16 * MIB,
+    nearLeaseMs: number(
+      flags,
+      'near-lease-ms',
+      NEAR_MIN_LEASE_MS,
+      NEAR_MAX_LEASE_MS,
+      NEAR_DEFAULT_LEASE_MS,
+    ),
     tombstoneTtlMs: number(flags, 'tombstone-ttl-ms', 1, 86_400_000, 120_000),
     tombstoneMaxBytes: 16 * MIB,
     headersTimeoutMs: number(flags, 'headers-timeout-ms', 100, 3_600_000, 20_000),
@@ -68,6 +82,7 @@ const KNOWN = new Set([
   'capacity-bytes',
   'policy',
   'lease-ttl-ms',
+  'near-lease-ms',
   'tombstone-ttl-ms',
   'headers-timeout-ms',
   'request-timeout-ms',

@@ -12,6 +12,8 @@ export interface CacheNodeOptions {
   /** Pool secret: required from callers on every route but /health, and sent on transfers. */
   secret: string | undefined;
   leaseTtlMs: number;
+  /** Near-cache lease this node grants its subscribers (subscriptions.ts), and holds regions for. */
+  nearLeaseMs: number;
   leaseMaxBytes: number;
   tombstoneTtlMs: number;
   tombstoneMaxBytes: number;

@@ -17,6 +17,8 @@ import type { PoolResponse } from './pool-response';
 import { isValidContentType } from './content-types';
 import type { NodeContext } from './context';
 import { intParam, MALFORMED, parseNonNegativeInt, stringParam } from './query';
+import { fillFromOlderEpoch } from './fill-fence';
+import { answerWhen } from './answer-when';
 import type { NodeRequestHeaders } from './request-headers';
 import { sendEmpty, sendError, sendJson } from './responses';
 import type { WriteOutcome, WriteRequest } from './store';
@@ -146,6 +148,10 @@ function putKey(
       store.table.discardValue(body);
       return notOwner(ctx, res, region);
     }
+    if (lease !== undefined && fillFromOlderEpoch(headers.epoch, ownership.epoch)) {
+      store.table.discardValue(body);
+      return answerWrite(ctx, res, 'lease', maxBytes);
+    }
     const write: WriteRequest = { key, region, value: body, contentType, version };
     const outcome = lease === undefined ? store.put(write) : store.fill(write, lease);
     answerWrite(ctx, res, outcome, maxBytes);
@@ -195,16 +201,19 @@ function deleteKey(
   const removed = store.invalidate(key, region, version);
   const owner = ownership.owns(region);
   // Near copies first: answered once every subscriber dropped it or its lease ran out.
-  ctx.subscriptions.invalidated(
-    key,
-    region,
-    version,
-    () => {
-      if (!owner) return notOwner(ctx, res, region);
-      stats.counters.deletes++;
-      sendJson(res, 200, { removed }, ownership.epochHeader);
-    },
-    uploader,
+  answerWhen(res, (answer) =>
+    ctx.subscriptions.invalidated(
+      key,
+      region,
+      version,
+      () =>
+        answer(() => {
+          if (!owner) return notOwner(ctx, res, region);
+          stats.counters.deletes++;
+          sendJson(res, 200, { removed }, ownership.epochHeader);
+        }),
+      uploader,
+    ),
   );
 }
 

@@ -1,4 +1,5 @@
 import { NODE_REGION_COUNT } from '../protocol/cache-node.protocol';
+import { testMutant } from '../protocol/test-mutants';
 
 export interface OwnershipChange {
   gained: Set<number>;
@@ -6,13 +7,19 @@ export interface OwnershipChange {
 }
 
 /**
- * Which regions this node serves, and at which epoch. A fresh node owns every region at epoch 0
- * so it works stand-alone; the manager's first assignment (epoch >= 1) replaces that. (So a node
- * restarted on its address claims every region: issue 18's defect 4, which the test mutant
- * 'restarted-node-claims-all' keeps once that is fixed.)
+ * Which regions this node serves, and at which epoch. A node starts owning nothing at epoch 0
+ * (every key answers 421 not_owner) until the manager pushes ownership: a process that restarted
+ * on the same address knows nothing of what it missed (invalidations, subscribers that still serve
+ * near copies under its old grants), so it must not serve, fill or answer invalidations as an
+ * owner until the pool has treated it as a rejoin (emptied, its regions given at a new epoch, and
+ * held for its near lease on gaining them: subscriptions.ts, step 3). The failure detector spots
+ * the restart by its boot id and epoch 0 (src/pool/membership/node-failure.service.ts).
  */
 export class Ownership {
-  private owned: boolean[] = new Array<boolean>(NODE_REGION_COUNT).fill(true);
+  // The mutant is the old defect (a restarted node claims every region at once), for the nemesis.
+  private owned: boolean[] = new Array<boolean>(NODE_REGION_COUNT).fill(
+    testMutant('restarted-node-claims-all'),
+  );
   private currentEpoch = 0;
   /** Sent on every key response; cached so responses format nothing. */
   epochHeader = '0';

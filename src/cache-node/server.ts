@@ -9,6 +9,9 @@ import { NodeStatsRecorder } from './stats';
 import { CacheStore } from './store';
 import { acceptSubscription } from './subscription-socket';
 import { SubscriptionTable } from './subscriptions';
+import { NODE_REGION_COUNT } from '../protocol/cache-node.protocol';
+
+const ALL_REGIONS = Array.from({ length: NODE_REGION_COUNT }, (_, region) => region);
 
 /** A connection silent this long in the middle of a request is cut. */
 const SOCKET_IDLE_TIMEOUT_MS = 120_000;
@@ -33,8 +36,11 @@ export function createCacheNode(options: CacheNodeOptions): CacheNode {
     }),
     ownership: new Ownership(),
     stats: new NodeStatsRecorder(),
-    subscriptions: new SubscriptionTable(),
+    subscriptions: new SubscriptionTable(undefined, options.nearLeaseMs),
   };
+  // This may be a restart: front-ends that missed the old process's connection close may serve
+  // near copies under its grants until they run out (subscriptions.ts, step 3).
+  context.subscriptions.holdGained(ALL_REGIONS, options.nearLeaseMs);
   const server = createServer({ noDelay: true, ServerResponse: PoolResponse }, (req, res) =>
     handle(context, req, res),
   );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { NodeCounters, NodeIntervalStats } from '../protocol/cache-node.protocol';
 
 export function zeroCounters(): NodeCounters {
@@ -26,6 +27,8 @@ export function zeroCounters(): NodeCounters {
 export class NodeStatsRecorder {
   readonly counters = zeroCounters();
   readonly startedAt: number;
+  /** This process's start, as the pool tells restarts apart (NodeHealth.boot). */
+  readonly boot = randomBytes(8).toString('hex');
   private baseline = zeroCounters();
   private intervalStartedAt: number;
 

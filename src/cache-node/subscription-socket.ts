@@ -72,22 +72,21 @@ function onMessage(ctx: NodeContext, subscriber: Subscriber, message: unknown): 
   const seq = m.seq;
   switch (m.t) {
     case 'lease': {
-      if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(m.ms)) return subscriber.link.close();
+      if (!Number.isSafeInteger(seq)) return subscriber.link.close();
       if (!isRegionList(m.regions, NODE_REGION_COUNT)) return subscriber.link.close();
       if (m.id !== undefined) {
         if (typeof m.id !== 'string' || !NEAR_ID_PATTERN.test(m.id)) return subscriber.link.close();
         subscriber.id = m.id;
       }
       if (isReport(m.report)) ctx.subscriptions.report(subscriber, m.report);
-      const granted = ctx.subscriptions.lease(subscriber, m.regions, m.ms as number, (r) =>
-        ctx.ownership.owns(r),
-      );
+      const granted = ctx.subscriptions.lease(subscriber, m.regions, (r) => ctx.ownership.owns(r));
       if (!granted) return subscriber.link.close();
       subscriber.link.send({
         t: 'leased',
         seq: seq as number,
         regions: granted,
         epoch: ctx.ownership.epoch,
+        ms: ctx.subscriptions.leaseMs,
       });
       return;
     }

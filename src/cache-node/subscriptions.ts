@@ -7,18 +7,25 @@
  * copy, or after the lease under which it held it ran out.
  *
  * Steps:
- * 1. A subscriber asks for a lease of `ms` on some regions; the node grants those it owns now
- *    (synchronously, so a grant and an ownership change never interleave) and will expire the
- *    subscriber at receipt + ms unless it renews. The front-end counts its lease from the moment
- *    it *sent* the request, which is earlier, so its lease always ends before the node's.
+ * 1. A subscriber asks for a lease on some regions; the node grants those it owns now
+ *    (synchronously, so a grant and an ownership change never interleave), for the node's own
+ *    lease (`leaseMs`, its --near-lease-ms: the node decides, not the front-end, so front-ends
+ *    with other settings or none stay within what the node waits out), says how long in the
+ *    answer, and will expire the subscriber at receipt + leaseMs unless it renews. The front-end
+ *    counts the granted lease from the moment it *sent* the request, which is earlier, so its
+ *    lease always ends before the node's.
  * 2. An invalidation of (key, r), a region given up, or a clear is pushed to every subscriber of
  *    the regions concerned, with a sequence number; the caller's answer (DELETE, PUT ownership,
  *    DELETE /v1/keys) waits until each of them acknowledged that number or expired.
  * 3. A region this node gains may still be held, as near copies, by front-ends that subscribed at
  *    its previous owner if that owner could not tell them it gave it up (it died, or is cut off
- *    from the manager): invalidations of a gained region also wait until `holdMs` after the gain
- *    (the longest lease, which also bounds how long a front-end trusts an epoch it has not
- *    confirmed; see the service).
+ *    from the manager): invalidations of a gained region also wait until the manager's `holdMs`
+ *    after the gain: the lease its previous owner grants, as the manager heard it from that node
+ *    (src/pool/routing/node-leases.ts), whatever the manager's own near cache; a lease also bounds
+ *    how long a front-end trusts an epoch it has not confirmed (see the service). A node that
+ *    starts holds every region for its own lease the same way (server.ts): it may be a restart,
+ *    and front-ends that missed the old connection's close serve under the old grants, which
+ *    were its own setting (lowering --near-lease-ms: restart it after the old lease, not before).
  *
  * Crash / partition at each step:
  * - Subscriber unreachable or stalled: no ack comes; the node waits until the lease runs out
@@ -32,6 +39,7 @@
  * Memory: one record per connection, one pending record per push in flight (bounded by the lease).
  */
 import {
+  NEAR_DEFAULT_LEASE_MS,
   NEAR_MAX_LEASE_MS,
   type NearNodeStats,
   type NearReport,
@@ -89,7 +97,11 @@ export class SubscriptionTable {
   private pushes = 0;
   private expiredWaits = 0;
 
-  constructor(private readonly timers: LeaseTimers = realTimers) {}
+  /** `leaseMs`: the lease this node grants (its setting, within NEAR_MIN/MAX_LEASE_MS). */
+  constructor(
+    private readonly timers: LeaseTimers = realTimers,
+    readonly leaseMs: number = NEAR_DEFAULT_LEASE_MS,
+  ) {}
 
   get size(): number {
     return this.subscribers.size;
@@ -102,13 +114,13 @@ export class SubscriptionTable {
   }
 
   /**
-   * Grants (renews) a lease of `ms` on the requested regions this node owns; returns them, or
-   * undefined when the subscriber's lease has already run out (it must start over).
+   * Grants (renews) a lease of this node's `leaseMs` on the requested regions this node owns;
+   * returns them, or undefined when the subscriber's lease has already run out (it must start
+   * over).
    */
   lease(
     subscriber: Subscriber,
     regions: readonly number[],
-    ms: number,
     owns: (region: number) => boolean,
   ): number[] | undefined {
     const now = this.timers.now();
@@ -120,7 +132,7 @@ export class SubscriptionTable {
     const granted = [...new Set(regions)].filter(owns).sort((a, b) => a - b);
     subscriber.regions.clear();
     for (const region of granted) subscriber.regions.add(region);
-    subscriber.expiresAt = now + Math.min(Math.max(ms, 1), NEAR_MAX_LEASE_MS);
+    subscriber.expiresAt = now + this.leaseMs;
     this.armExpiry(subscriber);
     return granted;
   }

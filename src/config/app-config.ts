@@ -10,6 +10,7 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 
@@ -227,9 +228,19 @@ export class ShutdownConfig {
 }
 
 export class NearCacheConfig {
-  /** Near cache (L1) per front-end, in MiB; 0 turns it off. Every instance must agree on leaseMs. */
-  @IsInt() @Min(0) @Max(65536) capacityMb!: number;
-  /** Subscription lease at each node; also how long uploads may wait for a cut-off front-end. */
+  /**
+   * Near cache (L1) per front-end, in MiB, or 'auto' (a share of this machine's memory, capped:
+   * src/near-cache/near-capacity.ts); 0 turns it off. Instances may differ.
+   */
+  @ValidateIf((c: NearCacheConfig) => c.capacityMb !== 'auto')
+  @IsInt()
+  @Min(0)
+  @Max(65536)
+  capacityMb!: number | 'auto';
+  /**
+   * The lease the cache nodes this instance starts grant (local provider: their --near-lease-ms;
+   * static and EC2 nodes have their own). Front-ends take what a node grants, whatever this says.
+   */
   @IsInt() @Min(300) @Max(30000) leaseMs!: number;
   /** A key enters the near cache on its second read within this window. */
   @IsInt() @Min(100) admitWindowMs!: number;

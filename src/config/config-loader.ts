@@ -92,8 +92,9 @@ function envOverrides(
 
 /** Read an env string as the type of its default; leave it a string when it is not, so validation names the field. */
 function coerce(raw: string, like: Leaf): Leaf {
-  if (typeof like === 'number' && raw.trim() !== '' && !Number.isNaN(Number(raw)))
-    return Number(raw);
+  const numeric = raw.trim() !== '' && !Number.isNaN(Number(raw));
+  // A number whose default is 'auto' (nearCache.capacityMb) is a number too.
+  if ((typeof like === 'number' || like === 'auto') && numeric) return Number(raw);
   if (typeof like === 'boolean' && /^(true|false|1|0)$/i.test(raw)) return /^(true|1)$/i.test(raw);
   return raw;
 }

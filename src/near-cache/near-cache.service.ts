@@ -8,15 +8,19 @@
  *
  * The pieces:
  * A. Subscriptions. For each node of its assignment the front-end holds one connection and a lease
- *    on the regions that node owns (granted by the node only for regions it owns at that moment).
+ *    on the regions that node owns (granted by the node only for regions it owns at that moment,
+ *    for as long as the node's setting says: the front-end takes the grant, it does not choose).
  *    Its lease ends before the node's (lease-clock.ts). Region r is *served* only while
  *    regionSub[r] is a subscription whose lease is running.
  * B. Pushed invalidations. The node answers an invalidation (an upload's DELETE), an ownership
  *    change that takes regions away, or a clear only after every subscriber of the regions
  *    concerned acknowledged it, or its lease ran out. The front-end applies a push before it acks.
- * C. Epoch confirmation. Every lease/3 the front-end reads the stored epoch; it serves near copies
- *    only until leaseEnd(sent time of the last read that found its own epoch current). So any
- *    assignment saved at time T is obeyed, or the near cache is silent, from T + lease on.
+ * C. Epoch confirmation. Every (shortest grant)/3 the front-end reads the stored epoch; it serves
+ *    a region's near copies only until leaseEnd(sent time of the last read that found its own
+ *    epoch current, the grant of the region's node). So any assignment saved at time T is obeyed,
+ *    or the near cache is silent, from T + (that node's lease) on; waits elsewhere take the
+ *    longest lease the pool's nodes grant (src/pool/routing/node-leases.ts), whatever this
+ *    instance's settings, near cache on or off.
  * D. Generations. regionGen[r] moves on whenever region r stops being served under the same
  *    subscription (dropped, revoked, the connection lost, the owner changed at an epoch): every
  *    copy admitted under the old generation is dead at once (checked on each hit, swept later).
@@ -44,8 +48,9 @@
  *   gaining it (subscriptions.ts step 3), by which time we have seen the new epoch or stopped
  *   serving.
  * - An upload whose owner could not be told: that owner is quarantined (a new assignment saved),
- *   so its regions die here once adopted, and the upload waits one lease more before it is
- *   acknowledged (afterInvalidation), so by C no front-end still serves under the old assignment.
+ *   so its regions die here once adopted; unless every instance confirmed it adopted it, the
+ *   upload waits the longest lease before it is acknowledged (src/pool/pool-cache.service.ts), so
+ *   by C no front-end still serves under the old assignment.
  * - The front-end's own upload drops its own copy first (dropLocal). It names itself to the node
  *   (DELETE ...&near=id), which leaves it out of that push (no wait for a turn of its own busy
  *   event loop, no push to parse and acknowledge); instead it drops the copy again when the node
@@ -56,7 +61,8 @@
  * - Crash of the front-end: its memory is gone; nodes wait out its leases. Crash of a node: the
  *   connection closes and its regions die here at once; partition: the lease runs out (A, B).
  * Consequence: when the database cannot be read, the near cache goes quiet within a lease (hits
- * still come from the pool); every instance must run with the near cache on or off alike.
+ * still come from the pool). Nothing here depends on other instances' settings: leases and every
+ * wait derived from them are the nodes'.
  */
 import {
   Inject,
@@ -77,6 +83,7 @@ import { PoolRouter } from '../pool/routing/pool-router.service';
 import { POOL_STATE_STORE, PoolState, PoolStateStore } from '../pool/routing/pool-state';
 import type { NearReport } from '../protocol/near-cache.protocol';
 import { Admission } from './admission';
+import { nearCapacityMb } from './near-capacity';
 import { leaseEnd, monotonicNow } from './lease-clock';
 import { prepareEntry } from './near-entry';
 import { NearEntry, NearStore } from './near-store';
@@ -91,6 +98,7 @@ export interface NearTicket {
 }
 
 export interface NearStats extends NearReport {
+  /** The longest lease granted to this front-end now (its nodes' setting); 0 if none. */
   leaseMs: number;
   subscriptions: number;
 }
@@ -101,7 +109,8 @@ export const NEAR_NOW = Symbol('NearNow');
 export class NearCacheService implements OnModuleInit, OnApplicationShutdown, SubscriptionListener {
   private readonly logger = new Logger(NearCacheService.name);
   readonly enabled: boolean;
-  private readonly leaseMs: number;
+  /** Asked of a node before it has granted anything (connect timeout, first cadence). */
+  private readonly configuredLeaseMs: number;
   private readonly store: NearStore;
   private readonly admission: Admission;
   private readonly subscriptions = new Map<string, NodeSubscription>();
@@ -109,12 +118,15 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
   private readonly regionGen = new Array<number>(REGION_COUNT).fill(0);
   private readonly regionInvals = new Array<number>(REGION_COUNT).fill(0);
   private seen: PoolState | null = null;
-  private confirmedUntil = 0;
+  /** Sent time of the last epoch read that found this front-end's epoch current (step C). */
+  private confirmedAt = -Infinity;
   private confirming = false;
   private readonly hitBatches = new Map<string, Map<string, number>>();
   private reads = 0;
+  private stopped = false;
   private hits = 0;
   private timers: NodeJS.Timeout[] = [];
+  private ticker: NodeJS.Timeout | null = null;
   private readonly name = `${hostname()}:${process.pid}`;
   /** Our subscriber id at every node; undefined when off (see "own uploads" above). */
   readonly id: string | undefined;
@@ -127,10 +139,11 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     @Optional() @Inject(NEAR_NOW) now?: () => number,
   ) {
     this.now = now ?? monotonicNow;
-    const { capacityMb, leaseMs, admitWindowMs } = config.nearCache;
+    const { leaseMs, admitWindowMs } = config.nearCache;
+    const capacityMb = nearCapacityMb(config.nearCache.capacityMb);
     this.enabled = capacityMb > 0;
     this.id = this.enabled ? randomBytes(12).toString('hex') : undefined;
-    this.leaseMs = leaseMs;
+    this.configuredLeaseMs = leaseMs;
     this.store = new NearStore(capacityMb * 1024 * 1024);
     this.admission = new Admission(admitWindowMs, 100_000, this.now);
   }
@@ -142,16 +155,25 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
       timer.unref();
       this.timers.push(timer);
     };
-    every(Math.max(50, Math.floor(this.leaseMs / 3)), () => this.tick());
     every(this.config.nearCache.reportIntervalMs, () => this.reportHits());
     this.tick();
+  }
+
+  /** A third of the shortest lease granted (before any grant, of this setting): steps A and C. */
+  private cadenceMs(): number {
+    const grants = [...this.subscriptions.values()].map((s) => s.grantMs).filter((ms) => ms > 0);
+    const shortest = grants.length > 0 ? Math.min(...grants) : this.configuredLeaseMs;
+    return Math.max(50, Math.floor(shortest / 3));
   }
 
   /** The HTTP server is closed by now: stop serving, then let the nodes forget us at once. */
   onApplicationShutdown(): void {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    this.confirmedUntil = 0;
+    if (this.ticker) clearTimeout(this.ticker);
+    this.ticker = null;
+    this.stopped = true;
+    this.confirmedAt = -Infinity;
     this.store.clear();
     for (const subscription of [...this.subscriptions.values()]) subscription.close(true);
     this.subscriptions.clear();
@@ -209,12 +231,15 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
 
   /**
    * The assignment changed while an upload invalidated (its owner may have been removed untold):
-   * wait one lease, so every front-end has seen the change or stopped serving (step C).
+   * wait the longest lease the old assignment's nodes grant (the near copies that may be stale
+   * were granted by them; this instance routed to them, so it has heard their leases), so every
+   * front-end has seen the change or stopped serving (step C). Also when this instance's own near
+   * cache is off: others' may be on.
    */
   async afterInvalidation(before: PoolState | null): Promise<void> {
-    if (!this.enabled || this.router.current === before) return;
+    if (this.router.current === before) return;
     if (testMutant('skip-lease-wait')) return;
-    await new Promise((resolve) => setTimeout(resolve, this.leaseMs));
+    await new Promise((resolve) => setTimeout(resolve, this.router.leases.longest(before)));
   }
 
   /** Everything goes (clear cache / delete all): nodes push drops as well. */
@@ -232,7 +257,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
       capacityBytes: this.store.capacityBytes,
       hits: this.hits,
       reads: this.reads,
-      leaseMs: this.leaseMs,
+      leaseMs: Math.max(0, ...[...this.subscriptions.values()].map((s) => s.grantMs)),
       subscriptions: [...this.subscriptions.values()].filter((s) => s.isOpen).length,
     };
   }
@@ -241,6 +266,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
 
   granted(subscription: NodeSubscription, regions: number[], revoked: number[]): void {
     if (this.subscriptions.get(subscription.nodeId) !== subscription) return;
+    this.router.leases.record(subscription.nodeId, subscription.grantMs);
     if (this.router.current !== this.seen) this.reconcile();
     for (const region of revoked) if (this.regionSub[region] === subscription) this.kill(region);
     for (const region of regions) {
@@ -283,7 +309,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
       generation === this.regionGen[region] &&
       subscription !== null &&
       now < subscription.validUntil &&
-      now < this.confirmedUntil
+      now < leaseEnd(this.confirmedAt, subscription.grantMs)
     );
   }
 
@@ -323,7 +349,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
             url: node.url,
             secret: this.config.security.nodeSecret || undefined,
             id: this.id,
-            leaseMs: this.leaseMs,
+            connectTimeoutMs: this.configuredLeaseMs,
             now: this.now,
           },
           this,
@@ -340,6 +366,9 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
 
   /** Every lease/3: confirm the epoch (step C), renew leases, reconnect, sweep dead copies. */
   private tick(): void {
+    if (this.stopped) return;
+    this.ticker = setTimeout(() => this.tick(), this.cadenceMs());
+    this.ticker.unref();
     if (this.router.current !== this.seen) this.reconcile();
     void this.confirmEpoch();
     const report = this.stats();
@@ -359,11 +388,11 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     this.confirming = true;
     const sentAt = this.now();
     try {
-      const stored = await withDeadline(this.states.epoch(), this.leaseMs / 3);
+      const stored = await withDeadline(this.states.epoch(), this.cadenceMs());
       if (stored > this.router.epoch) await this.router.reload();
       if (this.router.current !== this.seen) this.reconcile();
       if (this.seen && this.seen.epoch >= stored) {
-        this.confirmedUntil = Math.max(this.confirmedUntil, leaseEnd(sentAt, this.leaseMs));
+        this.confirmedAt = Math.max(this.confirmedAt, sentAt);
       }
     } catch (err) {
       this.logger.warn(`near cache: could not confirm the epoch: ${(err as Error).message}`);

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  isLeaseMs,
   isRegionList,
   LineSplitter,
   NEAR_ROUTE,
@@ -26,7 +27,8 @@ export interface SubscriptionOptions {
   secret: string | undefined;
   /** The front-end's subscriber id (the same at every node). */
   id: string | undefined;
-  leaseMs: number;
+  /** How long to wait for the connection before the node has granted anything. */
+  connectTimeoutMs: number;
   now: () => number;
 }
 
@@ -43,6 +45,8 @@ export class NodeSubscription {
   readonly granted = new Set<number>();
   /** The front-end's lease end (monotonic ms); nothing held under it is served after. */
   validUntil = 0;
+  /** The lease the node grants (its setting, said with every grant); 0 before the first. */
+  grantMs = 0;
   private socket: Duplex | null = null;
   private closed = false;
   private seq = 0;
@@ -83,7 +87,7 @@ export class NodeSubscription {
       method: 'GET',
       headers,
       agent: false,
-      timeout: this.options.leaseMs,
+      timeout: this.options.connectTimeoutMs,
     });
     req.on('upgrade', (_res, socket: Duplex, head: Buffer) => {
       req.setTimeout(0);
@@ -118,8 +122,8 @@ export class NodeSubscription {
   renew(report?: NearReport): void {
     const seq = ++this.seq;
     this.sentAt.set(seq, this.options.now());
-    const { leaseMs: ms, id } = this.options;
-    this.send({ t: 'lease', seq, regions: this.wanted, ms, ...(id ? { id } : {}), report });
+    const { id } = this.options;
+    this.send({ t: 'lease', seq, regions: this.wanted, ...(id ? { id } : {}), report });
   }
 
   sendHits(hits: Array<[string, number]>): void {
@@ -141,7 +145,8 @@ export class NodeSubscription {
 
   /** Connected for a lease or more and not renewed since the lease ran out: the link is dead. */
   stale(now: number): boolean {
-    return !this.closed && now > Math.max(this.validUntil, this.openedAt + this.options.leaseMs);
+    const lease = this.grantMs || this.options.connectTimeoutMs;
+    return !this.closed && now > Math.max(this.validUntil, this.openedAt + lease);
   }
 
   private send(message: NearToNode): void {
@@ -156,14 +161,16 @@ export class NodeSubscription {
     switch (m.t) {
       case 'leased': {
         const sentAt = this.sentAt.get(seq as number);
-        if (sentAt === undefined || !isRegionList(m.regions, NODE_REGION_COUNT))
+        if (sentAt === undefined || !isRegionList(m.regions, NODE_REGION_COUNT) || !isLeaseMs(m.ms))
           return this.close();
         // Answers come in order: older requests left unanswered never will be.
         for (const old of this.sentAt.keys()) if (old <= (seq as number)) this.sentAt.delete(old);
         const revoked = [...this.granted].filter((r) => !(m.regions as number[]).includes(r));
         this.granted.clear();
         for (const region of m.regions) this.granted.add(region);
-        this.validUntil = Math.max(this.validUntil, leaseEnd(sentAt, this.options.leaseMs));
+        // The node's lease, whatever this front-end would have liked: it is what the node waits out.
+        this.grantMs = m.ms;
+        this.validUntil = Math.max(this.validUntil, leaseEnd(sentAt, m.ms));
         this.listener.granted(this, m.regions, revoked);
         return;
       }

@@ -4,6 +4,12 @@ import { CacheNodeUnavailableError } from './client/cache-node.client';
 import { NodeFailureService } from './membership/node-failure.service';
 import { PoolRouter, RoutedNode } from './routing/pool-router.service';
 
+/**
+ * An invalidation's outcome at one node: told (or quarantined by us, which waited already), left
+ * untold but fenced by an assignment every instance will adopt, or left untold unfenced.
+ */
+type Told = 'told' | 'adopt' | 'lease';
+
 /** A storage read; `leader` is true for the one reader whose blob fetch the others shared. */
 export type StorageLoad = { image: StoredImage | null; leader: boolean };
 type Loader = (key: string) => Promise<StorageLoad>;
@@ -68,28 +74,32 @@ export class PoolCacheService {
    * refuses anything older from now on. If the owner cannot be told, it is quarantined before the
    * upload is acknowledged, so it can never serve the old image.
    *
-   * A node that was not told (quarantined, unreachable, or a region between owners) must not be
-   * read by anyone once the upload is acknowledged, so then the upload also waits until every
-   * instance routes by this instance's assignment, which does not read it
-   * (NodeFailureService.everyInstanceRoutesBy): another instance may not have adopted it yet.
+   * A node that was not told must not be read by anyone, from the pool or near, once the upload
+   * is acknowledged. Quarantined or left behind by a resize ('adopt'): this instance's assignment
+   * does not read it, so the upload waits until every instance routes by that assignment, or, if
+   * one did not confirm, until no instance can still serve under an older one: the longest lease
+   * the nodes grant (NodeFailureService.everyInstanceRoutesBy). A region answering "not owner"
+   * from its owner ('lease': a node that restarted owns nothing; mid-resize) is not fenced by any
+   * assignment, so the upload waits the longest lease outright (waitOutLeases).
    */
   async invalidate(key: string, version: number, nearId?: string): Promise<void> {
     const told = await Promise.all([
       this.invalidateOwner(key, version, nearId),
       this.invalidatePreviousOwner(key, version, nearId),
     ]);
-    if (told.includes(false)) await this.failures.everyInstanceRoutesBy();
+    if (told.includes('lease')) await this.failures.waitOutLeases();
+    else if (told.includes('adopt')) await this.failures.everyInstanceRoutesBy();
   }
 
-  /** False when a node that may hold the key was left untold (see invalidate). */
-  private async invalidateOwner(key: string, version: number, nearId?: string): Promise<boolean> {
+  /** Whether a node that may hold the key was left untold, and what fences it (see invalidate). */
+  private async invalidateOwner(key: string, version: number, nearId?: string): Promise<Told> {
     // Every node applies an invalidation even when it answers "not owner", so a node that gives
     // up a region never ships the old copy; retrying reaches the owner of the new assignment. A
     // region between owners (mid-resize) may answer "not owner" from both: safe, see store.ts.
     for (let attempt = 0; attempt < 3; attempt++) {
       const { region, node } = this.router.owner(key);
       if (!node) {
-        if (!(await this.ownerServesAfterAll(region))) return false;
+        if (!(await this.ownerServesAfterAll(region))) return 'adopt';
         continue;
       }
       try {
@@ -101,17 +111,17 @@ export class PoolCacheService {
           nearId,
         );
         this.router.observeEpoch(answer.epoch);
-        if (answer.kind !== 'not_owner') return true;
+        if (answer.kind !== 'not_owner') return 'told';
         await this.router.reload();
       } catch (err) {
         if (!(err instanceof CacheNodeUnavailableError)) throw err;
         // Quarantined, no front-end reads it, and it rejoins empty: it can never serve the old copy.
         // quarantineNow waits until every instance routes by the quarantine.
         await this.failures.quarantineNow(node.id, `invalidation failed: ${err.message}`);
-        return true;
+        return 'told';
       }
     }
-    return false; // "not owner" three times: the region is between owners
+    return 'lease'; // "not owner" three times: between owners, or the owner restarted
   }
 
   /**
@@ -136,13 +146,13 @@ export class PoolCacheService {
     key: string,
     version: number,
     nearId?: string,
-  ): Promise<boolean> {
+  ): Promise<Told> {
     const { region } = this.router.route(key);
     const previous = this.router.previousOwner(region);
-    if (!previous) return true;
+    if (!previous) return 'told';
     return previous.client.invalidate(key, region, version, this.router.epoch, nearId).then(
-      () => true,
-      () => false,
+      () => 'told',
+      () => 'adopt',
     );
   }
 

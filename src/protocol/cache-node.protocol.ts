@@ -24,7 +24,9 @@ import { REGION_COUNT } from './hash-ring';
  * Every key answer carries x-pixpool-epoch (the node's); 421 = {error:'not_owner', epoch, region}.
  *
  * Admin routes (JSON; the secret header on all but /health):
- *   GET  /health                          {status:'ok', epoch, regions}
+ *   GET  /health                          {status:'ok', epoch, regions, nearLeaseMs, boot}
+ *                                         (a node starts at epoch 0 owning nothing; boot is new
+ *                                         on every start)
  *   DELETE /v1/keys[?below=V]             clear entries, leases, tombstones → {entries}; with
  *                                         below (a data clear: every version below V is deleted),
  *                                         refuse any later write below V, e.g. a transfer frame
@@ -32,7 +34,8 @@ import { REGION_COUNT } from './hash-ring';
  *   GET|PUT /v1/config                    {capacityBytes, policy}; PUT applies at once
  *   GET  /v1/stats[?reset=interval]       NodeStats; with reset, `interval` is the one just closed
  *   GET|PUT /v1/ownership                 {epoch, regions}; PUT with an older epoch → 409 stale_epoch
- *                                         (PUT may add holdMs: near-cache hold of gained regions)
+ *                                         (PUT may add holdMs: near-cache hold of gained regions;
+ *                                         the node holds them at least its own near lease)
  *   GET  /v1/subscribe (Upgrade)          near-cache subscription (src/protocol/near-cache.protocol.ts)
  *   POST /v1/transfer                     {regions, target, epoch} → NodeTransferResult (see transfer.ts)
  *   POST /v1/import?epoch=E               framed stream (src/cache-node/framing.ts) → NodeImportResult
@@ -147,6 +150,10 @@ export interface NodeHealth {
   status: 'ok';
   epoch: number;
   regions: number[];
+  /** The near-cache lease this node grants: every wait for its subscribers derives from it. */
+  nearLeaseMs: number;
+  /** Random per process start: a new one means the node restarted and forgot everything. */
+  boot: string;
 }
 
 export interface NodeConfig {

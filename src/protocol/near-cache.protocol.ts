@@ -12,8 +12,9 @@
  * does not prove the front-end stopped serving).
  *
  * Front-end → node:
- *   {t:'lease', seq, regions, ms, id?,      ask for (or renew) a lease of `ms` on `regions`; the
- *    report?}                               node grants those it owns now → 'leased'. `id` (the
+ *   {t:'lease', seq, regions, id?,          ask for (or renew) a lease on `regions`; the node
+ *    report?}                               grants those it owns now, for as long as *it* says
+ *                                           (its setting) → 'leased'. `id` (the
  *                                           front-end's subscriber id, NEAR_ID_PATTERN) leaves it
  *                                           out of the push of its own invalidations (DELETE
  *                                           ...&near=id, src/protocol/cache-node.protocol.ts)
@@ -23,7 +24,8 @@
  *   {t:'bye'}                               the front-end stopped serving near copies (shutdown):
  *                                           the node may forget it without waiting out its lease
  * Node → front-end:
- *   {t:'leased', seq, regions, epoch}       answer to 'lease' `seq`
+ *   {t:'leased', seq, regions, epoch, ms}   answer to 'lease' `seq`: `regions` granted for `ms`,
+ *                                           counted by the front-end from when it sent `seq`
  *   {t:'inv', seq, key, region, version}    drop `key` (older than `version`), then ack
  *   {t:'drop', seq, regions}                drop every copy of `regions` (given up, cleared), ack
  */
@@ -33,6 +35,18 @@ export const NEAR_UPGRADE = 'pixpool-near/1';
 
 /** Longest lease a node grants; also bounds how long an unreachable subscriber can hold it up. */
 export const NEAR_MAX_LEASE_MS = 30_000;
+export const NEAR_MIN_LEASE_MS = 300;
+/** The lease a node grants unless told otherwise (--near-lease-ms). */
+export const NEAR_DEFAULT_LEASE_MS = 3_000;
+
+/** A grant a front-end accepts: a node's lease within the protocol's bounds. */
+export function isLeaseMs(value: unknown): value is number {
+  return (
+    Number.isSafeInteger(value) &&
+    (value as number) >= NEAR_MIN_LEASE_MS &&
+    (value as number) <= NEAR_MAX_LEASE_MS
+  );
+}
 /** A subscriber id: the front-end's random name for itself, the same at every node. */
 export const NEAR_ID_PATTERN = /^[0-9a-f]{16,64}$/;
 
@@ -57,7 +71,6 @@ export interface NearLeaseMessage {
   t: 'lease';
   seq: number;
   regions: number[];
-  ms: number;
   id?: string;
   report?: NearReport;
 }
@@ -79,6 +92,8 @@ export interface NearLeasedMessage {
   seq: number;
   regions: number[];
   epoch: number;
+  /** How long the lease lasts (the node's setting), from when the front-end sent the request. */
+  ms: number;
 }
 export interface NearInvalidateMessage {
   t: 'inv';

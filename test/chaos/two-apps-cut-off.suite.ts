@@ -40,9 +40,21 @@ interface PoolView {
   resize: { running: boolean };
 }
 
-export function describeTwoAppsCutOff(nearCacheMb: number): void {
+/**
+ * `mixed`: instances and nodes that do not agree on near-cache settings (leases are the nodes'
+ * grants): a2, the instance cut off, runs with `a2NearCacheMb`, and node i grants
+ * `nodeLeaseMs[i]`.
+ */
+export function describeTwoAppsCutOff(
+  nearCacheMb: number,
+  mixed?: { a2NearCacheMb: number; nodeLeaseMs: number[] },
+): void {
+  const setting = (mb: number) => (mb ? `${mb} MiB` : 'off');
+  const label = mixed
+    ? `near cache ${setting(nearCacheMb)} in a1, ${setting(mixed.a2NearCacheMb)} in a2, node leases ${mixed.nodeLeaseMs.join('/')} ms`
+    : `near cache ${setting(nearCacheMb)}`;
   describeWithNetns(
-    `two app instances on their own hosts, one of them cut off from one node (near cache ${nearCacheMb ? `${nearCacheMb} MiB` : 'off'})`,
+    `two app instances on their own hosts, one of them cut off from one node (${label})`,
     () => {
       let net: TestNetwork;
       let db: TestMysqlDatabase;
@@ -79,7 +91,8 @@ export function describeTwoAppsCutOff(nearCacheMb: number): void {
         dbUrl.hostname = dbRelay.host;
         dbUrl.port = String(dbRelay.port);
         blobs = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-netns-blobs-'));
-        for (const name of NODES) {
+        for (const [i, name] of NODES.entries()) {
+          const lease = mixed?.nodeLeaseMs[i];
           nodes.push(
             await spawnCacheNode({
               prefix: net.host(name).exec,
@@ -88,11 +101,12 @@ export function describeTwoAppsCutOff(nearCacheMb: number): void {
               secret: SECRET,
               capacityMb: 16,
               startTimeoutMs: 20_000,
+              args: lease ? ['--near-lease-ms', String(lease)] : [],
             }),
           );
         }
         const appUrl = (name: string) => `http://${net.host(name).address}:${APP_PORT}`;
-        const env = (self: string, peer: string) => ({
+        const env = (self: string, peer: string, nearMb = nearCacheMb) => ({
           PIXPOOL_SERVER_HOST: net.host(self).address,
           PIXPOOL_SERVER_PORT: String(APP_PORT),
           PIXPOOL_SERVER_PEERS: appUrl(peer),
@@ -106,10 +120,11 @@ export function describeTwoAppsCutOff(nearCacheMb: number): void {
           PIXPOOL_POOL_STATIC_NODES: NODES.map((n) => `${net.host(n).address}:5001`).join(),
           PIXPOOL_POOL_INITIAL: '3',
           PIXPOOL_POOL_HEALTH_INTERVAL_MS: '500',
-          PIXPOOL_NEAR_CACHE_CAPACITY_MB: String(nearCacheMb),
+          PIXPOOL_NEAR_CACHE_CAPACITY_MB: String(nearMb),
         });
         apps.push(await startApp({ prefix: net.host('a1').exec, env: env('a1', 'a2') }));
-        apps.push(await startApp({ prefix: net.host('a2').exec, env: env('a2', 'a1') }));
+        const a2Env = env('a2', 'a1', mixed?.a2NearCacheMb);
+        apps.push(await startApp({ prefix: net.host('a2').exec, env: a2Env }));
         for (const key of [...KEYS, ...HOT, ...PROBES]) {
           expect((await uploadChecked(checker, apps[0].url, key, makePng(2500))).status).toBe(200);
         }

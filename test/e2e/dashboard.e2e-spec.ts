@@ -111,13 +111,15 @@ describe('manager dashboard in headless Chromium (real app, admin token)', () =>
       'database: closed: reachable',
       'storage: closed: reachable',
     ]);
-    // The near-cache card polls its endpoint as the card above does; off by default, it says so.
+    // The near-cache card polls its endpoint as the card above does; on by default, it lists
+    // this front-end.
     const near = await page.waitForResponse((r) => r.url().endsWith('/api/manager/near'));
     expect(near.status()).toBe(200);
-    expect(await page.textContent('#near-status')).toBe(
-      'Near cache off (nearCache.capacityMb = 0).',
+    await page.waitForFunction(() =>
+      document.getElementById('near-frontends')?.textContent?.includes('(this one)'),
     );
-    expect(await page.locator('#near-frontends tr').count()).toBe(0);
+    expect(await page.locator('#near-frontends tr').count()).toBe(1);
+    expect(await page.isHidden('#near-status')).toBe(true);
 
     await page.reload(); // the token is kept for this tab (sessionStorage)
     await page.waitForFunction(() => document.getElementById('kpi-nodes')?.textContent === '1');

@@ -12,7 +12,9 @@ describe('statistics count the first traffic of a new node', () => {
   let app: AppProcess;
 
   beforeAll(async () => {
-    app = await startApp();
+    // Near hits reach the nodes' counters with the next hit report (nearCache.reportIntervalMs),
+    // not at once: this suite is about the nodes counting their own first traffic, so L1 is off.
+    app = await startApp({ env: { PIXPOOL_NEAR_CACHE_CAPACITY_MB: '0' } });
   });
   afterAll(async () => {
     await app?.stop();

@@ -100,8 +100,10 @@ export async function startFaultProxy(options: {
     if (pair.held) return;
     const upstream = net.connect(options.target.port, options.target.host);
     pair.upstream = upstream;
-    upstream.on('error', () => client.destroy());
-    upstream.on('close', () => client.destroy());
+    // A blackhole passes nothing, not even the upstream's close: the client cannot tell it died.
+    const closeClient = () => settings.mode !== 'blackhole' && client.destroy();
+    upstream.on('error', closeClient);
+    upstream.on('close', closeClient);
     forward(client, () => upstream, pair);
     forward(upstream, () => client, pair);
   };

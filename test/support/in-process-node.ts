@@ -18,6 +18,7 @@ export function inProcessNode(overrides: Partial<NodeOptions> = {}): CacheNode {
     policy: 'lru',
     secret: undefined,
     leaseTtlMs: 10_000,
+    nearLeaseMs: 3_000,
     leaseMaxBytes: 1024 * 1024,
     tombstoneTtlMs: 60_000,
     tombstoneMaxBytes: 1024 * 1024,

@@ -7,6 +7,12 @@ export interface NodeRequest {
   headers: OutgoingHttpHeaders;
   body?: Buffer | string;
   timeoutMs: number;
+  /**
+   * For answers a node may hold for its near-cache subscribers: the node must show it is alive
+   * (a 102 Processing, sent when it starts waiting, or the answer) within this; then the whole
+   * answer within timeoutMs. So a stalled node is found out as fast as on any other request.
+   */
+  aliveWithinMs?: number;
   /** Retry once when a reused keep-alive socket turns out closed (false for transfers). */
   retry: boolean;
 }
@@ -74,10 +80,14 @@ export class NodeTransport {
         path: spec.path,
         headers: spec.headers,
       });
-      const timer = setTimeout(
-        () => req.destroy(new Error(`no answer within ${spec.timeoutMs} ms`)),
-        spec.timeoutMs,
-      );
+      const started = Date.now();
+      const arm = (ms: number) =>
+        setTimeout(() => req.destroy(new Error(`no answer within ${ms} ms`)), ms);
+      let timer = arm(Math.min(spec.aliveWithinMs ?? spec.timeoutMs, spec.timeoutMs));
+      req.on('information', () => {
+        clearTimeout(timer);
+        timer = arm(Math.max(0, spec.timeoutMs - (Date.now() - started)));
+      });
       req.on('error', (err: Error & { code?: string }) => {
         if (spec.retry && req.reusedSocket && err.code && STALE_SOCKET_CODES.has(err.code)) {
           settle(() => resolve(this.send({ ...spec, retry: false })));

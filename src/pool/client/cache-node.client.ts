@@ -83,6 +83,8 @@ export class CacheNodeClient {
   private readonly timeoutMs: number;
   private readonly transferTimeoutMs: number;
   private readonly waitTimeoutMs: number;
+  /** The node's near-cache lease, once a health answer said it. */
+  private nodeLeaseMs = 0;
 
   constructor(options: CacheNodeClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
@@ -159,7 +161,7 @@ export class CacheNodeClient {
   ): Promise<CacheInvalidateResult> {
     let path = `${keyPath(key, region)}&version=${version}`;
     if (nearId !== undefined) path += `&near=${nearId}`;
-    const res = await this.send('DELETE', path, epoch, undefined, undefined, this.waitTimeoutMs);
+    const res = await this.send('DELETE', path, epoch, undefined, undefined, this.waitMs);
     const body = jsonOf(res);
     if (res.status === 200)
       return { kind: 'invalidated', removed: body.removed === true, epoch: epochOf(res) };
@@ -172,11 +174,18 @@ export class CacheNodeClient {
    */
   clear(belowVersion?: number): Promise<NodeClearResult> {
     const query = belowVersion === undefined ? '' : `?${NODE_CLEAR_BELOW_PARAM}=${belowVersion}`;
-    return this.admin('DELETE', `${NODE_ROUTES.keys}${query}`, undefined, this.waitTimeoutMs);
+    return this.admin('DELETE', `${NODE_ROUTES.keys}${query}`, undefined, this.waitMs);
   }
 
-  health(): Promise<NodeHealth> {
-    return this.admin('GET', NODE_ROUTES.health);
+  async health(): Promise<NodeHealth> {
+    const health = await this.admin<NodeHealth>('GET', NODE_ROUTES.health);
+    if (Number.isSafeInteger(health.nearLeaseMs)) this.nodeLeaseMs = health.nearLeaseMs;
+    return health;
+  }
+
+  /** A request the node may hold for its near-cache subscribers: up to its lease longer. */
+  private get waitMs(): number {
+    return Math.max(this.waitTimeoutMs, this.timeoutMs + this.nodeLeaseMs);
   }
 
   getConfig(): Promise<NodeConfig> {
@@ -203,7 +212,7 @@ export class CacheNodeClient {
    */
   setOwnership(epoch: number, regions: number[], holdMs = 0): Promise<NodeOwnership> {
     const body = holdMs > 0 ? { epoch, regions, holdMs } : { epoch, regions };
-    return this.admin('PUT', NODE_ROUTES.ownership, body, this.waitTimeoutMs);
+    return this.admin('PUT', NODE_ROUTES.ownership, body, this.waitMs);
   }
 
   /** Streams the regions to `targetUrl` (put-if-newer there), then drops them here. */
@@ -254,7 +263,9 @@ export class CacheNodeClient {
       headers['content-length'] = body.length;
     }
     const retry = path !== NODE_ROUTES.transfer;
-    return this.transport.send({ method, path, headers, body, timeoutMs, retry });
+    // A request the node may hold for its subscribers: alive (102) within the plain timeout.
+    const aliveWithinMs = timeoutMs === this.waitMs ? this.timeoutMs : undefined;
+    return this.transport.send({ method, path, headers, body, timeoutMs, aliveWithinMs, retry });
   }
 
   private notOwnerOrThrow(res: NodeResponse, body: Record<string, unknown>): NotOwner {

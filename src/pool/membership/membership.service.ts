@@ -21,6 +21,11 @@ import { ResizeService } from './resize.service';
  *     could not be delivered (decided by whichever instance saw it). Saved as a new epoch, adopted,
  *     pushed to peers: no front-end reads it, fills it, or invalidates in it, so an upload may be
  *     acknowledged without telling it. A resize neither tells it nor asks it to stream.
+ *   → restarted (a probe answers with a new boot id, or at epoch 0 while the pool gives it
+ *     regions: the process restarted on its address and forgot everything; it owns nothing until
+ *     told, see src/cache-node/ownership.ts): quarantined like a node that missed an
+ *     invalidation, unless it has been given this state's ownership since (a push at the state's
+ *     epoch: gained empty, held for its lease), then rejoined as below.
  *   → rejoined (a probe answers again): before the state says "serving", the node is emptied
  *     (clear: entries, leases, tombstones) and given its regions again at the new epoch, so it
  *     starts them empty (gaining purges leftovers too). Whatever it missed is gone; reads refill
@@ -36,9 +41,14 @@ import { ResizeService } from './resize.service';
  * still quarantined in the stored state, so nobody reads it; the next probe retries the rejoin.
  * A front-end that has not yet adopted the quarantine epoch could still read the node. So an
  * upload whose invalidation could not be delivered is acknowledged only once every other instance
- * has adopted it: each peer answered the notify, or two health intervals passed (each polls the
- * stored epoch every interval) — NodeFailureService.quarantineNow, PeerNotifier.caughtUp. Left
- * open: an instance cut off from both its peers and the database that still reaches the node.
+ * has adopted it: each peer answered the notify, or else two health intervals (each polls the
+ * stored epoch every interval) and the longest lease the nodes grant (near copies held under the
+ * old assignment are dead by then) have passed — NodeFailureService.quarantineNow,
+ * PeerNotifier.caughtUp. Left open, by design (cached reads survive a database outage): an
+ * instance cut off from both its peers and the database that still reaches the node may read it
+ * from the pool (not near) until it reaches the database again.
+ * Rejoin vs an upload that skipped the quarantined node (between the emptying and the save): the
+ * node refuses fills from front-ends on an older epoch (src/cache-node/fill-fence.ts).
  */
 const HEAL_BACKOFF_MS = 30_000;
 
@@ -82,6 +92,24 @@ export class MembershipService {
       return { ...state, quarantined: [...(state.quarantined ?? []), id] };
     });
     if (next) this.record({ change: 'quarantined', node: id, reason: why });
+  }
+
+  /**
+   * The node restarted (NodeFailureService compares its answers with the pool): quarantine it,
+   * unless it answers at the stored epoch, i.e. it has been given its regions since it started.
+   */
+  async restarted(id: string): Promise<void> {
+    const next = await this.resizer.changeMembership(`restarted ${id}`, async (state) => {
+      if (!state.nodes.some((n) => n.id === id) || state.quarantined?.includes(id)) return null;
+      const told = await this.router
+        .node(id)
+        ?.client.health()
+        .then((h) => h.epoch === state.epoch && h.epoch > 0)
+        .catch(() => false);
+      if (told) return null;
+      return { ...state, quarantined: [...(state.quarantined ?? []), id] };
+    });
+    if (next) this.record({ change: 'quarantined', node: id, reason: 'restarted: it forgot all' });
   }
 
   /** Empties the node, then lets every front-end read it again (see above). */

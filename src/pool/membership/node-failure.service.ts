@@ -14,6 +14,7 @@ import { MembershipService } from './membership.service';
 import { POOL_STATE_STORE, PoolStateStore } from '../routing/pool-state';
 import { PoolRouter } from '../routing/pool-router.service';
 import { PeerNotifier } from '../client/peer-notifier';
+import type { NodeHealth } from '../../protocol/cache-node.protocol';
 
 export interface NodeHealthView {
   ok: boolean;
@@ -38,6 +39,8 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
   private readonly checking = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private health = new Map<string, { ok: boolean; checkedAt: string; error?: string }>();
+  /** The boot id each node answered last (NodeHealth.boot). */
+  private readonly boots = new Map<string, string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -94,10 +97,23 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
     await this.everyInstanceRoutesBy();
   }
 
-  /** Resolves once every other app instance routes by this one's assignment (or a later one). */
+  /**
+   * Resolves once every other app instance routes by this one's assignment (or a later one), or
+   * can no longer serve near copies under an older one (PeerNotifier.caughtUp).
+   */
   async everyInstanceRoutesBy(): Promise<void> {
     const state = this.router.current;
     if (state) await this.peers?.caughtUp(state);
+  }
+
+  /**
+   * A node that may hold the old image could not be told, and no assignment says so (a region
+   * answering "not owner" everywhere): adoption does not help, so wait until every near copy
+   * granted before now is dead, the longest lease the pool's nodes grant.
+   */
+  async waitOutLeases(): Promise<void> {
+    const ms = this.router.leases.longest(this.router.current);
+    await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   async checkAll(): Promise<void> {
@@ -120,8 +136,11 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
     this.checking.add(id);
     try {
       let failure: Error | null = null;
+      let restarted = false;
       try {
-        await node.client.health();
+        const health = await node.client.health();
+        this.router.leases.record(id, health.nearLeaseMs);
+        restarted = this.restarted(id, health);
       } catch (err) {
         failure = err as Error;
       }
@@ -131,7 +150,7 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
         ...(failure ? { error: failure.message } : {}),
       });
       if (failure) await this.failed(id, failure);
-      else await this.answered(id);
+      else await this.answered(id, restarted);
     } catch (err) {
       this.logger.error(`handling the health of ${id} failed: ${(err as Error).message}`);
     } finally {
@@ -139,8 +158,23 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async answered(id: string): Promise<void> {
+  /**
+   * The node's answer against the pool: a new boot id, or epoch 0 (never told anything since it
+   * started) while the pool gives it regions, is a process that restarted and forgot everything.
+   */
+  private restarted(id: string, health: NodeHealth): boolean {
+    const before = this.boots.get(id);
+    if (typeof health.boot === 'string') this.boots.set(id, health.boot);
+    if (before !== undefined && before !== health.boot) return true;
+    const state = this.router.current;
+    return health.epoch === 0 && !!state && state.owners.includes(id);
+  }
+
+  private async answered(id: string, restarted: boolean): Promise<void> {
     this.detector.success(id);
+    // A restart is a rejoin: quarantined (everyone stops reading it) and, by the leader, emptied
+    // and given its regions at a new epoch (MembershipService.restarted).
+    if (restarted && !this.router.isQuarantined(id)) await this.membership.restarted(id);
     if (!this.router.isQuarantined(id)) {
       this.router.suspect(id, false);
       return;

@@ -55,7 +55,8 @@ export class NodeSetup {
     const reachable = nodes.filter((n) => !failed.includes(n.id));
     failed.push(
       ...(await this.eachNode(reachable, 'take new regions', (client, node) =>
-        client.setOwnership(next.epoch, regionsOf(next, node.id), nearWaitMs(this.config)),
+        // Gained regions are held for the previous owners' grants, near cache on here or not.
+        client.setOwnership(next.epoch, regionsOf(next, node.id), this.holdMs(prev)),
       )),
     );
     return failed;
@@ -108,6 +109,10 @@ export class NodeSetup {
         `moved ${moved} region(s): ${entries} entries, ${mib} MiB in ${Date.now() - started} ms`,
       );
     }
+  }
+
+  private holdMs(prev: PoolState | null): number {
+    return this.router.leases.holdFor(prev, this.config.nearCache.leaseMs);
   }
 
   private async eachNode(

@@ -10,6 +10,8 @@ export interface LocalNodeOptions {
   capacityMb: number;
   policy: string;
   secret: string;
+  /** The near-cache lease the nodes grant (their --near-lease-ms); the node's default if unset. */
+  nearLeaseMs?: number;
   startTimeoutMs?: number;
   /** The compiled node entry; the default is this build's. */
   entry?: string;
@@ -99,6 +101,8 @@ export class LocalNodeProvider implements NodeProvider {
       this.options.entry ?? path.join(packageRoot(), 'dist', 'src', 'cache-node', 'main.js');
     const args = [entry, '--port', String(port), '--host', '127.0.0.1'];
     args.push('--capacity-mb', String(this.options.capacityMb), '--policy', this.options.policy);
+    if (this.options.nearLeaseMs !== undefined)
+      args.push('--near-lease-ms', String(this.options.nearLeaseMs));
     const limits = this.options.limits;
     if (limits) {
       args.push('--headers-timeout-ms', String(limits.headersTimeoutMs));

@@ -21,6 +21,7 @@ export function createNodeProvider(config: AppConfig, dataSource: DataSource): N
         capacityMb: cache.capacityMb,
         policy: cache.policy,
         secret: security.nodeSecret,
+        nearLeaseMs: config.nearCache.leaseMs,
         limits: { ...config.limits, maxConnections: config.limits.nodeMaxConnections },
       });
     case 'static':

@@ -6,6 +6,7 @@ import { partition } from '../../protocol/hash-ring';
 import { nearWaitMs } from '../../near-cache/near-wait';
 import { NodeEndpoint } from '../providers/node-provider.port';
 import { POOL_STATE_STORE, PoolState, PoolStateStore } from './pool-state';
+import { NodeLeases } from './node-leases';
 
 export interface RoutedNode {
   id: string;
@@ -28,6 +29,8 @@ export class PoolRouter implements OnModuleDestroy {
   private reloading: Promise<void> | null = null;
   /** Nodes this instance suspects (a failed request or probe): not read until they answer again. */
   private readonly suspected = new Set<string>();
+  /** The near-cache lease each node grants (node-leases.ts). */
+  readonly leases = new NodeLeases();
 
   constructor(
     private readonly config: AppConfig,

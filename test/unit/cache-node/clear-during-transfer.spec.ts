@@ -34,6 +34,8 @@ describe('a data clear during a region transfer (real sockets)', () => {
   beforeEach(async () => {
     [sender, target] = await Promise.all([start(), start()]);
     relay = await startHoldingRelay(Number(new URL(target.client.url).port));
+    // A node starts owning nothing: the old owner holds every region before the move.
+    await sender.client.setOwnership(1, [...OTHERS, REGION]);
   });
   afterEach(async () => {
     await relay.close();

@@ -3,6 +3,13 @@ import { CacheNodeClient, CacheNodeRequestError } from '../../../src/pool/client
 import { CacheNodeStartError, spawnCacheNode } from '../../support/spawn-cache-node';
 import { raw, sleep, startNode, type RunningNode } from './node-fixtures';
 
+/** Gives a fresh node (it owns nothing) `regions`, as a manager would. */
+async function owning(url: string, regions: number[]): Promise<void> {
+  const client = new CacheNodeClient({ url });
+  await client.setOwnership(1, regions);
+  client.close();
+}
+
 describe('cache node over real sockets: auth', () => {
   let running: RunningNode;
   const secret = 'correct horse battery staple';
@@ -82,6 +89,7 @@ describe('cache node process lifecycle', () => {
 
   it('on SIGTERM finishes the request in flight, then exits 0', async () => {
     const node = await spawnCacheNode();
+    await owning(node.url, [1]);
     const body = Buffer.alloc(100_000, 7);
     const answer = new Promise<number>((resolve, reject) => {
       const req = request(

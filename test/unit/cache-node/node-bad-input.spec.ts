@@ -171,13 +171,13 @@ describe('cache node over real sockets: bad input gets a clear 4xx and the node 
   it('refuses a transfer stream that is cut short or malformed, keeping what arrived whole', async () => {
     const frame = encodeFrameHead(FrameKind.Entry, 6, 'imported', 4, 'image/png', 3);
     const complete = Buffer.concat([STREAM_MAGIC, frame, Buffer.from('abc')]);
-    const cut = await raw(url, 'POST', '/v1/import?epoch=0', { body: complete });
+    const cut = await raw(url, 'POST', '/v1/import?epoch=1', { body: complete });
     expect(cut.status).toBe(400);
     expect(cut.json).toMatchObject({ error: 'truncated', imported: 1 });
     expect(await running.client.get('imported', 6)).toMatchObject({ kind: 'hit', version: 4 });
-    const garbage = await raw(url, 'POST', '/v1/import?epoch=0', { body: 'not a stream at all' });
+    const garbage = await raw(url, 'POST', '/v1/import?epoch=1', { body: 'not a stream at all' });
     expect([garbage.status, garbage.json.error]).toEqual([400, 'bad_request']);
-    const ok = await raw(url, 'POST', '/v1/import?epoch=0', {
+    const ok = await raw(url, 'POST', '/v1/import?epoch=1', {
       body: Buffer.concat([STREAM_MAGIC, encodeEndFrame(0)]),
     });
     expect(ok.json).toEqual({ imported: 0, refused: 0, tombstones: 0, bytes: 0 });

@@ -13,10 +13,19 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-/** A spawned node plus a client for it; stop() closes both. */
-export async function startNode(options: SpawnCacheNodeOptions = {}): Promise<RunningNode> {
+export const ALL_REGIONS = Array.from({ length: 16 }, (_, region) => region);
+
+/**
+ * A spawned node plus a client for it; stop() closes both. A node starts owning nothing; unless
+ * `owning` is false it is given every region at epoch 1, as a manager would, so suites about keys
+ * need not repeat it.
+ */
+export async function startNode(
+  options: SpawnCacheNodeOptions & { owning?: boolean } = {},
+): Promise<RunningNode> {
   const node = await spawnCacheNode(options);
   const client = new CacheNodeClient({ url: node.url, secret: options.secret, timeoutMs: 5_000 });
+  if (options.owning !== false) await client.setOwnership(1, ALL_REGIONS);
   return {
     node,
     client,

@@ -41,16 +41,16 @@ describe('cache node over real sockets: keys, policies, capacity, config, stats'
     const bytes = Buffer.from(Array.from({ length: 256 * 4 }, (_, i) => i % 256));
     const name = 'photos/2024 été/#1?.png';
     await sut.put(name, 9, bytes, { version: 1_700_000_000_000_001, contentType: 'image/webp' });
-    const hit = await sut.get(name, 9, 0);
+    const hit = await sut.get(name, 9, 1);
     expect(hit).toEqual({
       kind: 'hit',
       value: bytes,
       contentType: 'image/webp',
       version: 1_700_000_000_000_001,
-      epoch: 0,
+      epoch: 1,
     });
     const res = await raw(running.node.url, 'GET', `/v1/keys/${encodeURIComponent(name)}?region=9`);
-    expect(res.headers['x-pixpool-epoch']).toBe('0');
+    expect(res.headers['x-pixpool-epoch']).toBe('1');
     expect(res.headers['content-length']).toBe(String(bytes.length));
     expect(res.body.equals(bytes)).toBe(true);
   });

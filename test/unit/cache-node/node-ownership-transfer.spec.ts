@@ -11,8 +11,27 @@ describe('cache node over real sockets: ownership', () => {
   });
   afterAll(() => running.stop());
 
-  it('a fresh node owns all 16 regions at epoch 0', async () => {
-    expect(await running.client.health()).toEqual({ status: 'ok', epoch: 0, regions: ALL });
+  it('a fresh node (or one restarted) owns nothing at epoch 0: every key is not its own until told', async () => {
+    const fresh = await startNode({ owning: false });
+    try {
+      expect(await fresh.client.health()).toEqual({
+        status: 'ok',
+        epoch: 0,
+        regions: [],
+        nearLeaseMs: 3000,
+        boot: expect.stringMatching(/^[0-9a-f]{16}$/),
+      });
+      expect(await fresh.client.get('k', 3, 0)).toEqual({ kind: 'not_owner', epoch: 0, region: 3 });
+      expect(await fresh.client.invalidate('k', 3, 2, 0)).toEqual({
+        kind: 'not_owner',
+        epoch: 0,
+        region: 3,
+      });
+      await fresh.client.setOwnership(1, ALL);
+      expect((await fresh.client.get('k', 3, 1)).kind).toBe('miss');
+    } finally {
+      await fresh.stop();
+    }
   });
 
   it('answers 421 with its epoch for a region it does not own, for every key method', async () => {

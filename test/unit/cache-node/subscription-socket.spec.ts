@@ -30,6 +30,7 @@ describe('cache node: the subscription endpoint refuses what it must', () => {
     node = inProcessNode({ capacityBytes: 1024 * 1024, secret: 's3cret' });
     port = (await node.listen()).port;
     client = new CacheNodeClient({ url: `http://127.0.0.1:${port}`, secret: 's3cret' });
+    await client.setOwnership(1, [0, 3, 5]); // a node owns nothing until told
   });
   afterAll(async () => {
     client.close();
@@ -52,7 +53,7 @@ describe('cache node: the subscription endpoint refuses what it must', () => {
     const lease = JSON.stringify({ t: 'lease', seq: 1, regions: [0, 3], ms: 1000 });
     const answer = await exchange(port, upgrade('s3cret'), `${lease}\n`, 'not json\n');
     expect(answer).toMatch(/^HTTP\/1.1 101 /);
-    expect(answer).toContain('{"t":"leased","seq":1,"regions":[0,3],"epoch":0}');
+    expect(answer).toContain('{"t":"leased","seq":1,"regions":[0,3],"epoch":1,"ms":3000}');
     for (const bad of [
       '{"t":"lease","seq":1,"regions":[99],"ms":1000}\n',
       '{"t":"lease","seq":"x","regions":[],"ms":1000}\n',

@@ -46,7 +46,7 @@ describe('node subscription table (simulated time)', () => {
 
   it('answers an invalidation at once when nobody subscribed to the region', () => {
     const a = link();
-    sut.lease(sut.attach(a.link), [1], 3000, owns([1, 2]));
+    sut.lease(sut.attach(a.link), [1], owns([1, 2]));
     const done = jest.fn();
     sut.invalidated('k', 2, 5, done);
     expect(done).toHaveBeenCalledTimes(1);
@@ -55,7 +55,7 @@ describe('node subscription table (simulated time)', () => {
 
   it('grants only the regions the node owns at the moment of the request', () => {
     const sub = sut.attach(link().link);
-    expect(sut.lease(sub, [0, 3, 7, 3], 3000, owns([3, 7, 9]))).toEqual([3, 7]);
+    expect(sut.lease(sub, [0, 3, 7, 3], owns([3, 7, 9]))).toEqual([3, 7]);
   });
 
   it('waits for the acknowledgement of every subscriber of the region, and only theirs', () => {
@@ -64,9 +64,9 @@ describe('node subscription table (simulated time)', () => {
     const c = link();
     const subA = sut.attach(a.link);
     const subB = sut.attach(b.link);
-    sut.lease(subA, [4], 3000, owns([4, 5]));
-    sut.lease(subB, [4, 5], 3000, owns([4, 5]));
-    sut.lease(sut.attach(c.link), [5], 3000, owns([4, 5]));
+    sut.lease(subA, [4], owns([4, 5]));
+    sut.lease(subB, [4, 5], owns([4, 5]));
+    sut.lease(sut.attach(c.link), [5], owns([4, 5]));
     const done = jest.fn();
     sut.invalidated('key', 4, 9, done);
     expect(a.sent).toEqual([{ t: 'inv', seq: 1, key: 'key', region: 4, version: 9 }]);
@@ -87,16 +87,16 @@ describe('node subscription table (simulated time)', () => {
     const subOther = sut.attach(other.link);
     subOwn.id = 'a'.repeat(24);
     subOther.id = 'b'.repeat(24);
-    sut.lease(subOwn, [4], 3000, owns([4]));
-    sut.lease(subOther, [4], 3000, owns([4]));
+    sut.lease(subOwn, [4], owns([4]));
+    sut.lease(subOther, [4], owns([4]));
 
     const alone = jest.fn();
-    sut.lease(subOther, [], 3000, owns([4])); // only the uploader subscribes to 4 now
+    sut.lease(subOther, [], owns([4])); // only the uploader subscribes to 4 now
     sut.invalidated('k', 4, 2, alone, 'a'.repeat(24));
     expect(alone).toHaveBeenCalledTimes(1); // answered at once
     expect(own.sent).toEqual([]);
 
-    sut.lease(subOther, [4], 3000, owns([4]));
+    sut.lease(subOther, [4], owns([4]));
     const both = jest.fn();
     sut.invalidated('k', 4, 3, both, 'a'.repeat(24));
     expect(own.sent).toEqual([]);
@@ -117,7 +117,7 @@ describe('node subscription table (simulated time)', () => {
     const own = link();
     const sub = sut.attach(own.link);
     sub.id = 'a'.repeat(24);
-    sut.lease(sub, [8], 3000, owns([8]));
+    sut.lease(sub, [8], owns([8]));
     sut.holdGained([8], 500);
     const done = jest.fn();
     sut.invalidated('k', 8, 2, done, 'a'.repeat(24));
@@ -130,7 +130,7 @@ describe('node subscription table (simulated time)', () => {
   it('waits out the lease of a subscriber that does not answer, to the millisecond, then forgets it', () => {
     const a = link();
     const sub = sut.attach(a.link);
-    sut.lease(sub, [2], 3000, owns([2]));
+    sut.lease(sub, [2], owns([2]));
     timers.advance(1000);
     const done = jest.fn();
     sut.invalidated('k', 2, 1, done);
@@ -141,7 +141,7 @@ describe('node subscription table (simulated time)', () => {
     expect(a.closed()).toBe(true);
     expect(sut.stats()).toMatchObject({ subscribers: 0, expiredWaits: 1 });
     // A renewal arriving after the lease ended never resumes the subscription.
-    expect(sut.lease(sub, [2], 3000, owns([2]))).toBeUndefined();
+    expect(sut.lease(sub, [2], owns([2]))).toBeUndefined();
     const later = jest.fn();
     sut.invalidated('k', 2, 2, later);
     expect(later).toHaveBeenCalledTimes(1);
@@ -149,9 +149,9 @@ describe('node subscription table (simulated time)', () => {
 
   it('a renewal received in time moves the lease end, and the wait with it', () => {
     const sub = sut.attach(link().link);
-    sut.lease(sub, [2], 3000, owns([2]));
+    sut.lease(sub, [2], owns([2]));
     timers.advance(2000);
-    expect(sut.lease(sub, [2], 3000, owns([2]))).toEqual([2]); // now ends at +5000
+    expect(sut.lease(sub, [2], owns([2]))).toEqual([2]); // now ends at +5000
     const done = jest.fn();
     sut.invalidated('k', 2, 1, done);
     timers.advance(2999);
@@ -162,19 +162,22 @@ describe('node subscription table (simulated time)', () => {
 
   it('a renewal that arrives after the lease ended is refused even before the timer fired', () => {
     const timersLate = new SimTimers();
-    const table = new SubscriptionTable({ now: timersLate.now, after: () => ({ cancel() {} }) });
+    const table = new SubscriptionTable(
+      { now: timersLate.now, after: () => ({ cancel() {} }) },
+      1000,
+    );
     const a = link();
     const sub = table.attach(a.link);
-    table.lease(sub, [1], 1000, owns([1]));
+    table.lease(sub, [1], owns([1]));
     timersLate.advance(1000);
-    expect(table.lease(sub, [1], 1000, owns([1]))).toBeUndefined();
+    expect(table.lease(sub, [1], owns([1]))).toBeUndefined();
     expect(a.closed()).toBe(true);
   });
 
   it('keeps a subscriber whose connection closed until its lease ends (it may still be serving)', () => {
     const a = link();
     const sub = sut.attach(a.link);
-    sut.lease(sub, [6], 3000, owns([6]));
+    sut.lease(sub, [6], owns([6]));
     sut.detach(sub);
     const done = jest.fn();
     sut.invalidated('k', 6, 1, done);
@@ -188,7 +191,7 @@ describe('node subscription table (simulated time)', () => {
   it('a subscriber that says bye (it stopped serving) is not waited for', () => {
     const a = link();
     const sub = sut.attach(a.link);
-    sut.lease(sub, [6], 3000, owns([6]));
+    sut.lease(sub, [6], owns([6]));
     const pending = jest.fn();
     sut.invalidated('k', 6, 1, pending);
     sut.bye(sub);
@@ -207,7 +210,7 @@ describe('node subscription table (simulated time)', () => {
   it('giving regions up pushes a drop, waits for it, and stops granting them', () => {
     const a = link();
     const sub = sut.attach(a.link);
-    sut.lease(sub, [1, 2], 3000, owns([1, 2]));
+    sut.lease(sub, [1, 2], owns([1, 2]));
     const done = jest.fn();
     sut.dropped([2], true, done);
     expect(a.sent).toEqual([{ t: 'drop', seq: 1, regions: [2] }]);
@@ -225,7 +228,7 @@ describe('node subscription table (simulated time)', () => {
   it('a clear pushes a drop but keeps the regions granted', () => {
     const a = link();
     const sub = sut.attach(a.link);
-    sut.lease(sub, [3], 3000, owns([3]));
+    sut.lease(sub, [3], owns([3]));
     sut.dropped([3], false, jest.fn());
     sut.ack(sub, 1);
     const done = jest.fn();
@@ -250,8 +253,9 @@ describe('node subscription table (simulated time)', () => {
   });
 
   it('a hold and an ack both have to be over', () => {
+    sut = new SubscriptionTable(timers, 10_000);
     const sub = sut.attach(link().link);
-    sut.lease(sub, [8], 10_000, owns([8]));
+    sut.lease(sub, [8], owns([8]));
     sut.holdGained([8], 500);
     const done = jest.fn();
     sut.invalidated('k', 8, 1, done);

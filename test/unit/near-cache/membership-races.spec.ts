@@ -4,12 +4,16 @@ import type { CacheNode } from '../../../src/cache-node/server';
 import { ReadPathService } from '../../../src/frontend/read-path.service';
 import { NearCacheService } from '../../../src/near-cache/near-cache.service';
 import { CacheNodeClient } from '../../../src/pool/client/cache-node.client';
-import type { NodeFailureService } from '../../../src/pool/membership/node-failure.service';
+import type { MembershipService } from '../../../src/pool/membership/membership.service';
+import { NodeFailureService } from '../../../src/pool/membership/node-failure.service';
+import { PeerNotifier } from '../../../src/pool/client/peer-notifier';
+import { PoolEvents } from '../../../src/pool/pool-events';
 import { PoolCacheService } from '../../../src/pool/pool-cache.service';
 import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
 import type { PoolState } from '../../../src/pool/routing/pool-state';
 import { partition } from '../../../src/protocol/hash-ring';
 import { inProcessNode } from '../../support/in-process-node';
+import { spawnCacheNode } from '../../support/spawn-cache-node';
 import { startFaultProxy } from '../../support/fault-proxy';
 import { InMemoryPoolStateStore } from '../pool/fakes/in-memory-pool-state.store';
 import { eventually } from '../../support/eventually';
@@ -46,6 +50,14 @@ interface FrontEnd {
   readPath: ReadPathService;
   /** When it read the stored epoch (its periodic confirmation), to time the scenarios. */
   epochReads: number[];
+  /** Cut off from the database (and, where peers are named, from them). */
+  cutOff: boolean;
+}
+
+function notifier(config: ReturnType<typeof loadConfig>, router: PoolRouter): PeerNotifier {
+  const sut = new PeerNotifier(config, new PoolEvents(), router);
+  sut.onModuleInit();
+  return sut;
 }
 
 describe('two front-ends whose views of the pool differ for a moment (near cache on)', () => {
@@ -54,13 +66,21 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
   const frontEnds: FrontEnd[] = [];
   const closers: Array<() => unknown> = [];
 
-  /** A front-end; `nodeUrls` maps node ids to the address it reaches them at (a proxy, say). */
-  function frontEnd(nodeUrls: Record<string, string> = {}): FrontEnd {
+  /**
+   * A front-end; `nodeUrls` maps node ids to the address it reaches them at (a proxy, say).
+   * `realWaits`: its uploads wait as the app's do (NodeFailureService and PeerNotifier, with
+   * `env`) instead of every front-end reloading the stored state at once.
+   */
+  function frontEnd(
+    nodeUrls: Record<string, string> = {},
+    realWaits?: Record<string, string>,
+  ): FrontEnd {
     const config = loadConfig({
       env: {
         PIXPOOL_NEAR_CACHE_CAPACITY_MB: '8',
         PIXPOOL_NEAR_CACHE_LEASE_MS: String(LEASE_MS),
         PIXPOOL_NEAR_CACHE_REPORT_INTERVAL_MS: '100',
+        ...realWaits,
       },
     });
     const reach = (list: PoolState['nodes']) =>
@@ -72,10 +92,18 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
         previous: s.previous ? { ...s.previous, nodes: reach(s.previous.nodes) } : null,
       };
     const epochReads: number[] = [];
+    const fe = { cutOff: false } as FrontEnd;
+    const reachable = () => {
+      if (fe.cutOff) throw new Error('cut off from the database');
+    };
     const view = {
-      load: async () => seen(await db.load()),
+      load: async () => {
+        reachable();
+        return seen(await db.load());
+      },
       compareAndSave: (epoch: number, s: PoolState) => db.compareAndSave(epoch, s),
-      epoch: () => {
+      epoch: async () => {
+        reachable();
         epochReads.push(Date.now());
         return db.epoch();
       },
@@ -83,13 +111,24 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
     const router = new PoolRouter(config, view);
     router.adopt(seen(db.stored)!);
     const near = new NearCacheService(config, router, view);
-    const failures = {
-      suspect: () => undefined,
-      quarantineNow: async () => undefined,
-      everyInstanceRoutesBy: async () => {
-        await Promise.all(frontEnds.map((fe) => fe.router.reload()));
-      },
-    } as unknown as NodeFailureService;
+    const failures = realWaits
+      ? new NodeFailureService(
+          config,
+          router,
+          {} as MembershipService,
+          view,
+          null,
+          null,
+          notifier(config, router),
+        )
+      : ({
+          suspect: () => undefined,
+          quarantineNow: async () => undefined,
+          waitOutLeases: () => new Promise((resolve) => setTimeout(resolve, LEASE_MS)),
+          everyInstanceRoutesBy: async () => {
+            await Promise.all(frontEnds.map((fe) => fe.router.reload()));
+          },
+        } as unknown as NodeFailureService);
     const readPath = new ReadPathService(
       storage.table as never,
       storage.blobStore as never,
@@ -98,7 +137,7 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
       config,
     );
     near.onModuleInit();
-    const fe = { router, near, readPath, epochReads };
+    Object.assign(fe, { router, near, readPath, epochReads });
     frontEnds.push(fe);
     closers.push(
       () => near.onApplicationShutdown(),
@@ -197,6 +236,36 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
     expect((await reader.readPath.read('q'))?.version).toBe(2);
   });
 
+  it('an upload skipping an owner already quarantined waits out the lease of a front-end cut off from the database and its peers', async () => {
+    const { url, admin } = await listening(inProcessNode());
+    await admin.setOwnership(1, ALL);
+    db = new InMemoryPoolStateStore(onOne(1, url));
+    // Its peer (the reader) cannot be told; quarantines are adopted within 2 x 100 ms otherwise.
+    const uploader = frontEnd(
+      {},
+      {
+        PIXPOOL_POOL_HEALTH_INTERVAL_MS: '100',
+        PIXPOOL_SERVER_PEERS: 'http://127.0.0.1:1',
+      },
+    );
+    const reader = frontEnd(); // keeps reaching n1 and renewing its lease there
+    storage.commit('q', 1);
+    await holdNear(reader, 'q', 1);
+
+    // The reader loses the database and its peers right after confirming its epoch; then n1 is
+    // quarantined (another instance's probes failed) and the uploader adopts it.
+    await justAfterPoll(reader);
+    reader.cutOff = true;
+    db.saveAsAnotherInstance(onOne(2, url, ['n1']));
+    await uploader.router.reload();
+
+    storage.commit('q', 2);
+    await uploader.readPath.invalidate('q', 2); // skips n1: acknowledged after this
+
+    expect(reader.router.epoch).toBe(1); // it never learnt of the quarantine
+    expect(reader.near.lookup('q')).toBeUndefined();
+  });
+
   it('an upload whose previous owner is unreachable mid-resize waits until nobody reads that owner', async () => {
     const oldOwner = await listening(inProcessNode());
     const newOwner = await listening(inProcessNode());
@@ -236,5 +305,34 @@ describe('two front-ends whose views of the pool differ for a moment (near cache
 
     expect(reader.router.epoch).toBe(2);
     expect((await reader.readPath.read(key))?.version).toBe(2);
+  });
+
+  it('a node killed and restarted on its address, its subscription silent: an upload through another front-end leaves no near hit of the old image', async () => {
+    const first = await spawnCacheNode();
+    const url = first.url;
+    const admin = new CacheNodeClient({ url, timeoutMs: 1000, waitTimeoutMs: 1000 + LEASE_MS });
+    closers.push(() => admin.close());
+    await admin.setOwnership(1, ALL);
+    db = new InMemoryPoolStateStore(onOne(1, url));
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: first.port } });
+    closers.push(() => proxy.close());
+    const reader = frontEnd({ n1: `http://127.0.0.1:${proxy.port}` });
+    const uploader = frontEnd({}, {}); // its uploads wait as the app's do
+    storage.commit('r', 1);
+    await holdNear(reader, 'r', 1);
+
+    // The reader's link goes silent (it never sees the connection close); the node is killed
+    // and its supervisor restarts it on the same address.
+    await proxy.set('blackhole');
+    first.process.kill('SIGKILL');
+    await new Promise((resolve) => first.process.once('exit', resolve));
+    const second = await spawnCacheNode({ port: first.port });
+    closers.push(() => second.stop());
+
+    storage.commit('r', 2);
+    await uploader.readPath.invalidate('r', 2); // acknowledged after this
+
+    expect(reader.near.lookup('r')).toBeUndefined();
+    expect((await uploader.readPath.read('r'))?.version).toBe(2);
   });
 });

@@ -65,7 +65,7 @@ describe('NearCacheService with a real cache node', () => {
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(async () => {
-    node = inProcessNode();
+    node = inProcessNode({ nearLeaseMs: LEASE_MS }); // the lease is the node's grant
     const address = await node.listen();
     nodeUrl = `http://127.0.0.1:${address.port}`;
     uploader = new CacheNodeClient({
@@ -77,6 +77,9 @@ describe('NearCacheService with a real cache node', () => {
       1,
       Array.from({ length: 16 }, (_, r) => r),
     );
+    // Regions a node gains are held for its lease (subscriptions.ts, step 3): let that pass, so
+    // the timings below are the subscriptions' alone.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
   });
   afterEach(async () => {
     sut?.onApplicationShutdown();
@@ -263,6 +266,27 @@ describe('NearCacheService with a real cache node', () => {
     await eventually('a new connection attempt', () => proxy!.accepted() > accepted, 3 * LEASE_MS);
     await proxy.set('pass');
     await eventually('serving again', () => sut.ticket('k') !== undefined, 3 * LEASE_MS);
+  });
+
+  it('a node that starts (maybe a restart) holds every region for its own lease, though the manager asks for no hold (its near cache off, or the owner unknown)', async () => {
+    const port = Number(new URL(nodeUrl).port);
+    proxy = await startFaultProxy({ target: { host: '127.0.0.1', port } });
+    await start(`http://127.0.0.1:${proxy.port}`);
+    admit(image('moved', 1));
+    await proxy.set('blackhole'); // the old owner cannot tell this front-end it gave the region up
+    const next = inProcessNode({ nearLeaseMs: LEASE_MS });
+    const nextUrl = `http://127.0.0.1:${(await next.listen()).port}`;
+    const manager = new CacheNodeClient({ url: nextUrl, timeoutMs: 1000 });
+    try {
+      const all = Array.from({ length: 16 }, (_, r) => r);
+      await manager.setOwnership(1, []); // prepared as a joining node is
+      await manager.setOwnership(2, all); // no holdMs: what an instance with L1 off asks
+      await manager.invalidate('moved', partition('moved'), 2, 2); // an upload of v2
+      expect(sut.lookup('moved')).toBeUndefined();
+    } finally {
+      manager.close();
+      await next.close(100);
+    }
   });
 
   it('cut off from the node: stops serving within the lease; the upload is answered within lease + deadline', async () => {

@@ -45,8 +45,10 @@ describe('CacheNodeClient against a real node', () => {
   let sut: CacheNodeClient;
 
   beforeAll(async () => {
-    node = await spawnCacheNode({ secret: 'k', capacityMb: 1 });
+    // Regions it gains are held for its near lease (invalidations wait that long): keep it short.
+    node = await spawnCacheNode({ secret: 'k', capacityMb: 1, args: ['--near-lease-ms', '300'] });
     sut = new CacheNodeClient({ url: node.url, secret: 'k' });
+    await sut.setOwnership(0, [...Array(16).keys()]); // it owns nothing until told
   });
   afterAll(async () => {
     sut.close();
@@ -160,10 +162,21 @@ describe('CacheNodeClient when the node is not there', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it('an invalidation a node may hold for its subscribers: a stalled node is still found out within the plain timeout', async () => {
+    const { server, url } = await listenSilently();
+    const sut = new CacheNodeClient({ url, timeoutMs: 200, waitTimeoutMs: 5_000 });
+    const started = Date.now();
+    const error = await sut.invalidate('a', 1, 2, 1).catch((err: unknown) => err);
+    sut.close();
+    server.close();
+    expect(error).toBeInstanceOf(CacheNodeUnavailableError);
+    expect(Date.now() - started).toBeLessThan(2_000); // a live node says 102 Processing first
+  });
+
   it('throws CacheNodeUnavailableError once a node it was using dies', async () => {
     const node = await spawnCacheNode();
     const sut = new CacheNodeClient({ url: node.url });
-    expect((await sut.get('a', 1)).kind).toBe('miss');
+    expect((await sut.get('a', 1)).kind).toBe('not_owner'); // it answers: a fresh node owns nothing
     node.process.kill('SIGKILL');
     await new Promise((resolve) => node.process.once('exit', resolve));
     const error = await sut.get('a', 1).catch((err: unknown) => err);

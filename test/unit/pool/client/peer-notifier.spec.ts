@@ -6,6 +6,8 @@ import { PeerNotifier } from '../../../../src/pool/client/peer-notifier';
 import { PoolEvents } from '../../../../src/pool/pool-events';
 import type { PoolState } from '../../../../src/pool/routing/pool-state';
 import { poolState } from '../fakes/pool-state.fixtures';
+import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
+import { InMemoryPoolStateStore } from '../fakes/in-memory-pool-state.store';
 
 const HEALTH_MS = 200;
 
@@ -99,6 +101,17 @@ describe('PeerNotifier: when every other instance has adopted an epoch', () => {
       await new Promise((resolve) => redirecting.close(resolve));
       await new Promise((resolve) => thief.close(resolve));
     }
+  });
+
+  it('when a peer cannot be told: also until the longest lease the nodes grant is over, however short the health interval', async () => {
+    const config = loadConfig({
+      env: { PIXPOOL_POOL_HEALTH_INTERVAL_MS: '100', PIXPOOL_SERVER_PEERS: 'http://127.0.0.1:1' },
+    });
+    const router = new PoolRouter(config, new InMemoryPoolStateStore());
+    router.leases.record('a', 1500); // what node a said it grants
+    const sut = new PeerNotifier(config, new PoolEvents(), router);
+    sut.onModuleInit();
+    expect(await msUntilCaughtUp(sut, poolState(9, ['a']))).toBeGreaterThanOrEqual(1500 - 20);
   });
 
   it('at once for a lone instance on SQLite; after two intervals on a shared database without peers', async () => {

@@ -2,7 +2,7 @@ import { NodeFailureService } from '../../../../src/pool/membership/node-failure
 
 export type NodeFailureCalls = Pick<
   NodeFailureService,
-  'suspect' | 'quarantineNow' | 'everyInstanceRoutesBy'
+  'suspect' | 'quarantineNow' | 'everyInstanceRoutesBy' | 'waitOutLeases'
 >;
 
 /** Records suspicions and quarantines; `quarantineNow` waits for `quarantining` when a test sets one. */
@@ -12,6 +12,8 @@ export class FakeNodeFailures implements NodeFailureCalls {
   quarantining: Promise<void> | null = null;
   /** How often a caller waited until every instance routes by this one's assignment. */
   waitsForEveryInstance = 0;
+  /** How often a caller waited out every lease the nodes grant. */
+  leaseWaits = 0;
 
   suspect(id: string, why: string): void {
     this.suspected.push({ id, why });
@@ -24,6 +26,11 @@ export class FakeNodeFailures implements NodeFailureCalls {
 
   async everyInstanceRoutesBy(): Promise<void> {
     this.waitsForEveryInstance++;
+    await Promise.resolve();
+  }
+
+  async waitOutLeases(): Promise<void> {
+    this.leaseWaits++;
     await Promise.resolve();
   }
 }

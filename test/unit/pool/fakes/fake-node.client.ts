@@ -36,6 +36,8 @@ export class FakeNodeClient implements NodeClientCalls {
   private unreachable = false;
   private leases = 0;
   nodeEpoch = 0;
+  /** The process start the node reports; a test changes it to play a restart. */
+  boot = 'boot-1';
 
   onGet: (key: string, region: number) => CacheGetResult = () => ({
     kind: 'miss',
@@ -110,7 +112,7 @@ export class FakeNodeClient implements NodeClientCalls {
 
   async health(): Promise<NodeHealth> {
     this.record({ method: 'health' });
-    return { status: 'ok', epoch: this.nodeEpoch, regions: [] };
+    return { status: 'ok', epoch: this.nodeEpoch, regions: [], nearLeaseMs: 3000, boot: this.boot };
   }
 
   close(): void {

@@ -2,6 +2,7 @@ import { createAllocator } from '../../../../src/pool/routing/allocators';
 import { partition } from '../../../../src/protocol/hash-ring';
 import { PoolRouter, RoutedNode } from '../../../../src/pool/routing/pool-router.service';
 import type { PoolState } from '../../../../src/pool/routing/pool-state';
+import { NodeLeases } from '../../../../src/pool/routing/node-leases';
 import { FakeNodeClient } from './fake-node.client';
 
 /** The part of PoolRouter that PoolCacheService and NodeFailureService use. */
@@ -39,6 +40,7 @@ export class FakePoolRouter implements RouterCalls {
   private readonly clients = new Map<string, FakeNodeClient>();
   reloads = 0;
   refreshes = 0;
+  readonly leases = new NodeLeases();
   /** Runs on refresh(), before it adopts what onNextReload set: another instance's save. */
   onRefresh: (() => void) | null = null;
   readonly observed: (number | undefined)[] = [];

@@ -15,6 +15,10 @@ import { spawnCacheNode, SpawnedCacheNode } from '../../../support/spawn-cache-n
 import { FakeNodeProvider } from '../fakes/fake-node.provider';
 import { balanced } from '../fakes/fake-pool-router';
 import { InMemoryPoolStateStore } from '../fakes/in-memory-pool-state.store';
+import { FakeNodeFailures } from '../fakes/fake-node-failures';
+import { deferred } from '../fakes/deferred';
+import { CacheNodeClient } from '../../../../src/pool/client/cache-node.client';
+import { PoolCacheService } from '../../../../src/pool/pool-cache.service';
 
 /** Quarantine and rejoin against two real cache nodes, with the real router, setup and resizer. */
 describe('MembershipService with real nodes', () => {
@@ -139,6 +143,67 @@ describe('MembershipService with real nodes', () => {
     expect((await a.get(key, region, at(3))).kind).toBe('miss');
     expect((await a.stats()).items).toBe(0);
     expect(changes.map((c) => c.change)).toEqual(['quarantined', 'rejoined']);
+  });
+
+  it('a rejoin held between emptying the node and saving is not refilled with an image an upload skipping the node replaced', async () => {
+    const key = keyOf('a');
+    const region = partition(key);
+    await sut.quarantine('a', 'missed an invalidation');
+    // A front-end that has not adopted the quarantine still reads and fills a at the old epoch.
+    const lagging = new CacheNodeClient({ url: live[0].url, timeoutMs: 1000 });
+    const uploader = new PoolCacheService(router, new FakeNodeFailures() as never);
+    const save = deferred();
+    const compareAndSave = store.compareAndSave.bind(store);
+    store.compareAndSave = async (epoch, next) => {
+      await save.promise; // the rejoin's save waits here, the node already emptied and given its regions
+      return compareAndSave(epoch, next);
+    };
+    try {
+      const rejoin = sut.rejoin('a');
+      const a = router.node('a')!.client;
+      for (let i = 0; (await a.getOwnership()).epoch !== at(3); i++) {
+        if (i > 1000) throw new Error('the rejoin never gave the node its regions');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+
+      const miss = await lagging.get(key, region, at(1)); // the lagging reader misses...
+      expect(miss.kind).toBe('miss');
+      // ...and loads version 1 from storage; then version 2 commits, its upload skipping a...
+      await uploader.invalidate(key, 2);
+      // ...and the reader fills what it loaded.
+      if (miss.kind === 'miss')
+        await lagging
+          .put(key, region, Buffer.from('v1'), { version: 1, lease: miss.lease }, at(1))
+          .catch(() => undefined);
+      save.resolve();
+      await rejoin;
+
+      expect(store.stored).toMatchObject({ epoch: at(3) });
+      expect(router.route(key).node?.id).toBe('a');
+      expect((await a.get(key, region, at(3))).kind).toBe('miss');
+    } finally {
+      save.resolve();
+      lagging.close();
+    }
+  });
+
+  it('restarted: a node that knows nothing (epoch 0) is quarantined, then rejoins empty at a new epoch; one told the stored epoch is left alone', async () => {
+    await sut.restarted('a'); // a answers at the stored epoch: given its regions since it started
+    expect(store.stored).toMatchObject({ epoch: at(1) });
+
+    await live[1].stop(); // b is killed and restarted on its address
+    live[1] = await spawnCacheNode({ capacityMb: 1, port: live[1].port });
+    const b = router.node('b')!.client;
+    expect(await b.health()).toMatchObject({ epoch: 0, regions: [] });
+
+    await sut.restarted('b');
+    expect(store.stored).toMatchObject({ epoch: at(2), quarantined: ['b'] });
+    await sut.rejoin('b');
+    expect(await b.getOwnership()).toEqual({
+      epoch: at(3),
+      regions: regionsOf(store.stored!, 'b'),
+    });
+    expect(router.route(keyOf('b')).node?.id).toBe('b');
   });
 
   it('a rejoin that cannot reach the node changes nothing: it stays quarantined', async () => {

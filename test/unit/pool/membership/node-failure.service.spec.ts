@@ -21,6 +21,10 @@ class FakeMembership {
     this.calls.push(`quarantine ${id}`);
     this.router.quarantined.add(id);
   }
+  async restarted(id: string): Promise<void> {
+    this.calls.push(`restarted ${id}`);
+    this.router.quarantined.add(id);
+  }
   async rejoin(id: string): Promise<void> {
     this.calls.push(`rejoin ${id}`);
     this.router.quarantined.delete(id);
@@ -53,6 +57,7 @@ describe('NodeFailureService (failure detector with quarantine)', () => {
   beforeAll(() => Logger.overrideLogger(false));
   function setUp(leadership?: Leadership, peers?: PeerNotifier) {
     router = new FakePoolRouter().assign(3, ['a', 'b']);
+    for (const id of ['a', 'b']) router.client(id).nodeEpoch = 3; // told their regions at 3
     membership = new FakeMembership(router);
     store = new InMemoryPoolStateStore(poolState(3, ['a', 'b']));
     clock = new SimClock(T0);
@@ -109,6 +114,26 @@ describe('NodeFailureService (failure detector with quarantine)', () => {
     expect(actions()).toEqual([]);
     expect(sut.status('a')).toMatchObject({ ok: false, state: 'suspected', failures: 1 });
     expect(sut.status('b')).toMatchObject({ ok: true, state: 'serving' });
+  });
+
+  it('a node that answers with a new boot id restarted: quarantined, and rejoined by the leader', async () => {
+    await sut.checkAll();
+    router.client('a').boot = 'boot-2'; // killed and restarted on its address between two probes
+    router.client('a').nodeEpoch = 0;
+    await sut.checkAll();
+    expect(membership.calls.filter((c) => !c.startsWith('heal'))).toEqual([
+      'restarted a',
+      'rejoin a',
+    ]);
+  });
+
+  it('a node at epoch 0 that the pool gives regions restarted, even unseen before', async () => {
+    router.client('b').nodeEpoch = 0;
+    await sut.checkAll();
+    expect(actions()).toEqual(['restarted b', 'rejoin b']);
+    router.client('b').nodeEpoch = 4; // the rejoin gave it its regions at a new epoch
+    await sut.checkAll(); // nothing more
+    expect(actions()).toEqual(['restarted b', 'rejoin b']);
   });
 
   it('a blip is not a failure: a suspect that answers again is read again', async () => {

@@ -1,0 +1,62 @@
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '../../../../src/config/config-loader';
+import type { CacheNode } from '../../../../src/cache-node/server';
+import { CacheNodeClient } from '../../../../src/pool/client/cache-node.client';
+import { NodeSetup } from '../../../../src/pool/membership/node-setup.service';
+import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
+import type { PoolState } from '../../../../src/pool/routing/pool-state';
+import { inProcessNode } from '../../../support/in-process-node';
+import { InMemoryPoolStateStore } from '../fakes/in-memory-pool-state.store';
+
+const ALL = Array.from({ length: 16 }, (_, r) => r);
+
+/*
+ * A node that gains regions holds their invalidations for the lease its previous owner granted
+ * (front-ends subscribed there may not have heard it gave them up): the manager asks for that
+ * hold from what the previous owner said, whatever its own near-cache setting.
+ */
+describe('NodeSetup: the hold a gaining node is asked for', () => {
+  let node: CacheNode;
+  let url: string;
+  let router: PoolRouter;
+  beforeAll(() => Logger.overrideLogger(false));
+  afterEach(async () => {
+    router?.onModuleDestroy();
+    await node?.close(100);
+  });
+
+  it("is the previous owner's grant, also from an instance with the near cache off", async () => {
+    node = inProcessNode({ nearLeaseMs: 300 });
+    url = `http://127.0.0.1:${(await node.listen()).port}`;
+    await new Promise((resolve) => setTimeout(resolve, 350)); // its own start hold is over
+    const prev: PoolState = {
+      epoch: 1,
+      owners: ALL.map(() => 'a'),
+      nodes: [{ id: 'a', url: 'http://127.0.0.1:1' }], // gone, untold
+      previous: null,
+    };
+    const next: PoolState = {
+      epoch: 2,
+      owners: ALL.map(() => 'b'),
+      nodes: [{ id: 'b', url }],
+      previous: { owners: prev.owners, nodes: prev.nodes },
+    };
+    const config = loadConfig({ env: { PIXPOOL_NEAR_CACHE_CAPACITY_MB: '0' } });
+    router = new PoolRouter(config, new InMemoryPoolStateStore(next));
+    router.adopt(next);
+    router.leases.record('a', 1500); // what a said it grants (its health answer)
+    const setup = new NodeSetup(config, router, {
+      current: async () => ({ capacityMb: 1, policy: 'lru' }),
+    });
+
+    expect(await setup.pushOwnership(next.nodes, prev, next)).toEqual([]);
+    const client = new CacheNodeClient({ url, timeoutMs: 1000, waitTimeoutMs: 3000 });
+    try {
+      const started = Date.now();
+      await client.invalidate('k', 3, 2, 2); // an upload right after the move
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    } finally {
+      client.close();
+    }
+  });
+});
