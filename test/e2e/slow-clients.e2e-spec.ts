@@ -55,8 +55,8 @@ function stalledReader(
 }
 
 const COURSE_READ = (key: string) =>
-  `POST /api/key/${key} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`;
-const RAW_READ = (key: string) => `GET /images/${key} HTTP/1.1\r\nHost: x\r\n\r\n`;
+  `POST /api/key/${key} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n`;
+const RAW_READ = (key: string) => `GET /images/${key} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
 
 /** Sequential reads of a small image on both read routes, on fresh connections; median in ms. */
 async function medianReadMs(
@@ -252,7 +252,7 @@ describe('slow clients (real app and nodes)', () => {
         'Content-Type: image/png\r\n\r\n';
       const length = head.length + png.length + `\r\n--${boundary}--\r\n`.length;
       const request =
-        `POST /api/upload HTTP/1.1\r\nHost: x\r\n` +
+        `POST /api/upload HTTP/1.1\r\nHost: localhost\r\n` +
         `Content-Type: multipart/form-data; boundary=${boundary}\r\n` +
         `Content-Length: ${length}\r\n\r\n${head}`;
       const uploads = await Promise.all(
