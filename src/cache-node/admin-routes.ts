@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  NODE_MARK_PATTERN,
   NODE_MAX_JSON_BYTES,
   NODE_REGION_COUNT,
   type NodeClearResult,
@@ -11,6 +12,7 @@ import {
 import { readJson } from './body';
 import type { NodeContext } from './context';
 import { ENTRY_OVERHEAD_BYTES } from './entry';
+import { intParam, stringParam } from './query';
 import { sendError, sendJson } from './responses';
 import { checkConfig, checkDrop, checkOwnership, type Checked } from './validation';
 
@@ -95,10 +97,38 @@ export async function putOwnership(
   ctx.subscriptions.dropped([...change.lost], true, () => getOwnership(ctx, res));
 }
 
-export function clear(ctx: NodeContext, res: ServerResponse): void {
+const ALL_REGIONS = Array.from({ length: NODE_REGION_COUNT }, (_, region) => region);
+
+/**
+ * DELETE /v1/keys: everything goes. With ?pending=M&ms=T (delete_all, before its commit) every key
+ * also stays pending under mark M, at the subscribers too; ?release=M ends that mark.
+ */
+export function clear(ctx: NodeContext, res: ServerResponse, url: string): void {
+  const epoch = ctx.ownership.epochHeader;
+  const q = url.indexOf('?');
+  const pending = stringParam(url, q, 'pending=');
+  const release = stringParam(url, q, 'release=');
+  const id = pending ?? release;
+  if (id !== undefined && (!NODE_MARK_PATTERN.test(id) || (pending && release)))
+    return sendError(res, 400, 'bad_request', 'pending= or release= takes a mark id', epoch);
+  if (release !== undefined) {
+    ctx.store.pending.releaseRegions(release);
+    ctx.subscriptions.released({ t: 'rel', id: release }, ALL_REGIONS);
+    return sendJson(res, 200, { entries: 0 } satisfies NodeClearResult, epoch);
+  }
+  if (pending !== undefined) {
+    const ms = intParam(url, q, 'ms=');
+    if (ms <= 0) return sendError(res, 400, 'bad_request', 'a pending mark needs ms=', epoch);
+    const entries = ctx.store.table.size;
+    const granted = ctx.store.markAllPending(ALL_REGIONS, pending, ms);
+    const body: NodeClearResult = { entries, ms: granted };
+    const done = () => sendJson(res, 200, body, ctx.ownership.epochHeader);
+    return ctx.subscriptions.markedPending({ id: pending, ms: granted }, ALL_REGIONS, done);
+  }
   const body: NodeClearResult = { entries: ctx.store.clear() };
-  const all = Array.from({ length: NODE_REGION_COUNT }, (_, region) => region);
-  ctx.subscriptions.dropped(all, false, () => sendJson(res, 200, body, ctx.ownership.epochHeader));
+  ctx.subscriptions.dropped(ALL_REGIONS, false, () =>
+    sendJson(res, 200, body, ctx.ownership.epochHeader),
+  );
 }
 
 export async function drop(

@@ -17,7 +17,7 @@ type Handler = (
 
 /** Admin routes by path, then method. Key routes are matched by prefix before this table. */
 const table: Record<string, Partial<Record<string, Handler>>> = {
-  [NODE_ROUTES.keys]: { DELETE: (ctx, _req, res) => admin.clear(ctx, res) },
+  [NODE_ROUTES.keys]: { DELETE: (ctx, _req, res, url) => admin.clear(ctx, res, url) },
   [NODE_ROUTES.config]: {
     GET: (ctx, _req, res) => admin.getConfig(ctx, res),
     PUT: (ctx, req, res) => admin.putConfig(ctx, req, res),

@@ -34,6 +34,7 @@
 import {
   NEAR_MAX_LEASE_MS,
   type NearNodeStats,
+  type NearReleaseMessage,
   type NearReport,
   type NearToFrontEnd,
 } from '../protocol/near-cache.protocol';
@@ -160,6 +161,32 @@ export class SubscriptionTable {
     uploader?: string,
   ): void {
     this.push([region], (seq) => ({ t: 'inv', seq, key, region, version }), done, uploader);
+  }
+
+  /**
+   * A key (or, with `key` undefined, every key of `regions`) went pending under mark `id` for `ms`
+   * (pending-keys.ts): `done` runs once every other subscriber of the regions dropped it and stopped
+   * admitting it, as for an invalidation.
+   */
+  markedPending(
+    mark: { id: string; ms: number; key?: string },
+    regions: readonly number[],
+    done: () => void,
+    uploader?: string,
+  ): void {
+    const { id, ms, key } = mark;
+    const build = (seq: number): NearToFrontEnd =>
+      key === undefined
+        ? { t: 'pend', seq, id, ms, regions: [...regions] }
+        : { t: 'pend', seq, id, ms, key, region: regions[0] };
+    this.push(regions, build, done, uploader);
+  }
+
+  /** Mark `id` was released: told to the subscribers, not waited for (pending-keys.ts step 3). */
+  released(message: NearReleaseMessage, regions: readonly number[]): void {
+    for (const subscriber of this.subscribers)
+      if (subscriber.open && regions.some((r) => subscriber.regions.has(r)))
+        subscriber.link.send(message);
   }
 
   /**
