@@ -98,6 +98,11 @@ export class PoolConfig {
   @IsString() staticNodes!: string;
   @IsInt() @Min(50) requestTimeoutMs!: number;
   @IsInt() @Min(100) healthIntervalMs!: number;
+  /**
+   * How long an upload's pending mark lasts at most (src/cache-node/pending-keys.ts): its commit
+   * must land within it, and a crashed uploader's key is only read from storage this long.
+   */
+  @IsInt() @Min(1000) @Max(30000) pendingMs!: number;
   @Type(() => Ec2Config) @ValidateNested() ec2!: Ec2Config;
 }
 
@@ -204,6 +209,8 @@ export class ResilienceConfig {
   @IsInt() @Min(1000) orphanGraceMs!: number;
   /** How long a starting instance waits for another one's migrations (MySQL GET_LOCK). */
   @IsInt() @Min(1) migrationLockTimeoutSeconds!: number;
+  /** TEST ONLY: break the upload on purpose so a test can show it is caught; empty in production. */
+  @IsIn(['', 'commit-before-invalidate']) testMutant!: '' | 'commit-before-invalidate';
   /** TEST ONLY: kill the process (SIGKILL) at this point of every upload; empty in production. */
   @IsIn(['', 'after-blob-write', 'after-commit']) testCrashPoint!:
     '' | 'after-blob-write' | 'after-commit';

@@ -9,6 +9,7 @@ import { ImageService } from './image.service';
 import { ReadPathService } from './read-path.service';
 import { NotifyController } from './notify.controller';
 import { ImageFastPath } from './image-fast-path';
+import { WriteFence } from './write-fence';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { PoolModule } from '../pool/pool.module';
 import { NearCacheModule } from '../near-cache/near-cache.module';
@@ -36,7 +37,7 @@ import { OutboxModule } from '../coordination/outbox.module';
   ],
   controllers: [CourseApiController, ImagesController, PagesController, NotifyController],
   // One UploadSlotsInterceptor for the module, so its count is the app's.
-  providers: [ImageService, ReadPathService, ImageFastPath, UploadSlotsInterceptor],
+  providers: [ImageService, ReadPathService, WriteFence, ImageFastPath, UploadSlotsInterceptor],
   exports: [ImageService, ReadPathService, ImageFastPath],
 })
 export class FrontendModule {}

@@ -10,6 +10,7 @@ import { StoredImage } from '../image/stored-image';
 import { DependencyUnavailableError } from '../common/dependency-unavailable.error';
 import { crashPoint } from '../common/test-crash-point';
 import { OutboxService } from '../coordination/outbox.service';
+import { WriteFence } from './write-fence';
 
 export interface UploadedImageFile {
   buffer: Buffer;
@@ -26,14 +27,17 @@ export class ImageService {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly readPath: ReadPathService,
     private readonly outbox: OutboxService,
+    private readonly fence: WriteFence,
   ) {}
 
   /**
-   * Durable before acknowledged: the blob is written under a fresh name, then the row is committed
-   * pointing at it together with its pending invalidation (the outbox), the cache is told, and the
-   * outbox record acked. A failure before the commit removes the new blob, so a failed upload
-   * leaves nothing behind; the previous object of the key is deleted only after the commit. What a
-   * crash or a timeout at each step leaves, and what repairs it: src/coordination/outbox.ts.
+   * Durable before acknowledged, and linearizable: the blob is written under a fresh name, the key
+   * is made pending at its owner and every near cache (write-fence.ts: why no read can then return
+   * an older image after any read returned this one), then the row is committed pointing at it
+   * together with its pending invalidation (the outbox), and the key released. A failure before
+   * the commit removes the new blob, so a failed upload leaves nothing behind; the previous object
+   * of the key is deleted only after the commit. What a crash or a timeout at each step leaves,
+   * and what repairs it: src/coordination/outbox.ts and write-fence.ts.
    */
   async upload(rawKey: unknown, file: UploadedImageFile | undefined): Promise<ImageRecord> {
     const key = validateKey(rawKey, this.config.server.maxKeyLength);
@@ -44,6 +48,9 @@ export class ImageService {
     const objectName = newObjectName();
     await this.blobs.put(objectName, file.buffer, contentType);
     crashPoint(this.config.resilience, 'after-blob-write');
+    // The one branch point of the test mutant: commit first, fence after (the old order).
+    const commitFirst = this.fence.commitFirst;
+    let fence = commitFirst ? undefined : await this.fence.open(key);
     let result: Awaited<ReturnType<ImageTable['upsert']>>;
     try {
       result = await this.table.upsert({
@@ -55,8 +62,9 @@ export class ImageService {
       });
     } catch (err) {
       // A database outage leaves the outcome unknown: the commit may still land and name this
-      // object. The orphan sweeper deletes it later if no row does.
+      // object. The orphan sweeper deletes it later if no row does; the marks run out.
       if (err instanceof DependencyUnavailableError) throw err;
+      if (fence) this.fence.abandon(fence);
       await this.blobs.delete(objectName).catch((cleanupErr: Error) => {
         this.logger.error(
           `orphan object ${objectName} left after a failed upload: ${cleanupErr.message}`,
@@ -72,8 +80,10 @@ export class ImageService {
         );
       });
     }
-    await this.readPath.invalidate(key, result.record.version);
-    await this.outbox.ack(result.pendingInvalidationId);
+    fence ??= await this.fence.open(key);
+    await this.fence.close(fence, result.record.version, () => {
+      void this.outbox.ack(result.pendingInvalidationId);
+    });
     return result.record;
   }
 
@@ -95,11 +105,15 @@ export class ImageService {
     return this.table.listKeys();
   }
 
-  /** Rows first, so no read finds a row whose object is already gone; then every object. */
+  /**
+   * Every key pending first (write-fence.ts, as an upload does for one key), then the rows, so no
+   * read finds a row whose object is already gone, then every object, then the release.
+   */
   async clearData(): Promise<void> {
+    const fence = await this.fence.open(undefined);
     const names = await this.table.deleteAll();
     const removed = await this.blobs.deleteAll();
-    await this.readPath.clearCache();
+    await this.fence.close(fence, undefined, () => undefined);
     this.logger.log(`cleared data: ${names.length} keys, ${removed} objects`);
   }
 }

@@ -79,7 +79,13 @@ import { Admission } from './admission';
 import { leaseEnd, monotonicNow } from './lease-clock';
 import { prepareEntry } from './near-entry';
 import { NearEntry, NearStore } from './near-store';
-import { NodeSubscription, SubscriptionListener } from './node-subscription';
+import { NearPending } from './near-pending';
+import {
+  type NearMark,
+  type NearRelease,
+  NodeSubscription,
+  SubscriptionListener,
+} from './node-subscription';
 
 /** Taken before a read asks the pool; the read's result is admitted only if it still holds. */
 export interface NearTicket {
@@ -103,6 +109,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
   private readonly leaseMs: number;
   private readonly store: NearStore;
   private readonly admission: Admission;
+  private readonly pendingKeys: NearPending;
   private readonly subscriptions = new Map<string, NodeSubscription>();
   private readonly regionSub: Array<NodeSubscription | null> = new Array(REGION_COUNT).fill(null);
   private readonly regionGen = new Array<number>(REGION_COUNT).fill(0);
@@ -132,6 +139,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     this.leaseMs = leaseMs;
     this.store = new NearStore(capacityMb * 1024 * 1024);
     this.admission = new Admission(admitWindowMs, 100_000, this.now);
+    this.pendingKeys = new NearPending(this.now);
   }
 
   onModuleInit(): void {
@@ -184,11 +192,16 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     return { key, region, generation, invals: this.regionInvals[region] };
   }
 
-  /** After the read: keeps the image if nothing moved since the ticket and it is read again. */
+  /**
+   * After the read: keeps the image if nothing moved since the ticket, no upload of the key is
+   * pending, and it is read again. Only images the owner node vouched for are offered
+   * (PoolCacheService.readForNear).
+   */
   offer(ticket: NearTicket, image: StoredImage): void {
     if (this.router.current !== this.seen) this.reconcile();
     const { key, region, generation, invals } = ticket;
     if (this.regionInvals[region] !== invals || !this.servable(region, generation)) return;
+    if (this.pendingKeys.blocks(key)) return;
     if (!this.admission.admit(key)) return;
     this.store.set(prepareEntry(image, region, generation));
   }
@@ -199,6 +212,21 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     const region = partition(key);
     this.store.delete(key);
     this.regionInvals[region]++;
+  }
+
+  /**
+   * This front-end's own upload (or delete_all, key undefined) is about to commit: no copy, no
+   * admission until releaseLocal or `ms` (the nodes leave us out of their push of our own mark).
+   */
+  markLocal(key: string | undefined, id: string, ms: number): void {
+    if (!this.enabled) return;
+    this.pendingKeys.add(key, id, ms);
+    if (key === undefined) this.clearLocal();
+    else this.dropLocal(key);
+  }
+
+  releaseLocal(key: string | undefined, id: string): void {
+    if (this.enabled) this.pendingKeys.release(key, id);
   }
 
   /** The assignment routed by before an invalidation, to compare after it (afterInvalidation). */
@@ -254,6 +282,18 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     const entry = this.store.peek(key);
     if (entry && entry.version < version) this.store.delete(key);
     this.regionInvals[region]++;
+  }
+
+  pending(_subscription: NodeSubscription, mark: NearMark): void {
+    // A region mark is a delete_all, which the node sends for every region: all keys.
+    this.markLocal(mark.key, mark.id, mark.ms);
+  }
+
+  released(_subscription: NodeSubscription, mark: NearRelease): void {
+    const { key, region, version, id } = mark;
+    if (key !== undefined && region !== undefined && version !== undefined)
+      this.invalidate(_subscription, key, region, version);
+    this.releaseLocal(key, id);
   }
 
   drop(subscription: NodeSubscription, regions: number[]): void {
@@ -350,6 +390,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     // A lost subscription was removed from the map: reconciling again makes a new one.
     if ((this.seen?.nodes ?? []).some((n) => !this.subscriptions.has(n.id))) this.subscribe();
     this.store.sweep((entry) => entry.generation !== this.regionGen[entry.region]);
+    this.pendingKeys.sweep();
   }
 
   private async confirmEpoch(): Promise<void> {

@@ -1,12 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { StoredImage } from '../image/stored-image';
-import { CacheNodeUnavailableError } from './client/cache-node.client';
+import { CacheNodeClient, CacheNodeUnavailableError } from './client/cache-node.client';
 import { NodeFailureService } from './membership/node-failure.service';
 import { PoolRouter, RoutedNode } from './routing/pool-router.service';
 
 /** A storage read; `leader` is true for the one reader whose blob fetch the others shared. */
 export type StorageLoad = { image: StoredImage | null; leader: boolean };
 type Loader = (key: string) => Promise<StorageLoad>;
+/** `nearSafe`: the owner node vouched for the image, so a near cache may keep it (readForNear). */
+export type PoolRead = { image: StoredImage | null; nearSafe: boolean };
+type KeyOp = (
+  client: CacheNodeClient,
+  region: number,
+  epoch: number,
+) => Promise<{ kind: string; epoch: number }>;
 
 /**
  * The cache tier of the read path (look-aside). Storage stays the truth: any trouble with a node
@@ -28,6 +35,16 @@ export class PoolCacheService {
   ) {}
 
   async read(key: string, load: Loader): Promise<StoredImage | null> {
+    return (await this.readForNear(key, load)).image;
+  }
+
+  /**
+   * A read, and whether its image may enter a near cache: only what the owner node vouched for, a
+   * hit or a miss that came with a fill lease. A pending key (an upload is about to commit it), a
+   * node that could not be asked or no owner: the image is right for this read but may be older
+   * than a commit a moment away, which no near copy may outlive (src/frontend/write-fence.ts).
+   */
+  async readForNear(key: string, load: Loader): Promise<PoolRead> {
     // Twice: a node that says "not owner" made us reload the assignment; the second try uses it.
     for (let attempt = 0; attempt < 2; attempt++) {
       const { region, node } = this.router.route(key);
@@ -42,13 +59,8 @@ export class PoolCacheService {
       }
       this.router.observeEpoch(answer.epoch);
       if (answer.kind === 'hit') {
-        return {
-          key,
-          body: answer.value,
-          contentType: answer.contentType,
-          version: answer.version,
-          source: 'cache',
-        };
+        const { value: body, contentType, version } = answer;
+        return { image: { key, body, contentType, version, source: 'cache' }, nearSafe: true };
       }
       if (answer.kind === 'not_owner') {
         await this.router.reload();
@@ -56,11 +68,12 @@ export class PoolCacheService {
       }
       // Concurrent misses share one blob fetch (see ReadPathService); only its leader fills, so
       // a key is filled once however many readers missed it.
+      if (answer.kind === 'pending') return { image: (await load(key)).image, nearSafe: false };
       const { image, leader } = await load(key);
       if (image && leader) await settledWithin(this.fill(node, region, epoch, image, answer.lease));
-      return image;
+      return { image, nearSafe: true };
     }
-    return (await load(key)).image;
+    return { image: (await load(key)).image, nearSafe: false };
   }
 
   /**
@@ -74,15 +87,67 @@ export class PoolCacheService {
    * (NodeFailureService.everyInstanceRoutesBy): another instance may not have adopted it yet.
    */
   async invalidate(key: string, version: number, nearId?: string): Promise<void> {
+    await this.tellOwners(key, 'invalidation', (client, region, epoch) =>
+      client.invalidate(key, region, version, epoch, nearId),
+    );
+  }
+
+  /**
+   * Before an upload of `key` commits (src/frontend/write-fence.ts): the owner (and a previous
+   * owner mid-resize) drops its copy and keeps the key pending under `mark`, and so do their
+   * near-cache subscribers. A node that cannot be told is handled as by invalidate. Returns the
+   * shortest grant, and whether a node was left untold (then the upload invalidates again after
+   * its commit, as uploads did before: a quarantined node may rejoin and be refilled meanwhile).
+   */
+  async markPending(
+    key: string,
+    mark: { id: string; ms: number },
+    nearId?: string,
+  ): Promise<{ ms: number; untold: boolean }> {
+    let ms = mark.ms;
+    const untold = await this.tellOwners(key, 'pending mark', async (client, region, epoch) => {
+      const answer = await client.markPending(key, region, mark, epoch, nearId);
+      if (answer.kind === 'marked') ms = Math.min(ms, answer.ms);
+      return answer;
+    });
+    return { ms, untold };
+  }
+
+  /**
+   * The upload committed `version` (or, undefined, gave up before committing): the owners may
+   * store the key again. Best effort and not waited for by the upload: until it arrives the key
+   * is only read from storage; a lost release ends with the mark's grant (pending-keys.ts).
+   */
+  async release(key: string, id: string, version: number | undefined): Promise<boolean> {
+    const { region, node } = this.router.owner(key);
+    const previous = this.router.previousOwner(region);
+    const epoch = this.router.epoch;
+    const results = await Promise.all(
+      [node, previous].map((n) =>
+        n
+          ? n.client.release(key, region, id, version, epoch).then(
+              (answer) => answer.kind === 'invalidated' || n === previous,
+              () => false,
+            )
+          : true,
+      ),
+    );
+    return !results.includes(false);
+  }
+
+  /** True when a node that may hold the key was left untold; then the caller waited (see above). */
+  private async tellOwners(key: string, what: string, op: KeyOp): Promise<boolean> {
     const told = await Promise.all([
-      this.invalidateOwner(key, version, nearId),
-      this.invalidatePreviousOwner(key, version, nearId),
+      this.tellOwner(key, what, op),
+      this.tellPreviousOwner(key, op),
     ]);
-    if (told.includes(false)) await this.failures.everyInstanceRoutesBy();
+    if (!told.includes(false)) return false;
+    await this.failures.everyInstanceRoutesBy();
+    return true;
   }
 
   /** False when a node that may hold the key was left untold (see invalidate). */
-  private async invalidateOwner(key: string, version: number, nearId?: string): Promise<boolean> {
+  private async tellOwner(key: string, what: string, op: KeyOp): Promise<boolean> {
     // Every node applies an invalidation even when it answers "not owner", so a node that gives
     // up a region never ships the old copy; retrying reaches the owner of the new assignment. A
     // region between owners (mid-resize) may answer "not owner" from both: safe, see store.ts.
@@ -93,13 +158,7 @@ export class PoolCacheService {
         continue;
       }
       try {
-        const answer = await node.client.invalidate(
-          key,
-          region,
-          version,
-          this.router.epoch,
-          nearId,
-        );
+        const answer = await op(node.client, region, this.router.epoch);
         this.router.observeEpoch(answer.epoch);
         if (answer.kind !== 'not_owner') return true;
         await this.router.reload();
@@ -107,7 +166,7 @@ export class PoolCacheService {
         if (!(err instanceof CacheNodeUnavailableError)) throw err;
         // Quarantined, no front-end reads it, and it rejoins empty: it can never serve the old copy.
         // quarantineNow waits until every instance routes by the quarantine.
-        await this.failures.quarantineNow(node.id, `invalidation failed: ${err.message}`);
+        await this.failures.quarantineNow(node.id, `${what} failed: ${err.message}`);
         return true;
       }
     }
@@ -132,15 +191,11 @@ export class PoolCacheService {
    * leaving the pool or already gone, but another instance may still reach and read it: false
    * then, and the upload waits until every instance routes by the new assignment.
    */
-  private async invalidatePreviousOwner(
-    key: string,
-    version: number,
-    nearId?: string,
-  ): Promise<boolean> {
+  private async tellPreviousOwner(key: string, op: KeyOp): Promise<boolean> {
     const { region } = this.router.route(key);
     const previous = this.router.previousOwner(region);
     if (!previous) return true;
-    return previous.client.invalidate(key, region, version, this.router.epoch, nearId).then(
+    return op(previous.client, region, this.router.epoch).then(
       () => true,
       () => false,
     );
@@ -148,6 +203,29 @@ export class PoolCacheService {
 
   /** Every node drops everything; a quarantined one rejoins empty (the same care as invalidate). */
   async clear(): Promise<void> {
+    await this.clearEach((client) => client.clear());
+  }
+
+  /**
+   * delete_all before its commit: every node clears and keeps every key pending under `mark`, as
+   * markPending does for one key (the same care for nodes that cannot be told).
+   */
+  async clearPending(mark: { id: string; ms: number }): Promise<{ ms: number; untold: boolean }> {
+    let ms = mark.ms;
+    const untold = await this.clearEach(async (client) => {
+      const answer = await client.clearPending(mark);
+      ms = Math.min(ms, answer.ms ?? 0);
+    });
+    return { ms, untold };
+  }
+
+  /** Ends clearPending's mark; best effort (it runs out by itself). */
+  async releaseAll(id: string): Promise<void> {
+    await Promise.all(this.router.nodes().map((n) => n.client.releaseAll(id).catch(() => null)));
+  }
+
+  /** True when a node was left untold (quarantined before); then this waited as invalidate does. */
+  private async clearEach(op: (client: CacheNodeClient) => Promise<unknown>): Promise<boolean> {
     const quarantined = () =>
       new Set(this.router.nodes().flatMap((n) => (this.router.isQuarantined(n.id) ? [n.id] : [])));
     // One may have rejoined since this view was adopted.
@@ -157,7 +235,7 @@ export class PoolCacheService {
       this.router.nodes().map(async (node) => {
         if (untold.has(node.id)) return;
         try {
-          await node.client.clear();
+          await op(node.client);
         } catch (err) {
           if (!(err instanceof CacheNodeUnavailableError)) throw err;
           await this.failures.quarantineNow(node.id, `clear failed: ${err.message}`);
@@ -165,6 +243,7 @@ export class PoolCacheService {
       }),
     );
     if (untold.size > 0) await this.failures.everyInstanceRoutesBy();
+    return untold.size > 0;
   }
 
   private fill(

@@ -87,6 +87,8 @@ describeWithMysql('linearizable reads: two front-ends, near cache on, overlappin
       PIXPOOL_NEAR_CACHE_CAPACITY_MB: '16',
       PIXPOOL_NEAR_CACHE_LEASE_MS: '2000',
       PIXPOOL_NEAR_CACHE_ADMIT_WINDOW_MS: '60000',
+      // PIXPOOL_TEST_MUTANT=commit-before-invalidate shows this suite catching the old order.
+      PIXPOOL_RESILIENCE_TEST_MUTANT: process.env.PIXPOOL_TEST_MUTANT ?? '',
     };
     a = await startApp({ env });
     b = await startApp({ env: { ...env, PIXPOOL_SERVER_PEERS: a.url } });
