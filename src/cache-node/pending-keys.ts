@@ -133,7 +133,8 @@ export class PendingKeys {
     for (const [key, held] of this.keys) {
       if (!regions.has(held.region)) continue;
       for (const [id, until] of held.marks)
-        if (until > now) out.push({ key, region: held.region, id, remainingMs: until - now });
+        if (until > now)
+          out.push({ key, region: held.region, id, remainingMs: Math.ceil(until - now) });
     }
     return out;
   }
