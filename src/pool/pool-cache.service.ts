@@ -105,12 +105,16 @@ export class PoolCacheService {
     nearId?: string,
   ): Promise<{ ms: number; untold: boolean }> {
     let ms = mark.ms;
-    const untold = await this.tellOwners(key, 'pending mark', async (client, region, epoch) => {
+    // A node quarantined here rejoins empty, but may rejoin before the commit and be refilled with
+    // the old image: the upload counts it as untold.
+    let quarantined = false;
+    const op: KeyOp = async (client, region, epoch) => {
       const answer = await client.markPending(key, region, mark, epoch, nearId);
       if (answer.kind === 'marked') ms = Math.min(ms, answer.ms);
       return answer;
-    });
-    return { ms, untold };
+    };
+    const untold = await this.tellOwners(key, 'pending mark', op, () => (quarantined = true));
+    return { ms, untold: untold || quarantined };
   }
 
   /**
@@ -136,9 +140,14 @@ export class PoolCacheService {
   }
 
   /** True when a node that may hold the key was left untold; then the caller waited (see above). */
-  private async tellOwners(key: string, what: string, op: KeyOp): Promise<boolean> {
+  private async tellOwners(
+    key: string,
+    what: string,
+    op: KeyOp,
+    onQuarantine?: () => void,
+  ): Promise<boolean> {
     const told = await Promise.all([
-      this.tellOwner(key, what, op),
+      this.tellOwner(key, what, op, onQuarantine),
       this.tellPreviousOwner(key, op),
     ]);
     if (!told.includes(false)) return false;
@@ -147,7 +156,12 @@ export class PoolCacheService {
   }
 
   /** False when a node that may hold the key was left untold (see invalidate). */
-  private async tellOwner(key: string, what: string, op: KeyOp): Promise<boolean> {
+  private async tellOwner(
+    key: string,
+    what: string,
+    op: KeyOp,
+    onQuarantine?: () => void,
+  ): Promise<boolean> {
     // Every node applies an invalidation even when it answers "not owner", so a node that gives
     // up a region never ships the old copy; retrying reaches the owner of the new assignment. A
     // region between owners (mid-resize) may answer "not owner" from both: safe, see store.ts.
@@ -167,6 +181,7 @@ export class PoolCacheService {
         // Quarantined, no front-end reads it, and it rejoins empty: it can never serve the old copy.
         // quarantineNow waits until every instance routes by the quarantine.
         await this.failures.quarantineNow(node.id, `${what} failed: ${err.message}`);
+        onQuarantine?.();
         return true;
       }
     }
