@@ -147,7 +147,6 @@ describeWithMysql('linearizable reads: two front-ends, near cache on, overlappin
     expect(reads.length).toBeGreaterThan(ROUNDS * 10);
     // The near cache took part: otherwise this would prove nothing about it.
     expect(nearHits).toBeGreaterThan(0);
-    console.log(`${reads.length} reads, ${nearHits} near hits sampled`);
     expect(newerThenOlder(reads)).toEqual([]);
   }, 120_000);
 });
