@@ -32,6 +32,10 @@
  *   releases at once; one whose outcome is unknown (database stall) keeps its marks to expiry.
  * - after 2: the release is lost; marks run out, and since the commit came first every read after
  *   is v or newer. The outbox replays an invalidation of v (the tombstone).
+ * - a commit whose outcome was unknown (503) and that lands only after its marks ran out (a
+ *   database stall beyond pendingMs, which is at least twice the database deadline): until the
+ *   outbox replays its invalidation a cache may serve the older image beside storage's newer one.
+ *   This is the one window left; the upload was not acknowledged.
  * - a commit that ends past the grant, a node left untold in step 1 (it may rejoin and be refilled
  *   before the commit), or an assignment that moved between 1 and 3: close invalidates again, as
  *   uploads did before (after the commit, waited for), so the upload is never acknowledged while a
