@@ -23,6 +23,11 @@
  *    regionInvals[r] moves on with every invalidation of a key of r.
  * E. Fills. A read takes a ticket (region, generation, invalidation count) *before* it asks the
  *    node, and only if the region is served; its result is admitted only if neither number moved.
+ * F. Pending marks (linearizable reads: src/frontend/write-fence.ts). An upload's mark is pushed
+ *    before its commit like an invalidation (it moves the count); while it lasts no copy of the key
+ *    is admitted, and at any time only images the owner node vouched for (a hit, or a miss with a
+ *    fill lease) are offered, so an image read from storage while the node held the key pending,
+ *    which may be older than a commit a moment away, never enters.
  *
  * Why each race is safe:
  * - Fill racing an invalidation: the fill's data was read after the ticket, and the ticket was
@@ -289,10 +294,10 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     this.markLocal(mark.key, mark.id, mark.ms);
   }
 
-  released(_subscription: NodeSubscription, mark: NearRelease): void {
+  released(subscription: NodeSubscription, mark: NearRelease): void {
     const { key, region, version, id } = mark;
     if (key !== undefined && region !== undefined && version !== undefined)
-      this.invalidate(_subscription, key, region, version);
+      this.invalidate(subscription, key, region, version);
     this.releaseLocal(key, id);
   }
 
