@@ -13,7 +13,7 @@ const os = require('node:os');
 const { startApp, makePng, multipartUpload } = require('./support/app');
 const { wrk, fixedUploads, requireWrk } = require('./support/wrk');
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 const SECONDS = 10;
 const IMAGE_BYTES = 64 * 1024;
 const UPLOADS_PER_ROUND = 2000;
