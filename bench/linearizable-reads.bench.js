@@ -3,7 +3,9 @@
  * side in one run, in interleaved rounds, both with the near cache (L1) on:
  *   - upload p50 (autocannon, 16 connections, distinct keys × 64 KiB PNG): the wait for the nodes
  *     moved before the commit, the release and the outbox ack left the answer's path;
- *   - hot GET of one 64 KiB image answered from L1 (wrk, 64 connections, 10 s).
+ *   - hot GET of one 64 KiB image answered from L1 (wrk, 64 connections, 10 s);
+ *   - CPU time per upload of the app and its node (from /proc), which a loaded machine disturbs
+ *     far less than latency.
  * The earlier build is a checkout of the code before the change, built, named by
  * PIXPOOL_BENCH_BEFORE_ROOT (e.g. `git archive <commit> | tar -x -C /tmp/before`, node_modules
  * linked, `npx tsc -p tsconfig.build.json`). Goals: upload p50 after ≤ 1.1 × before; hot GET
@@ -12,6 +14,7 @@
 const os = require('node:os');
 const { startApp, makePng, multipartUpload } = require('./support/app');
 const { wrk, fixedUploads, requireWrk } = require('./support/wrk');
+const { cpuSeconds, withChildren } = require('./support/proc-cpu');
 
 const ROUNDS = 5;
 const SECONDS = 10;
@@ -56,13 +59,17 @@ async function run() {
         const bodies = Array.from({ length: UPLOADS_PER_ROUND }, (_, i) =>
           multipartUpload(`up-${which}-${round}-${i}`, makePng(IMAGE_BYTES)),
         );
+        const pids = withChildren(apps[which].pid);
+        const cpuBefore = cpuSeconds(pids);
         result.uploads[which] = await fixedUploads(apps[which].url, bodies);
+        result.uploads[which].cpuMs = ((cpuSeconds(pids) - cpuBefore) * 1000) / bodies.length;
       }
       rounds.push(result);
       console.log(
         `round ${round + 1}: hot GET before ${result.gets.before.rps.toFixed(0)}, after ` +
           `${result.gets.after.rps.toFixed(0)} req/s; upload p50 before ${result.uploads.before.p50}, ` +
-          `after ${result.uploads.after.p50}`,
+          `after ${result.uploads.after.p50}; CPU ms per upload before ` +
+          `${result.uploads.before.cpuMs.toFixed(2)}, after ${result.uploads.after.cpuMs.toFixed(2)}`,
       );
     }
   } finally {
@@ -75,6 +82,7 @@ function report(rounds, load) {
   const ms = (text) => Number(String(text).replace('ms', ''));
   const uploadRatio = rounds.map((r) => ms(r.uploads.after.p50) / ms(r.uploads.before.p50));
   const getRatio = rounds.map((r) => r.gets.after.rps / r.gets.before.rps);
+  const cpuRatio = rounds.map((r) => r.uploads.after.cpuMs / r.uploads.before.cpuMs);
   const spread = (xs) => {
     const sorted = [...xs].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
@@ -86,16 +94,18 @@ function report(rounds, load) {
       `distinct keys × 64 KiB PNG per app and round, 16 connections. Load average at start: ${load} ` +
       `(other sessions share the 2 cores; the ratios compare the two builds within each round).`,
     '',
-    '| round | hot GET req/s before / after | upload p50 before / after | uploads/s before / after |',
-    '|---|---|---|---|',
+    '| round | hot GET req/s before / after | upload p50 before / after | uploads/s before / after | CPU ms per upload before / after |',
+    '|---|---|---|---|---|',
     ...rounds.map(
       (r, i) =>
         `| ${i + 1} | ${r.gets.before.rps.toFixed(0)} / ${r.gets.after.rps.toFixed(0)} | ` +
         `${r.uploads.before.p50} / ${r.uploads.after.p50} | ` +
-        `${r.uploads.before.rps.toFixed(0)} / ${r.uploads.after.rps.toFixed(0)} |`,
+        `${r.uploads.before.rps.toFixed(0)} / ${r.uploads.after.rps.toFixed(0)} | ` +
+        `${r.uploads.before.cpuMs.toFixed(2)} / ${r.uploads.after.cpuMs.toFixed(2)} |`,
     ),
     '',
     `- Upload p50, after / before: ${spread(uploadRatio)} — goal ≤ 1.1.`,
     `- Hot GET, after / before: ${spread(getRatio)} — goal ≥ 1 (not lower).`,
+    `- CPU per upload (app + node), after / before: ${spread(cpuRatio)}.`,
   ].join('\n');
 }
