@@ -258,7 +258,7 @@ function markOrRelease(
   if (release !== undefined) {
     const committed = version === ABSENT ? undefined : version;
     const removed = store.release(key, region, id, committed);
-    subscriptions.released({ t: 'rel', id, key, region, version: committed }, [region]);
+    subscriptions.released({ t: 'rel', id, key, region, version: committed }, [region], uploader);
     return answer({ removed });
   }
   const marked = store.markPending(key, region, id, ms);

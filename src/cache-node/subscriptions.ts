@@ -182,11 +182,16 @@ export class SubscriptionTable {
     this.push(regions, build, done, uploader);
   }
 
-  /** Mark `id` was released: told to the subscribers, not waited for (pending-keys.ts step 3). */
-  released(message: NearReleaseMessage, regions: readonly number[]): void {
-    for (const subscriber of this.subscribers)
+  /**
+   * Mark `id` was released: told to the subscribers, not waited for (pending-keys.ts step 3); the
+   * uploader (`uploader`, its id) released its own mark itself.
+   */
+  released(message: NearReleaseMessage, regions: readonly number[], uploader?: string): void {
+    for (const subscriber of this.subscribers) {
+      if (uploader !== undefined && subscriber.id === uploader) continue;
       if (subscriber.open && regions.some((r) => subscriber.regions.has(r)))
         subscriber.link.send(message);
+    }
   }
 
   /**

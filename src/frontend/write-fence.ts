@@ -141,7 +141,8 @@ export class WriteFence {
 
   private async releaseNodes(fence: Fence, version: number | undefined): Promise<boolean> {
     try {
-      if (fence.key !== undefined) return await this.pool.release(fence.key, fence.id, version);
+      if (fence.key !== undefined)
+        return await this.pool.release(fence.key, fence.id, version, this.near.id);
       await this.pool.releaseAll(fence.id);
       return true;
     } catch (err) {

@@ -122,14 +122,19 @@ export class PoolCacheService {
    * store the key again. Best effort and not waited for by the upload: until it arrives the key
    * is only read from storage; a lost release ends with the mark's grant (pending-keys.ts).
    */
-  async release(key: string, id: string, version: number | undefined): Promise<boolean> {
+  async release(
+    key: string,
+    id: string,
+    version: number | undefined,
+    nearId?: string,
+  ): Promise<boolean> {
     const { region, node } = this.router.owner(key);
     const previous = this.router.previousOwner(region);
     const epoch = this.router.epoch;
     const results = await Promise.all(
       [node, previous].map((n) =>
         n
-          ? n.client.release(key, region, id, version, epoch).then(
+          ? n.client.release(key, region, id, version, epoch, nearId).then(
               (answer) => answer.kind === 'invalidated' || n === previous,
               () => false,
             )

@@ -30,10 +30,10 @@ import { REGION_COUNT } from './hash-ring';
  *                                              write of the key. Answered like an invalidation (once
  *                                              the subscribers went pending too): 200 {removed, ms}
  *                                              with the granted ms | 421 (applied all the same).
- *   DELETE /v1/keys/<key>?region=R&release=M[&version=V]   the upload committed V (or, without V,
- *                                              never will): mark M goes, a tombstone of V stays;
- *                                              answered at once (the push to subscribers is not
- *                                              waited for): 200 {removed} | 421.
+ *   DELETE /v1/keys/<key>?region=R&release=M[&version=V][&near=S]   the upload committed V (or,
+ *                                              without V, never will): mark M goes, a tombstone of
+ *                                              V stays; answered at once (the push to subscribers,
+ *                                              S left out, is not waited for): 200 {removed} | 421.
  *          (src/cache-node/pending-keys.ts and src/frontend/write-fence.ts argue why.)
  * Every key answer carries x-pixpool-epoch (the node's); 421 = {error:'not_owner', epoch, region}.
  *

@@ -203,9 +203,12 @@ export class CacheNodeClient {
     id: string,
     version: number | undefined,
     epoch?: number,
+    /** The uploading front-end's subscriber id: the node does not tell it its own release. */
+    nearId?: string,
   ): Promise<CacheInvalidateResult> {
     let path = `${keyPath(key, region)}&release=${id}`;
     if (version !== undefined) path += `&version=${version}`;
+    if (nearId !== undefined) path += `&near=${nearId}`;
     const res = await this.send('DELETE', path, epoch);
     const body = jsonOf(res);
     if (res.status === 200)
