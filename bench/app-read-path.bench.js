@@ -18,7 +18,7 @@ const path = require('node:path');
 const { startApp, uploadMany, makePng, multipartUpload } = require('./support/app');
 const { wrk, fixedCount, fixedUploads, requireWrk } = require('./support/wrk');
 
-const NODE_SECRET = 'bench-node-secret';
+const NODE_SECRET = 'bench-node-secret-padded-to-32-characters';
 
 const NGINX = '/usr/sbin/nginx';
 const KEYS = Array.from({ length: 2000 }, (_, i) => `img-${i}`);

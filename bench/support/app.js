@@ -7,10 +7,12 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..', '..');
 const DIST = process.env.PIXPOOL_DIST || path.join(ROOT, 'dist');
 
-function startApp(env = {}) {
+/** `root`: another checkout's root, to run its build (dist/) with its own config. */
+function startApp(env = {}, { root } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-bench-'));
-  const child = spawn(process.execPath, [path.join(DIST, 'src', 'main.js')], {
-    cwd: ROOT,
+  const dist = root ? path.join(root, 'dist') : DIST;
+  const child = spawn(process.execPath, [path.join(dist, 'src', 'main.js')], {
+    cwd: root ?? ROOT,
     env: {
       ...process.env,
       NO_COLOR: '1',

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   NODE_CLEAR_BELOW_PARAM,
+  NODE_MARK_PATTERN,
   NODE_MAX_JSON_BYTES,
   NODE_REGION_COUNT,
   type NodeClearResult,
@@ -13,7 +14,7 @@ import { readJson } from './body';
 import { answerWhen } from './answer-when';
 import type { NodeContext } from './context';
 import { ENTRY_OVERHEAD_BYTES } from './entry';
-import { ABSENT, intParam, MALFORMED } from './query';
+import { ABSENT, intParam, MALFORMED, stringParam } from './query';
 import { sendError, sendJson } from './responses';
 import { checkConfig, checkDrop, checkOwnership, type Checked } from './validation';
 
@@ -102,16 +103,47 @@ export async function putOwnership(
   );
 }
 
+const ALL_REGIONS = Array.from({ length: NODE_REGION_COUNT }, (_, region) => region);
+
+/**
+ * DELETE /v1/keys: everything goes. With ?below=V (a data clear: every version below V was
+ * deleted) later writes below V are refused too (store.ts, rule 4). With ?pending=M&ms=T
+ * (delete_all, before its commit) every key also stays pending under mark M, at the subscribers
+ * too; ?release=M ends that mark.
+ */
 export function clear(ctx: NodeContext, res: ServerResponse, url: string): void {
-  const below = intParam(url, url.indexOf('?'), `${NODE_CLEAR_BELOW_PARAM}=`);
+  const epoch = ctx.ownership.epochHeader;
+  const q = url.indexOf('?');
+  const pending = stringParam(url, q, 'pending=');
+  const release = stringParam(url, q, 'release=');
+  const id = pending ?? release;
+  if (id !== undefined && (!NODE_MARK_PATTERN.test(id) || (pending && release)))
+    return sendError(res, 400, 'bad_request', 'pending= or release= takes a mark id', epoch);
+  if (release !== undefined) {
+    ctx.store.pending.releaseRegions(release);
+    ctx.subscriptions.released({ t: 'rel', id: release }, ALL_REGIONS);
+    return sendJson(res, 200, { entries: 0 } satisfies NodeClearResult, epoch);
+  }
+  if (pending !== undefined) {
+    const ms = intParam(url, q, 'ms=');
+    if (ms <= 0) return sendError(res, 400, 'bad_request', 'a pending mark needs ms=', epoch);
+    const entries = ctx.store.table.size;
+    const granted = ctx.store.markAllPending(ALL_REGIONS, pending, ms);
+    const body: NodeClearResult = { entries, ms: granted };
+    return answerWhen(res, (answer) =>
+      ctx.subscriptions.markedPending({ id: pending, ms: granted }, ALL_REGIONS, () =>
+        answer(() => sendJson(res, 200, body, ctx.ownership.epochHeader)),
+      ),
+    );
+  }
+  const below = intParam(url, q, `${NODE_CLEAR_BELOW_PARAM}=`);
   if (below === MALFORMED) {
     const message = `${NODE_CLEAR_BELOW_PARAM} must be a non-negative integer version`;
-    return sendError(res, 400, 'bad_version', message, ctx.ownership.epochHeader);
+    return sendError(res, 400, 'bad_version', message, epoch);
   }
   const body: NodeClearResult = { entries: ctx.store.clear(below === ABSENT ? -1 : below) };
-  const all = Array.from({ length: NODE_REGION_COUNT }, (_, region) => region);
   answerWhen(res, (answer) =>
-    ctx.subscriptions.dropped(all, false, () =>
+    ctx.subscriptions.dropped(ALL_REGIONS, false, () =>
       answer(() => sendJson(res, 200, body, ctx.ownership.epochHeader)),
     ),
   );

@@ -9,16 +9,18 @@ import {
  *   u8 kind | u8 region | u16 keyBytes | u32 valueBytes | f64 version | u8 contentTypeBytes
  *   | key (UTF-8) | content type (ASCII) | value
  * all big-endian, and an `end` frame whose valueBytes field counts the frames before it, so a
- * stream cut short (or a lost frame) is told apart from a complete one.
+ * stream cut short (or a lost frame) is told apart from a complete one. A `pending` frame carries
+ * an upload's pending mark (pending-keys.ts): the mark id in the content-type field, the ms it
+ * has left in the version field, no value.
  */
 export const STREAM_MAGIC = Buffer.from('PXP1', 'latin1');
 export const FRAME_HEADER_BYTES = 17;
 
-export const FrameKind = { Entry: 1, Tombstone: 2, End: 3 } as const;
+export const FrameKind = { Entry: 1, Tombstone: 2, End: 3, Pending: 4 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 export interface Frame {
-  kind: typeof FrameKind.Entry | typeof FrameKind.Tombstone;
+  kind: typeof FrameKind.Entry | typeof FrameKind.Tombstone | typeof FrameKind.Pending;
   region: number;
   key: string;
   version: number;
@@ -141,7 +143,7 @@ export class FrameDecoder {
       this.ended = true;
       return;
     }
-    if (kind !== FrameKind.Entry && kind !== FrameKind.Tombstone) {
+    if (kind !== FrameKind.Entry && kind !== FrameKind.Tombstone && kind !== FrameKind.Pending) {
       throw new FramingError(`unknown frame kind ${kind}`);
     }
     if (region >= NODE_REGION_COUNT) throw new FramingError(`bad region ${region}`);
@@ -150,6 +152,9 @@ export class FrameDecoder {
     if (contentTypeBytes > NODE_MAX_CONTENT_TYPE_BYTES) throw new FramingError('bad content type');
     if (kind === FrameKind.Tombstone && valueBytes + contentTypeBytes !== 0) {
       throw new FramingError('tombstone with a value');
+    }
+    if (kind === FrameKind.Pending && (valueBytes !== 0 || contentTypeBytes === 0)) {
+      throw new FramingError('pending mark with a value or without an id');
     }
     this.pending = {
       kind,

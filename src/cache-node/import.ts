@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  NODE_MARK_PATTERN,
   NODE_MAX_CONTENT_TYPE_BYTES,
   type NodeImportResult,
 } from '../protocol/cache-node.protocol';
@@ -35,6 +36,11 @@ export function importStream(
     if (ownership.epoch !== epoch || !ownership.owns(frame.region)) {
       if (frame.kind === FrameKind.Entry) result.refused++;
       if (frame.value) store.table.discardValue(frame.value);
+      return;
+    }
+    if (frame.kind === FrameKind.Pending) {
+      if (!NODE_MARK_PATTERN.test(frame.contentType)) throw new FramingError('bad mark id');
+      store.markPending(frame.key, frame.region, frame.contentType, frame.version);
       return;
     }
     if (frame.kind === FrameKind.Tombstone) {

@@ -2,10 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   NODE_DEFAULT_CONTENT_TYPE,
   NODE_HEADERS,
+  NODE_MARK_PATTERN,
   NODE_MAX_CONTENT_TYPE_BYTES,
   NODE_MAX_KEY_BYTES,
   NODE_REGION_COUNT,
   NODE_ROUTES,
+  type NodeInvalidateBody,
   type NodeMissBody,
   type NodeNotOwnerBody,
   type NodeStaleBody,
@@ -16,7 +18,7 @@ import { readBody, type BodyResult } from './body';
 import type { PoolResponse } from './pool-response';
 import { isValidContentType } from './content-types';
 import type { NodeContext } from './context';
-import { intParam, MALFORMED, parseNonNegativeInt, stringParam } from './query';
+import { ABSENT, intParam, MALFORMED, parseNonNegativeInt, stringParam } from './query';
 import { fillFromOlderEpoch } from './fill-fence';
 import { answerWhen } from './answer-when';
 import type { NodeRequestHeaders } from './request-headers';
@@ -24,6 +26,7 @@ import { sendEmpty, sendError, sendJson } from './responses';
 import type { WriteOutcome, WriteRequest } from './store';
 
 const KEY_START = NODE_ROUTES.keyPrefix.length;
+const PENDING_MISS: NodeMissBody = { error: 'miss', pending: true };
 const LEASE_PATTERN = /^[0-9a-z]{1,16}$/;
 
 const MESSAGES = {
@@ -34,6 +37,8 @@ const MESSAGES = {
   bad_invalidation: 'an invalidation needs the version of the write it follows',
   bad_near: "near must be the uploader's subscriber id (16 to 64 lowercase hex digits)",
   bad_lease: 'lease must be a token from a miss answer',
+  bad_mark: 'pending= and release= take a mark id of 1 to 32 lowercase letters or digits',
+  bad_ms: 'a pending mark needs ms=<positive integer>',
   bad_content_type: `content-type must be 1..${NODE_MAX_CONTENT_TYPE_BYTES} visible ASCII characters`,
   bad_length: 'bad content-length',
 } as const;
@@ -105,7 +110,8 @@ function getKey(ctx: NodeContext, res: ServerResponse, key: string, region: numb
     return;
   }
   stats.counters.misses++;
-  const body: NodeMissBody = { error: 'miss', lease: store.issueLease(key, region) };
+  const lease = store.leaseUnlessPending(key, region);
+  const body: NodeMissBody = lease === undefined ? PENDING_MISS : { error: 'miss', lease };
   sendJson(res, 404, body, ownership.epochHeader);
 }
 
@@ -187,13 +193,17 @@ function deleteKey(
   region: number,
 ): void {
   const { stats, store, ownership } = ctx;
-  const version = intParam(url, q, 'version=');
-  if (version < 0) {
-    return sendError(res, 400, 'bad_version', MESSAGES.bad_invalidation, ownership.epochHeader);
-  }
   const uploader = stringParam(url, q, 'near=');
   if (uploader !== undefined && !NEAR_ID_PATTERN.test(uploader)) {
     return sendError(res, 400, 'bad_near', MESSAGES.bad_near, ownership.epochHeader);
+  }
+  const pending = stringParam(url, q, 'pending=');
+  const release = stringParam(url, q, 'release=');
+  if (pending !== undefined || release !== undefined)
+    return markOrRelease(ctx, res, url, q, { key, region, pending, release, uploader });
+  const version = intParam(url, q, 'version=');
+  if (version < 0) {
+    return sendError(res, 400, 'bad_version', MESSAGES.bad_invalidation, ownership.epochHeader);
   }
   stats.counters.requests++;
   // Applied even when not the owner: if this node was the previous owner, the stale copy it still
@@ -212,6 +222,61 @@ function deleteKey(
           stats.counters.deletes++;
           sendJson(res, 200, { removed }, ownership.epochHeader);
         }),
+      uploader,
+    ),
+  );
+}
+
+interface MarkRequest {
+  key: string;
+  region: number;
+  pending: string | undefined;
+  release: string | undefined;
+  uploader: string | undefined;
+}
+
+/**
+ * DELETE ...&pending=M&ms=T (an upload is about to commit) or ...&release=M[&version=V] (it did):
+ * pending-keys.ts. Like an invalidation, applied even when not the owner, answered 421 then.
+ */
+function markOrRelease(
+  ctx: NodeContext,
+  res: ServerResponse,
+  url: string,
+  q: number,
+  request: MarkRequest,
+): void {
+  const { stats, store, ownership, subscriptions } = ctx;
+  const { key, region, pending, release, uploader } = request;
+  const epoch = ownership.epochHeader;
+  const id = pending ?? release!;
+  if ((pending !== undefined && release !== undefined) || !NODE_MARK_PATTERN.test(id))
+    return sendError(res, 400, 'bad_request', MESSAGES.bad_mark, epoch);
+  const version = intParam(url, q, 'version=');
+  if (version === MALFORMED) return sendError(res, 400, 'bad_version', MESSAGES.bad_version, epoch);
+  const ms = intParam(url, q, 'ms=');
+  if (pending !== undefined && ms <= 0)
+    return sendError(res, 400, 'bad_request', MESSAGES.bad_ms, epoch);
+  stats.counters.requests++;
+  const owner = ownership.owns(region);
+  const answer = (body: NodeInvalidateBody): void => {
+    if (!owner) return notOwner(ctx, res, region);
+    stats.counters.deletes++;
+    sendJson(res, 200, body, ownership.epochHeader);
+  };
+  if (release !== undefined) {
+    const committed = version === ABSENT ? undefined : version;
+    const removed = store.release(key, region, id, committed);
+    subscriptions.released({ t: 'rel', id, key, region, version: committed }, [region], uploader);
+    return answer({ removed });
+  }
+  const marked = store.markPending(key, region, id, ms);
+  // Like an invalidation: answered once the subscribers went pending too, with 102 meanwhile.
+  answerWhen(res, (send) =>
+    subscriptions.markedPending(
+      { id, ms: marked.ms, key },
+      [region],
+      () => send(() => answer(marked)),
       uploader,
     ),
   );

@@ -42,6 +42,8 @@
  *    of the old one (import.ts). Without V (a cache clear) the floors keep only tombstones: the
  *    images still exist, so a late frame is a valid copy.
  * Gaining a region also purges whatever this node still held of it from an earlier tenure.
+ * 4. Pending keys (pending-keys.ts): while a key is marked pending by an upload that has not
+ *    committed yet, every write of it is refused ('pending') and no lease is issued for it.
  *
  * Bounded memory: leases and tombstones have TTLs and byte budgets; the floors are 16 numbers.
  *
@@ -56,6 +58,7 @@ import { NODE_REGION_COUNT, type NodePolicy } from '../protocol/cache-node.proto
 import type { Entry } from './entry';
 import { EntryTable, type NewEntry } from './entry-table';
 import { LeaseTable, type LeaseOptions } from './leases';
+import { PendingKeys } from './pending-keys';
 import type { RandomSource } from './policies';
 import { TombstoneTable, type TombstoneOptions, type Tombstone } from './tombstones';
 
@@ -71,7 +74,8 @@ export interface StoreOptions {
 export type WriteRequest = NewEntry;
 
 /** `kept`: an import the node already had at that version or newer. */
-export type WriteOutcome = 'stored' | 'too_large' | 'kept' | 'version' | 'tombstone' | 'lease';
+export type WriteOutcome =
+  'stored' | 'too_large' | 'kept' | 'version' | 'tombstone' | 'lease' | 'pending';
 
 export interface RegionDrop {
   entries: number;
@@ -83,6 +87,8 @@ export class CacheStore {
   readonly table: EntryTable;
   private readonly leases: LeaseTable;
   private readonly tombstones: TombstoneTable;
+  /** Keys an upload is writing (pending-keys.ts); read by the routes and transfers. */
+  readonly pending: PendingKeys;
   private readonly floors = new Array<number>(NODE_REGION_COUNT).fill(-1);
 
   constructor(options: StoreOptions) {
@@ -93,6 +99,7 @@ export class CacheStore {
       options.random ?? Math.random,
     );
     this.leases = new LeaseTable(options.leases, now);
+    this.pending = new PendingKeys(now);
     this.tombstones = new TombstoneTable(options.tombstones, now, (region, version) => {
       if (version > this.floors[region]) this.floors[region] = version;
     });
@@ -115,17 +122,24 @@ export class CacheStore {
     return this.leases.issue(key, region, Buffer.byteLength(key));
   }
 
+  /** A miss's fill lease; undefined while the key is pending (nobody may fill it then). */
+  leaseUnlessPending(key: string, region: number): string | undefined {
+    return this.pending.isPending(key, region) ? undefined : this.issueLease(key, region);
+  }
+
   fill(write: WriteRequest, lease: string): WriteOutcome {
     return this.settle(write, this.checkFill(write, lease));
   }
 
   put(write: WriteRequest): WriteOutcome {
+    if (this.pending.isPending(write.key, write.region)) return this.settle(write, 'pending');
     const held = this.table.peek(write.key);
     if (held && held.version > write.version) return this.settle(write, 'version');
     return this.settle(write, this.checkTombstones(write) ?? this.table.insert(write, held));
   }
 
   import(write: WriteRequest): WriteOutcome {
+    if (this.pending.isPending(write.key, write.region)) return this.settle(write, 'pending');
     const held = this.table.peek(write.key);
     if (held && held.version >= write.version) return this.settle(write, 'kept');
     return this.settle(write, this.checkTombstones(write) ?? this.table.insert(write, held));
@@ -138,6 +152,38 @@ export class CacheStore {
     this.leases.void(key);
     this.tombstones.record(key, region, version, Buffer.byteLength(key));
     return held !== undefined;
+  }
+
+  /**
+   * An upload of the key is about to commit (pending-keys.ts step 1): the copy and the lease go in
+   * this same step as the mark. Returns the mark's granted ms and whether a copy was dropped.
+   */
+  markPending(
+    key: string,
+    region: number,
+    id: string,
+    ms: number,
+  ): { removed: boolean; ms: number } {
+    const held = this.table.peek(key);
+    if (held) this.table.remove(held);
+    this.leases.void(key);
+    return { removed: held !== undefined, ms: this.pending.mark(key, region, id, ms) };
+  }
+
+  /**
+   * The upload committed `version` (or, without one, gave up before committing): the mark goes,
+   * and a committed version stays as a tombstone, so nothing older is stored from now on.
+   */
+  release(key: string, region: number, id: string, version: number | undefined): boolean {
+    this.pending.release(key, id);
+    return version === undefined ? false : this.invalidate(key, region, version);
+  }
+
+  /** delete_all / clear data: everything goes and nothing of `regions` is stored until released. */
+  markAllPending(regions: readonly number[], id: string, ms: number): number {
+    const granted = this.pending.markRegions(regions, id, ms);
+    this.clear();
+    return granted;
   }
 
   /** A tombstone shipped by the region's previous owner: an invalidation it saw and we may not. */
@@ -189,6 +235,7 @@ export class CacheStore {
   }
 
   private checkFill(write: WriteRequest, lease: string): WriteOutcome {
+    if (this.pending.isPending(write.key, write.region)) return 'pending';
     if (!this.leases.redeem(write.key, write.region, lease)) return 'lease';
     const held = this.table.peek(write.key);
     if (held && held.version > write.version) return 'version';

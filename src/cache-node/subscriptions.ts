@@ -42,6 +42,7 @@ import {
   NEAR_DEFAULT_LEASE_MS,
   NEAR_MAX_LEASE_MS,
   type NearNodeStats,
+  type NearReleaseMessage,
   type NearReport,
   type NearToFrontEnd,
 } from '../protocol/near-cache.protocol';
@@ -174,6 +175,37 @@ export class SubscriptionTable {
   ): void {
     if (testMutant('skip-invalidation-push')) return done();
     this.push([region], (seq) => ({ t: 'inv', seq, key, region, version }), done, uploader);
+  }
+
+  /**
+   * A key (or, with `key` undefined, every key of `regions`) went pending under mark `id` for `ms`
+   * (pending-keys.ts): `done` runs once every other subscriber of the regions dropped it and stopped
+   * admitting it, as for an invalidation.
+   */
+  markedPending(
+    mark: { id: string; ms: number; key?: string },
+    regions: readonly number[],
+    done: () => void,
+    uploader?: string,
+  ): void {
+    const { id, ms, key } = mark;
+    const build = (seq: number): NearToFrontEnd =>
+      key === undefined
+        ? { t: 'pend', seq, id, ms, regions: [...regions] }
+        : { t: 'pend', seq, id, ms, key, region: regions[0] };
+    this.push(regions, build, done, uploader);
+  }
+
+  /**
+   * Mark `id` was released: told to the subscribers, not waited for (pending-keys.ts step 3); the
+   * uploader (`uploader`, its id) released its own mark itself.
+   */
+  released(message: NearReleaseMessage, regions: readonly number[], uploader?: string): void {
+    for (const subscriber of this.subscribers) {
+      if (uploader !== undefined && subscriber.id === uploader) continue;
+      if (subscriber.open && regions.some((r) => subscriber.regions.has(r)))
+        subscriber.link.send(message);
+    }
   }
 
   /**

@@ -43,7 +43,7 @@ export function checkTargetEpoch(target: URL, epoch: number): Promise<void> {
   });
 }
 
-/** Streams the regions' entries, then tombstones; resolves with the target's answer. */
+/** Streams the regions' pending marks, entries, then tombstones; resolves with the target's answer. */
 export async function streamRegions(
   ctx: NodeContext,
   regions: ReadonlySet<number>,
@@ -96,6 +96,14 @@ async function writeFrames(
 ): Promise<void> {
   const { store } = ctx;
   await write(out, STREAM_MAGIC);
+  // Pending marks first: a region handed over stays pending for uploads about to commit.
+  let marks = 0;
+  for (const mark of store.pending.ofRegions(regions)) {
+    if (stopped()) return;
+    const { region, key, id, remainingMs } = mark;
+    await write(out, encodeFrameHead(FrameKind.Pending, region, key, remainingMs, id, 0));
+    marks++;
+  }
   for (const entry of store.table.ofRegions(regions)) {
     if (stopped()) return;
     // Replaced or invalidated since the snapshot: its successor (if any) is not ours to send.
@@ -123,7 +131,7 @@ async function writeFrames(
     );
     sent.tombstones++;
   }
-  out.end(encodeEndFrame(sent.entries + sent.tombstones));
+  out.end(encodeEndFrame(marks + sent.entries + sent.tombstones));
 }
 
 /** Resolves at once unless the socket buffer is full; then waits for it to drain. */

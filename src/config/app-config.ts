@@ -121,6 +121,11 @@ export class PoolConfig {
   @IsString() staticNodes!: string;
   @IsInt() @Min(50) requestTimeoutMs!: number;
   @IsInt() @Min(100) healthIntervalMs!: number;
+  /**
+   * How long an upload's pending mark lasts at most (src/cache-node/pending-keys.ts): its commit
+   * must land within it, and a crashed uploader's key is only read from storage this long.
+   */
+  @IsInt() @Min(1000) @Max(30000) pendingMs!: number;
   @Type(() => Ec2Config) @ValidateNested() ec2!: Ec2Config;
 }
 

@@ -171,6 +171,12 @@ function crossFieldProblems(c: AppConfig): string[] {
   if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
     problems.push('limits.headersTimeoutMs: must not exceed limits.requestTimeoutMs');
   }
+  if (c.pool.pendingMs < 2 * c.resilience.databaseTimeoutMs) {
+    problems.push(
+      'pool.pendingMs: must be at least twice resilience.databaseTimeoutMs (an upload commits ' +
+        'within its pending mark)',
+    );
+  }
   if (c.coordination.renewMs * 3 > c.coordination.leaseMs) {
     problems.push('coordination.renewMs: must be at most a third of coordination.leaseMs');
   }

@@ -6,18 +6,21 @@
  * the objects of exactly the rows its table delete removed, never "everything in storage".
  *
  * Steps:
+ * 0. Every key goes pending at every node and near cache, as an upload's key does
+ *    (src/frontend/write-fence.ts): no copy is served or admitted until step 2's release, so no
+ *    read can return a deleted image after any read saw it gone (linearizable, like uploads).
  * 1. One transaction deletes the rows it locked and returns their object names (ImageTable
  *    .deleteAll). An upload that commits before it is taken with it; one that commits after it
  *    keeps its row, and its object is one the delete never saw (object names are fresh per upload).
  *    The transaction also takes a version V from the database's counter
  *    (src/database/version-counter.ts): every row it deleted is below V, every later upload above.
- * 2. Every cache copy goes (nodes and near caches), so no deleted image is served, and every node
- *    refuses writes below V from then on: a region transfer whose frames are still in flight
+ * 2. Every cache copy goes again (nodes and near caches), every node refuses writes below V from
+ *    then on, and the marks are released: a region transfer whose frames are still in flight
  *    cannot bring a deleted image back (src/cache-node/store.ts, rule 4).
  * 3. The returned objects are deleted. No row names them any more and no row ever will again:
  *    names are never reused.
  *
- * A crash or an outage after 1 leaves objects no row names: the orphan sweeper deletes them after
+ * A crash before 2 leaves the marks to run out (pool.pendingMs). A crash or an outage after 1 leaves objects no row names: the orphan sweeper deletes them after
  * its grace (src/coordination/orphan-sweeper.service.ts), as it does those of a crashed upload.
  * A crash before 1 commits leaves everything as it was. Objects written by an upload in flight
  * (not yet committed) are likewise the sweeper's if that upload never commits, and its own if it
@@ -29,7 +32,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BLOB_STORE, BlobStore } from '../storage/blob-store';
 import { IMAGE_TABLE, ImageTable } from '../database/image-table';
-import { ReadPathService } from './read-path.service';
+import { DependencyUnavailableError } from '../common/dependency-unavailable.error';
+import { WriteFence } from './write-fence';
 import { testMutant } from '../protocol/test-mutants';
 
 @Injectable()
@@ -39,12 +43,21 @@ export class ClearDataService {
   constructor(
     @Inject(IMAGE_TABLE) private readonly table: ImageTable,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
-    private readonly readPath: ReadPathService,
+    private readonly fence: WriteFence,
   ) {}
 
   async clearData(): Promise<void> {
-    const { objectNames, version } = await this.table.deleteAll();
-    await this.readPath.clearCache(version);
+    const fence = await this.fence.open(undefined);
+    let deleted: Awaited<ReturnType<ImageTable['deleteAll']>>;
+    try {
+      deleted = await this.table.deleteAll();
+    } catch (err) {
+      // An outage leaves the outcome unknown (the marks run out); anything else changed nothing.
+      if (!(err instanceof DependencyUnavailableError)) this.fence.abandon(fence);
+      throw err;
+    }
+    const { objectNames, version } = deleted;
+    await this.fence.close(fence, version, () => undefined);
     try {
       await this.blobs.deleteMany(await this.objectsToDelete(objectNames));
       this.logger.log(`cleared data: ${objectNames.length} keys and their objects`);

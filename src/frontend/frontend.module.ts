@@ -11,6 +11,7 @@ import { ClearDataService } from './clear-data.service';
 import { ReadPathService } from './read-path.service';
 import { NotifyController } from './notify.controller';
 import { ImageFastPath } from './image-fast-path';
+import { WriteFence } from './write-fence';
 import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { RateLimitGuard } from '../common/rate-limit/rate-limit.guard';
 import { StorageQuota } from './storage-quota';
@@ -47,6 +48,7 @@ import { registerResponseBudgetGauges } from '../metrics/prometheus/response-bud
     ImageService,
     ClearDataService,
     ReadPathService,
+    WriteFence,
     ImageFastPath,
     UploadSlotsInterceptor,
     RateLimitGuard,

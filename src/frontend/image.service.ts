@@ -12,6 +12,7 @@ import { DependencyUnavailableError } from '../common/dependency-unavailable.err
 import { crashPoint } from '../common/test-crash-point';
 import { OutboxService } from '../coordination/outbox.service';
 import { testMutant } from '../protocol/test-mutants';
+import { WriteFence } from './write-fence';
 
 export interface UploadedImageFile {
   buffer: Buffer;
@@ -29,14 +30,17 @@ export class ImageService {
     private readonly readPath: ReadPathService,
     private readonly outbox: OutboxService,
     private readonly quota: StorageQuota,
+    private readonly fence: WriteFence,
   ) {}
 
   /**
-   * Durable before acknowledged: the blob is written under a fresh name, then the row is committed
-   * pointing at it together with its pending invalidation (the outbox), the cache is told, and the
-   * outbox record acked. A failure before the commit removes the new blob, so a failed upload
-   * leaves nothing behind; the previous object of the key is deleted only after the commit. What a
-   * crash or a timeout at each step leaves, and what repairs it: src/coordination/outbox.ts.
+   * Durable before acknowledged, and linearizable: the blob is written under a fresh name, the key
+   * is made pending at its owner and every near cache (write-fence.ts: why no read can then return
+   * an older image after any read returned this one), then the row is committed pointing at it
+   * together with its pending invalidation (the outbox), and the key released. A failure before
+   * the commit removes the new blob, so a failed upload leaves nothing behind; the previous object
+   * of the key is deleted only after the commit. What a crash or a timeout at each step leaves,
+   * and what repairs it: src/coordination/outbox.ts and write-fence.ts.
    */
   async upload(rawKey: unknown, file: UploadedImageFile | undefined): Promise<ImageRecord> {
     const key = validateKey(rawKey, this.config.server.maxKeyLength);
@@ -48,6 +52,11 @@ export class ImageService {
     const objectName = newObjectName();
     await this.blobs.put(objectName, file.buffer, contentType);
     crashPoint(this.config.resilience, 'after-blob-write');
+    // The branch point of two test mutants: commit first and fence after (the order before the
+    // fence), or acknowledge before anything is fenced at all.
+    const fenceFirst =
+      !testMutant('commit-before-invalidate') && !testMutant('ack-before-invalidate');
+    let fence = fenceFirst ? await this.fence.open(key) : undefined;
     let result: Awaited<ReturnType<ImageTable['upsert']>>;
     try {
       result = await this.table.upsert({
@@ -59,8 +68,9 @@ export class ImageService {
       });
     } catch (err) {
       // A database outage leaves the outcome unknown: the commit may still land and name this
-      // object. The orphan sweeper deletes it later if no row does.
+      // object. The orphan sweeper deletes it later if no row does; the marks run out.
       if (err instanceof DependencyUnavailableError) throw err;
+      if (fence) this.fence.abandon(fence);
       await this.blobs.delete(objectName).catch((cleanupErr: Error) => {
         this.logger.error(
           `orphan object ${objectName} left after a failed upload: ${cleanupErr.message}`,
@@ -76,14 +86,19 @@ export class ImageService {
         );
       });
     }
-    const invalidated = this.readPath
-      .invalidate(key, result.record.version)
-      .then(() => this.outbox.ack(result.pendingInvalidationId));
+    // Acknowledged only once the key is released (or invalidated again) everywhere; the outbox
+    // record is acked once the release reached the nodes.
+    const closed = (async () => {
+      fence ??= await this.fence.open(key);
+      await this.fence.close(fence, result.record.version, () => {
+        void this.outbox.ack(result.pendingInvalidationId);
+      });
+    })();
     if (testMutant('ack-before-invalidate')) {
-      invalidated.catch((err: Error) => this.logger.warn(`late invalidation: ${err.message}`));
+      closed.catch((err: Error) => this.logger.warn(`late invalidation: ${err.message}`));
       return result.record;
     }
-    await invalidated;
+    await closed;
     return result.record;
   }
 

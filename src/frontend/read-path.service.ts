@@ -6,7 +6,7 @@ import { IMAGE_TABLE, ImageTable } from '../database/image-table';
 import { IMAGE_TYPES } from '../image/image-formats';
 import { StoredImage } from '../image/stored-image';
 import { SingleFlight } from '../pool/single-flight';
-import { PoolCacheService, StorageLoad } from '../pool/pool-cache.service';
+import { PoolCacheService, PoolRead, StorageLoad } from '../pool/pool-cache.service';
 import { NearCacheService } from '../near-cache/near-cache.service';
 
 /**
@@ -52,19 +52,20 @@ export class ReadPathService {
       return { key, body, contentType, version, source: 'cache' };
     }
     const ticket = this.near.ticket(key);
-    const image = await this.checkedPoolRead(key);
-    if (ticket && image) this.near.offer(ticket, image);
+    const { image, nearSafe } = await this.checkedPoolRead(key);
+    if (ticket && image && nearSafe) this.near.offer(ticket, image);
     return image;
   }
 
-  private async checkedPoolRead(key: string): Promise<StoredImage | null> {
-    const image = await this.pool.read(key, (k) => this.readFromStorage(k));
-    if (image?.source !== 'cache' || IMAGE_TYPES.has(image.contentType)) return image;
+  private async checkedPoolRead(key: string): Promise<PoolRead> {
+    const read = await this.pool.readForNear(key, (k) => this.readFromStorage(k));
+    const { image } = read;
+    if (image?.source !== 'cache' || IMAGE_TYPES.has(image.contentType)) return read;
     this.logger.warn(
       `cached copy of ${JSON.stringify(key)} has type ${JSON.stringify(image.contentType)}, ` +
         'not an image type: read from storage',
     );
-    return (await this.readFromStorage(key)).image;
+    return { image: (await this.readFromStorage(key)).image, nearSafe: false };
   }
 
   /** Called after an upload of `key` committed `version`: no cached copy older than it may be served. */

@@ -27,6 +27,11 @@
  *    regionInvals[r] moves on with every invalidation of a key of r.
  * E. Fills. A read takes a ticket (region, generation, invalidation count) *before* it asks the
  *    node, and only if the region is served; its result is admitted only if neither number moved.
+ * F. Pending marks (linearizable reads: src/frontend/write-fence.ts). An upload's mark is pushed
+ *    before its commit like an invalidation (it moves the count); while it lasts no copy of the key
+ *    is admitted, and at any time only images the owner node vouched for (a hit, or a miss with a
+ *    fill lease) are offered, so an image read from storage while the node held the key pending,
+ *    which may be older than a commit a moment away, never enters.
  *
  * Why each race is safe:
  * - Fill racing an invalidation: the fill's data was read after the ticket, and the ticket was
@@ -87,7 +92,13 @@ import { nearCapacityMb } from './near-capacity';
 import { leaseEnd, monotonicNow } from './lease-clock';
 import { prepareEntry } from './near-entry';
 import { NearEntry, NearStore } from './near-store';
-import { NodeSubscription, SubscriptionListener } from './node-subscription';
+import { NearPending } from './near-pending';
+import {
+  type NearMark,
+  type NearRelease,
+  NodeSubscription,
+  SubscriptionListener,
+} from './node-subscription';
 
 /** Taken before a read asks the pool; the read's result is admitted only if it still holds. */
 export interface NearTicket {
@@ -113,6 +124,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
   private readonly configuredLeaseMs: number;
   private readonly store: NearStore;
   private readonly admission: Admission;
+  private readonly pendingKeys: NearPending;
   private readonly subscriptions = new Map<string, NodeSubscription>();
   private readonly regionSub: Array<NodeSubscription | null> = new Array(REGION_COUNT).fill(null);
   private readonly regionGen = new Array<number>(REGION_COUNT).fill(0);
@@ -146,6 +158,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     this.configuredLeaseMs = leaseMs;
     this.store = new NearStore(capacityMb * 1024 * 1024);
     this.admission = new Admission(admitWindowMs, 100_000, this.now);
+    this.pendingKeys = new NearPending(this.now);
   }
 
   onModuleInit(): void {
@@ -207,11 +220,16 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     return { key, region, generation, invals: this.regionInvals[region] };
   }
 
-  /** After the read: keeps the image if nothing moved since the ticket and it is read again. */
+  /**
+   * After the read: keeps the image if nothing moved since the ticket, no upload of the key is
+   * pending, and it is read again. Only images the owner node vouched for are offered
+   * (PoolCacheService.readForNear).
+   */
   offer(ticket: NearTicket, image: StoredImage): void {
     if (this.router.current !== this.seen) this.reconcile();
     const { key, region, generation, invals } = ticket;
     if (this.regionInvals[region] !== invals || !this.servable(region, generation)) return;
+    if (this.pendingKeys.blocks(key)) return;
     if (!this.admission.admit(key)) return;
     this.store.set(prepareEntry(image, region, generation));
   }
@@ -222,6 +240,21 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     const region = partition(key);
     this.store.delete(key);
     this.regionInvals[region]++;
+  }
+
+  /**
+   * This front-end's own upload (or delete_all, key undefined) is about to commit: no copy, no
+   * admission until releaseLocal or `ms` (the nodes leave us out of their push of our own mark).
+   */
+  markLocal(key: string | undefined, id: string, ms: number): void {
+    if (!this.enabled) return;
+    this.pendingKeys.add(key, id, ms);
+    if (key === undefined) this.clearLocal();
+    else this.dropLocal(key);
+  }
+
+  releaseLocal(key: string | undefined, id: string): void {
+    if (this.enabled) this.pendingKeys.release(key, id);
   }
 
   /** The assignment routed by before an invalidation, to compare after it (afterInvalidation). */
@@ -282,6 +315,18 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     const entry = this.store.peek(key);
     if (entry && entry.version < version) this.store.delete(key);
     this.regionInvals[region]++;
+  }
+
+  pending(_subscription: NodeSubscription, mark: NearMark): void {
+    // A region mark is a delete_all, which the node sends for every region: all keys.
+    this.markLocal(mark.key, mark.id, mark.ms);
+  }
+
+  released(subscription: NodeSubscription, mark: NearRelease): void {
+    const { key, region, version, id } = mark;
+    if (key !== undefined && region !== undefined && version !== undefined)
+      this.invalidate(subscription, key, region, version);
+    this.releaseLocal(key, id);
   }
 
   drop(subscription: NodeSubscription, regions: number[]): void {
@@ -381,6 +426,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     // A lost subscription was removed from the map: reconciling again makes a new one.
     if ((this.seen?.nodes ?? []).some((n) => !this.subscriptions.has(n.id))) this.subscribe();
     this.store.sweep((entry) => entry.generation !== this.regionGen[entry.region]);
+    this.pendingKeys.sweep();
   }
 
   private async confirmEpoch(): Promise<void> {

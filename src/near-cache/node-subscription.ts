@@ -17,8 +17,27 @@ export interface SubscriptionListener {
   granted(subscription: NodeSubscription, regions: number[], revoked: number[]): void;
   invalidate(subscription: NodeSubscription, key: string, region: number, version: number): void;
   drop(subscription: NodeSubscription, regions: number[]): void;
+  /** An upload is about to commit `key` (undefined: every key, delete_all) under mark `id`. */
+  pending(subscription: NodeSubscription, mark: NearMark): void;
+  /** Mark `id` was released; `version`: what the upload committed. */
+  released(subscription: NodeSubscription, mark: NearRelease): void;
   /** The connection is gone: nothing held under it may be served any more. */
   lost(subscription: NodeSubscription): void;
+}
+
+export interface NearMark {
+  id: string;
+  ms: number;
+  key?: string;
+  region?: number;
+  regions?: number[];
+}
+
+export interface NearRelease {
+  id: string;
+  key?: string;
+  region?: number;
+  version?: number;
 }
 
 export interface SubscriptionOptions {
@@ -156,6 +175,8 @@ export class NodeSubscription {
   private onMessage(message: unknown): void {
     if (this.closed || typeof message !== 'object' || message === null) return;
     const m = message as Record<string, unknown>;
+    // A release is told, not acknowledged: it has no sequence number.
+    if (m.t === 'rel') return this.onRelease(m);
     const seq = m.seq;
     if (!Number.isSafeInteger(seq)) return this.close();
     switch (m.t) {
@@ -190,8 +211,37 @@ export class NodeSubscription {
         this.send({ t: 'ack', seq: seq as number });
         return;
       }
+      case 'pend': {
+        const mark = parseMark(m);
+        if (!mark) return this.close();
+        this.listener.pending(this, mark);
+        this.send({ t: 'ack', seq: seq as number });
+        return;
+      }
       default:
         return this.close();
     }
   }
+
+  private onRelease(m: Record<string, unknown>): void {
+    const { id, key, region, version } = m;
+    if (typeof id !== 'string' || (key !== undefined && typeof key !== 'string'))
+      return this.close();
+    if (region !== undefined && !isRegion(region)) return this.close();
+    if (version !== undefined && !Number.isSafeInteger(version)) return this.close();
+    this.listener.released(this, m as unknown as NearRelease);
+  }
+}
+
+function isRegion(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) < NODE_REGION_COUNT;
+}
+
+function parseMark(m: Record<string, unknown>): NearMark | undefined {
+  const { id, ms, key, region, regions } = m;
+  if (typeof id !== 'string' || !Number.isSafeInteger(ms) || (ms as number) <= 0) return undefined;
+  if (typeof key === 'string' && isRegion(region)) return { id, ms: ms as number, key, region };
+  if (key === undefined && isRegionList(regions, NODE_REGION_COUNT))
+    return { id, ms: ms as number, regions };
+  return undefined;
 }

@@ -1,18 +1,27 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { StoredImage } from '../image/stored-image';
-import { CacheNodeUnavailableError } from './client/cache-node.client';
+import { CacheNodeClient, CacheNodeUnavailableError } from './client/cache-node.client';
 import { NodeFailureService } from './membership/node-failure.service';
 import { PoolRouter, RoutedNode } from './routing/pool-router.service';
 
 /**
- * An invalidation's outcome at one node: told (or quarantined by us, which waited already), left
- * untold but fenced by an assignment every instance will adopt, or left untold unfenced.
+ * Whether a node that may hold a key was told, and if not what fences it: 'adopt', the assignment
+ * this instance routes by does not read it (quarantined, or left behind by a resize); 'lease', no
+ * assignment fences it (a region answering "not owner" from its owner: a node that restarted owns
+ * nothing, or mid-resize), so only the longest lease the nodes grant does.
  */
 type Told = 'told' | 'adopt' | 'lease';
 
 /** A storage read; `leader` is true for the one reader whose blob fetch the others shared. */
 export type StorageLoad = { image: StoredImage | null; leader: boolean };
 type Loader = (key: string) => Promise<StorageLoad>;
+/** `nearSafe`: the owner node vouched for the image, so a near cache may keep it (readForNear). */
+export type PoolRead = { image: StoredImage | null; nearSafe: boolean };
+type KeyOp = (
+  client: CacheNodeClient,
+  region: number,
+  epoch: number,
+) => Promise<{ kind: string; epoch: number }>;
 
 /**
  * The cache tier of the read path (look-aside). Storage stays the truth: any trouble with a node
@@ -34,6 +43,16 @@ export class PoolCacheService {
   ) {}
 
   async read(key: string, load: Loader): Promise<StoredImage | null> {
+    return (await this.readForNear(key, load)).image;
+  }
+
+  /**
+   * A read, and whether its image may enter a near cache: only what the owner node vouched for, a
+   * hit or a miss that came with a fill lease. A pending key (an upload is about to commit it), a
+   * node that could not be asked or no owner: the image is right for this read but may be older
+   * than a commit a moment away, which no near copy may outlive (src/frontend/write-fence.ts).
+   */
+  async readForNear(key: string, load: Loader): Promise<PoolRead> {
     // Twice: a node that says "not owner" made us reload the assignment; the second try uses it.
     for (let attempt = 0; attempt < 2; attempt++) {
       const { region, node } = this.router.route(key);
@@ -48,13 +67,8 @@ export class PoolCacheService {
       }
       this.router.observeEpoch(answer.epoch);
       if (answer.kind === 'hit') {
-        return {
-          key,
-          body: answer.value,
-          contentType: answer.contentType,
-          version: answer.version,
-          source: 'cache',
-        };
+        const { value: body, contentType, version } = answer;
+        return { image: { key, body, contentType, version, source: 'cache' }, nearSafe: true };
       }
       if (answer.kind === 'not_owner') {
         await this.router.reload();
@@ -62,11 +76,12 @@ export class PoolCacheService {
       }
       // Concurrent misses share one blob fetch (see ReadPathService); only its leader fills, so
       // a key is filled once however many readers missed it.
+      if (answer.kind === 'pending') return { image: (await load(key)).image, nearSafe: false };
       const { image, leader } = await load(key);
       if (image && leader) await settledWithin(this.fill(node, region, epoch, image, answer.lease));
-      return image;
+      return { image, nearSafe: true };
     }
-    return (await load(key)).image;
+    return { image: (await load(key)).image, nearSafe: false };
   }
 
   /**
@@ -83,16 +98,87 @@ export class PoolCacheService {
    * assignment, so the upload waits the longest lease outright (waitOutLeases).
    */
   async invalidate(key: string, version: number, nearId?: string): Promise<void> {
+    await this.tellOwners(key, 'invalidation', (client, region, epoch) =>
+      client.invalidate(key, region, version, epoch, nearId),
+    );
+  }
+
+  /**
+   * Before an upload of `key` commits (src/frontend/write-fence.ts): the owner (and a previous
+   * owner mid-resize) drops its copy and keeps the key pending under `mark`, and so do their
+   * near-cache subscribers. A node that cannot be told is handled as by invalidate. Returns the
+   * shortest grant, and whether a node was left untold (then the upload invalidates again after
+   * its commit, as uploads did before: a quarantined node may rejoin and be refilled meanwhile).
+   */
+  async markPending(
+    key: string,
+    mark: { id: string; ms: number },
+    nearId?: string,
+  ): Promise<{ ms: number; untold: boolean }> {
+    let ms = mark.ms;
+    // A node quarantined here rejoins empty, but may rejoin before the commit and be refilled with
+    // the old image: the upload counts it as untold.
+    let quarantined = false;
+    const op: KeyOp = async (client, region, epoch) => {
+      const answer = await client.markPending(key, region, mark, epoch, nearId);
+      if (answer.kind === 'marked') ms = Math.min(ms, answer.ms);
+      return answer;
+    };
+    const untold = await this.tellOwners(key, 'pending mark', op, () => (quarantined = true));
+    return { ms, untold: untold || quarantined };
+  }
+
+  /**
+   * The upload committed `version` (or, undefined, gave up before committing): the owners may
+   * store the key again. Best effort and not waited for by the upload: until it arrives the key
+   * is only read from storage; a lost release ends with the mark's grant (pending-keys.ts).
+   */
+  async release(
+    key: string,
+    id: string,
+    version: number | undefined,
+    nearId?: string,
+  ): Promise<boolean> {
+    const { region, node } = this.router.owner(key);
+    const previous = this.router.previousOwner(region);
+    const epoch = this.router.epoch;
+    const results = await Promise.all(
+      [node, previous].map((n) =>
+        n
+          ? n.client.release(key, region, id, version, epoch, nearId).then(
+              (answer) => answer.kind === 'invalidated' || n === previous,
+              () => false,
+            )
+          : true,
+      ),
+    );
+    return !results.includes(false);
+  }
+
+  /** True when a node that may hold the key was left untold; then the caller waited (see above). */
+  private async tellOwners(
+    key: string,
+    what: string,
+    op: KeyOp,
+    onQuarantine?: () => void,
+  ): Promise<boolean> {
     const told = await Promise.all([
-      this.invalidateOwner(key, version, nearId),
-      this.invalidatePreviousOwner(key, version, nearId),
+      this.tellOwner(key, what, op, onQuarantine),
+      this.tellPreviousOwner(key, op),
     ]);
     if (told.includes('lease')) await this.failures.waitOutLeases();
     else if (told.includes('adopt')) await this.failures.everyInstanceRoutesBy();
+    else return false;
+    return true;
   }
 
   /** Whether a node that may hold the key was left untold, and what fences it (see invalidate). */
-  private async invalidateOwner(key: string, version: number, nearId?: string): Promise<Told> {
+  private async tellOwner(
+    key: string,
+    what: string,
+    op: KeyOp,
+    onQuarantine?: () => void,
+  ): Promise<Told> {
     // Every node applies an invalidation even when it answers "not owner", so a node that gives
     // up a region never ships the old copy; retrying reaches the owner of the new assignment. A
     // region between owners (mid-resize) may answer "not owner" from both: safe, see store.ts.
@@ -103,13 +189,7 @@ export class PoolCacheService {
         continue;
       }
       try {
-        const answer = await node.client.invalidate(
-          key,
-          region,
-          version,
-          this.router.epoch,
-          nearId,
-        );
+        const answer = await op(node.client, region, this.router.epoch);
         this.router.observeEpoch(answer.epoch);
         if (answer.kind !== 'not_owner') return 'told';
         await this.router.reload();
@@ -117,7 +197,8 @@ export class PoolCacheService {
         if (!(err instanceof CacheNodeUnavailableError)) throw err;
         // Quarantined, no front-end reads it, and it rejoins empty: it can never serve the old copy.
         // quarantineNow waits until every instance routes by the quarantine.
-        await this.failures.quarantineNow(node.id, `invalidation failed: ${err.message}`);
+        await this.failures.quarantineNow(node.id, `${what} failed: ${err.message}`);
+        onQuarantine?.();
         return 'told';
       }
     }
@@ -142,15 +223,11 @@ export class PoolCacheService {
    * leaving the pool or already gone, but another instance may still reach and read it: false
    * then, and the upload waits until every instance routes by the new assignment.
    */
-  private async invalidatePreviousOwner(
-    key: string,
-    version: number,
-    nearId?: string,
-  ): Promise<Told> {
+  private async tellPreviousOwner(key: string, op: KeyOp): Promise<Told> {
     const { region } = this.router.route(key);
     const previous = this.router.previousOwner(region);
     if (!previous) return 'told';
-    return previous.client.invalidate(key, region, version, this.router.epoch, nearId).then(
+    return op(previous.client, region, this.router.epoch).then(
       () => 'told',
       () => 'adopt',
     );
@@ -162,6 +239,29 @@ export class PoolCacheService {
    * later writes below it, such as region-transfer frames still in flight (store.ts, rule 4).
    */
   async clear(deletedBelow?: number): Promise<void> {
+    await this.clearEach((client) => client.clear(deletedBelow));
+  }
+
+  /**
+   * delete_all before its commit: every node clears and keeps every key pending under `mark`, as
+   * markPending does for one key (the same care for nodes that cannot be told).
+   */
+  async clearPending(mark: { id: string; ms: number }): Promise<{ ms: number; untold: boolean }> {
+    let ms = mark.ms;
+    const untold = await this.clearEach(async (client) => {
+      const answer = await client.clearPending(mark);
+      ms = Math.min(ms, answer.ms ?? 0);
+    });
+    return { ms, untold };
+  }
+
+  /** Ends clearPending's mark; best effort (it runs out by itself). */
+  async releaseAll(id: string): Promise<void> {
+    await Promise.all(this.router.nodes().map((n) => n.client.releaseAll(id).catch(() => null)));
+  }
+
+  /** True when a node was left untold (quarantined before); then this waited as invalidate does. */
+  private async clearEach(op: (client: CacheNodeClient) => Promise<unknown>): Promise<boolean> {
     const quarantined = () =>
       new Set(this.router.nodes().flatMap((n) => (this.router.isQuarantined(n.id) ? [n.id] : [])));
     // One may have rejoined since this view was adopted.
@@ -171,7 +271,7 @@ export class PoolCacheService {
       this.router.nodes().map(async (node) => {
         if (untold.has(node.id)) return;
         try {
-          await node.client.clear(deletedBelow);
+          await op(node.client);
         } catch (err) {
           if (!(err instanceof CacheNodeUnavailableError)) throw err;
           await this.failures.quarantineNow(node.id, `clear failed: ${err.message}`);
@@ -179,6 +279,7 @@ export class PoolCacheService {
       }),
     );
     if (untold.size > 0) await this.failures.everyInstanceRoutesBy();
+    return untold.size > 0;
   }
 
   private fill(

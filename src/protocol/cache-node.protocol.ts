@@ -9,6 +9,8 @@ import { REGION_COUNT } from './hash-ring';
  * key's region 0..15 (the caller hashes), V = version (safe integer):
  *   GET    /v1/keys/<key>?region=R             200 value bytes (Content-Type, x-pixpool-version)
  *                                              | 404 {error:'miss', lease} | 421 not_owner
+ *                                              | 404 {error:'miss', pending:true}: no lease, the
+ *                                              key is pending (answer it from storage, unfilled)
  *   PUT    /v1/keys/<key>?region=R&version=V[&lease=L]   body = value bytes, Content-Type kept
  *                                              204 stored | 409 {error:'stale', reason}
  *                                              | 413 {error:'too_large', maxBytes} | 421
@@ -21,6 +23,18 @@ import { REGION_COUNT } from './hash-ring';
  *                                              dropped the key; S names the uploading front-end's
  *                                              own subscriber id, which is left out of the push
  *                                              (it drops its copy itself when the answer arrives).
+ *   DELETE /v1/keys/<key>?region=R&pending=M&ms=T[&near=S]   an upload is about to commit: drop the
+ *                                              copy, void the lease, and until the mark M runs out
+ *                                              (T ms, capped by the node) or is released, answer
+ *                                              reads with a miss without lease and refuse every
+ *                                              write of the key. Answered like an invalidation (once
+ *                                              the subscribers went pending too): 200 {removed, ms}
+ *                                              with the granted ms | 421 (applied all the same).
+ *   DELETE /v1/keys/<key>?region=R&release=M[&version=V][&near=S]   the upload committed V (or,
+ *                                              without V, never will): mark M goes, a tombstone of
+ *                                              V stays; answered at once (the push to subscribers,
+ *                                              S left out, is not waited for): 200 {removed} | 421.
+ *          (src/cache-node/pending-keys.ts and src/frontend/write-fence.ts argue why.)
  * Every key answer carries x-pixpool-epoch (the node's); 421 = {error:'not_owner', epoch, region}.
  *
  * Admin routes (JSON; the secret header on all but /health):
@@ -31,6 +45,8 @@ import { REGION_COUNT } from './hash-ring';
  *                                         below (a data clear: every version below V is deleted),
  *                                         refuse any later write below V, e.g. a transfer frame
  *                                         still in flight (store.ts, rule 4)
+ *   DELETE /v1/keys?pending=M&ms=T        the same, and every key pending under mark M (delete_all)
+ *                                         → {entries, ms}; ?release=M ends that mark → {entries: 0}
  *   GET|PUT /v1/config                    {capacityBytes, policy}; PUT applies at once
  *   GET  /v1/stats[?reset=interval]       NodeStats; with reset, `interval` is the one just closed
  *   GET|PUT /v1/ownership                 {epoch, regions}; PUT with an older epoch → 409 stale_epoch
@@ -118,7 +134,9 @@ export interface NodeErrorBody {
 /** 404 on GET: the key is absent; fill it with PUT ...&lease=<lease> after reading the truth. */
 export interface NodeMissBody {
   error: 'miss';
-  lease: string;
+  lease?: string;
+  /** The key is pending (an upload is about to commit it): no fill, no near copy. */
+  pending?: true;
 }
 
 /** 421: the node does not own the key's region now; `epoch` is the node's. */
@@ -129,7 +147,7 @@ export interface NodeNotOwnerBody {
 }
 
 /** Why a PUT or an imported entry was refused (409 `{error:'stale', reason}`). */
-export type NodeStaleReason = 'version' | 'tombstone' | 'lease';
+export type NodeStaleReason = 'version' | 'tombstone' | 'lease' | 'pending';
 
 export interface NodeStaleBody {
   error: 'stale';
@@ -144,7 +162,12 @@ export interface NodeTooLargeBody {
 /** DELETE /v1/keys/:key answer (200). */
 export interface NodeInvalidateBody {
   removed: boolean;
+  /** A pending mark's granted lifetime (DELETE ...&pending=). */
+  ms?: number;
 }
+
+/** A pending mark's id: chosen by the uploader, so a retried mark or release is idempotent. */
+export const NODE_MARK_PATTERN = /^[0-9a-z]{1,32}$/;
 
 export interface NodeHealth {
   status: 'ok';
@@ -249,4 +272,6 @@ export interface NodeDropResult {
 
 export interface NodeClearResult {
   entries: number;
+  /** A pending mark's granted lifetime (DELETE /v1/keys?pending=). */
+  ms?: number;
 }

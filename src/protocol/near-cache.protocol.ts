@@ -28,6 +28,11 @@
  *                                           counted by the front-end from when it sent `seq`
  *   {t:'inv', seq, key, region, version}    drop `key` (older than `version`), then ack
  *   {t:'drop', seq, regions}                drop every copy of `regions` (given up, cleared), ack
+ *   {t:'pend', seq, id, ms, key, region}    an upload is about to commit `key`: drop it, admit
+ *   {t:'pend', seq, id, ms, regions}        nothing of it (or of `regions`: delete_all) until
+ *                                           mark `id` is released or `ms` ran out, then ack
+ *   {t:'rel', id, key?, region?, version?}  mark `id` released (a committed version: drop older
+ *                                           copies); not acknowledged, nobody waits for it
  */
 
 export const NEAR_ROUTE = '/v1/subscribe';
@@ -107,7 +112,28 @@ export interface NearDropMessage {
   seq: number;
   regions: number[];
 }
-export type NearToFrontEnd = NearLeasedMessage | NearInvalidateMessage | NearDropMessage;
+export interface NearPendingMessage {
+  t: 'pend';
+  seq: number;
+  id: string;
+  ms: number;
+  key?: string;
+  region?: number;
+  regions?: number[];
+}
+export interface NearReleaseMessage {
+  t: 'rel';
+  id: string;
+  key?: string;
+  region?: number;
+  version?: number;
+}
+export type NearToFrontEnd =
+  | NearLeasedMessage
+  | NearInvalidateMessage
+  | NearDropMessage
+  | NearPendingMessage
+  | NearReleaseMessage;
 
 /** Node statistics of the subscriptions it holds (NodeStats.near). */
 export interface NearNodeStats {

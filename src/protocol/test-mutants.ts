@@ -17,6 +17,8 @@ export const TEST_MUTANTS = [
   'restarted-node-claims-all',
   /** The upload is acknowledged before its invalidation is done (which then runs behind it). */
   'ack-before-invalidate',
+  /** The upload commits first and makes its key pending after (the order before write-fence.ts). */
+  'commit-before-invalidate',
 ] as const;
 
 export type TestMutant = (typeof TEST_MUTANTS)[number];

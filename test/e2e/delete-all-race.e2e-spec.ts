@@ -5,7 +5,7 @@ import { postJson, upload } from '../support/http';
 import { makePng } from '../support/images';
 
 const CLIENTS = 4;
-const NODE_SECRET = 'delete-all-race-secret';
+const NODE_SECRET = 'delete-all-race-secret-padded-to-32-characters';
 const CLEARS = 10;
 /** Every way to delete everything: the course's, the course tester's, the manager's. */
 const CLEAR_ROUTES: Array<[string, string]> = [

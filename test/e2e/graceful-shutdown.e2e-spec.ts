@@ -82,7 +82,10 @@ describe('SIGTERM under load', () => {
   const acknowledged = new Map<string, Buffer>();
 
   beforeAll(async () => {
-    app = await startApp({ env: { PIXPOOL_LOG_FORMAT: 'json' } });
+    app = await startApp({
+      // Its 12 load workers stand for 12 clients, all on one address here.
+      env: { PIXPOOL_LOG_FORMAT: 'json', PIXPOOL_LIMITS_MAX_UPLOADS_PER_CLIENT: '16' },
+    });
   });
   afterAll(async () => {
     await app?.stop();

@@ -13,7 +13,8 @@ describe('hostile uploads (real app)', () => {
   let app: AppProcess;
 
   beforeAll(async () => {
-    app = await startApp();
+    // Batches of 16 uploads at once stand for 16 clients, all on one address here.
+    app = await startApp({ env: { PIXPOOL_LIMITS_MAX_UPLOADS_PER_CLIENT: '16' } });
   });
   afterAll(async () => {
     await app?.stop();

@@ -10,7 +10,7 @@ import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '.
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 
 const KEYS = ['phoenix-0', 'phoenix-1', 'phoenix-2', 'phoenix-3'];
-const NODE_SECRET = 'skewed-clocks-secret';
+const NODE_SECRET = 'skewed-clocks-secret-padded-to-32-characters';
 const BEHIND_MS = 60_000;
 
 /** Loaded into B before the app: its clock runs a minute behind A's. */

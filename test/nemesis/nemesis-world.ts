@@ -10,8 +10,8 @@ import { S3TestServer, startS3rver } from '../support/s3rver';
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 import { CHAOS_RESILIENCE_ENV, CHAOS_START_TIMEOUT_MS } from '../chaos/chaos-env';
 
-export const NEMESIS_TOKEN = 'nemesis-admin-token';
-const SECRET = 'nemesis-node-secret';
+export const NEMESIS_TOKEN = 'nemesis-admin-token-padded-to-32-characters';
+const SECRET = 'nemesis-node-secret-padded-to-32-characters';
 const APP_PORT = 5000;
 const NODE_PORT = 5001;
 export const APP_NAMES = ['a1', 'a2'] as const;

@@ -12,8 +12,9 @@ import { spawnSync } from 'node:child_process';
  */
 
 const NS_PREFIX = 'pxt';
-const STALE_NS = /^pxt(\d+)-/;
+const STALE_NS = /^pxt(\d+)(?:n\d+)?-/;
 const STALE_LINK = /^px[bv](\d+)/;
+let networksMade = 0;
 
 export interface NetHost {
   name: string;
@@ -156,7 +157,9 @@ function freeSubnet(): string {
 /** Creates the bridge and one namespace per host name (addresses .11, .12, ... in host order). */
 export function createTestNetwork(hostNames: string[]): TestNetwork {
   removeStaleTestNetworks();
-  const pid = process.pid;
+  // Named by process and by network: one Jest worker runs several suites, and a suite that failed
+  // before its own cleanup must not make the next suite's names collide (they go at exit).
+  const pid = `${process.pid}n${++networksMade % 100}`;
   const bridge = `pxb${pid}`;
   const subnet = freeSubnet();
   const gateway = `${subnet}.1`;

@@ -49,6 +49,12 @@ export const NODE_JSON_HEADROOM_BYTES = 64 * 1024;
 export type CacheGetResult =
   | { kind: 'hit'; value: Buffer; contentType: string; version: number; epoch: number }
   | { kind: 'miss'; lease: string; epoch: number }
+  /** A miss while an upload of the key is about to commit: read storage, fill nothing. */
+  | { kind: 'pending'; epoch: number }
+  | { kind: 'not_owner'; epoch: number; region: number };
+
+export type CacheMarkResult =
+  | { kind: 'marked'; removed: boolean; ms: number; epoch: number }
   | { kind: 'not_owner'; epoch: number; region: number };
 
 export type CachePutResult =
@@ -119,6 +125,9 @@ export class CacheNodeClient {
     if (res.status === 404 && body.error === 'miss' && typeof body.lease === 'string') {
       return { kind: 'miss', lease: body.lease, epoch: nodeEpoch };
     }
+    if (res.status === 404 && body.error === 'miss' && body.pending === true) {
+      return { kind: 'pending', epoch: nodeEpoch };
+    }
     return this.notOwnerOrThrow(res, body);
   }
 
@@ -166,6 +175,58 @@ export class CacheNodeClient {
     if (res.status === 200)
       return { kind: 'invalidated', removed: body.removed === true, epoch: epochOf(res) };
     return this.notOwnerOrThrow(res, body);
+  }
+
+  /**
+   * An upload of `key` is about to commit: the node drops its copy and answers misses without a
+   * lease until mark `id` is released or its granted ms run out (src/cache-node/pending-keys.ts).
+   * Answered once its near-cache subscribers went pending too, like invalidate.
+   */
+  async markPending(
+    key: string,
+    region: number,
+    mark: { id: string; ms: number },
+    epoch?: number,
+    nearId?: string,
+  ): Promise<CacheMarkResult> {
+    let path = `${keyPath(key, region)}&pending=${mark.id}&ms=${mark.ms}`;
+    if (nearId !== undefined) path += `&near=${nearId}`;
+    const res = await this.send('DELETE', path, epoch, undefined, undefined, this.waitMs);
+    const body = jsonOf(res);
+    if (res.status === 200 && typeof body.ms === 'number') {
+      return { kind: 'marked', removed: body.removed === true, ms: body.ms, epoch: epochOf(res) };
+    }
+    return this.notOwnerOrThrow(res, body);
+  }
+
+  /** Ends mark `id`; with the committed `version`, nothing older is stored from then on. */
+  async release(
+    key: string,
+    region: number,
+    id: string,
+    version: number | undefined,
+    epoch?: number,
+    /** The uploading front-end's subscriber id: the node does not tell it its own release. */
+    nearId?: string,
+  ): Promise<CacheInvalidateResult> {
+    let path = `${keyPath(key, region)}&release=${id}`;
+    if (version !== undefined) path += `&version=${version}`;
+    if (nearId !== undefined) path += `&near=${nearId}`;
+    const res = await this.send('DELETE', path, epoch);
+    const body = jsonOf(res);
+    if (res.status === 200)
+      return { kind: 'invalidated', removed: body.removed === true, epoch: epochOf(res) };
+    return this.notOwnerOrThrow(res, body);
+  }
+
+  /** clear(), and every key pending under mark `id` until released (delete_all). */
+  clearPending(mark: { id: string; ms: number }): Promise<NodeClearResult> {
+    const path = `${NODE_ROUTES.keys}?pending=${mark.id}&ms=${mark.ms}`;
+    return this.admin('DELETE', path, undefined, this.waitMs);
+  }
+
+  releaseAll(id: string): Promise<NodeClearResult> {
+    return this.admin('DELETE', `${NODE_ROUTES.keys}?release=${id}`);
   }
 
   /**

@@ -109,6 +109,9 @@ describe('cache node over real sockets: region transfer', () => {
     // old assignment): the sender drops it and ships the tombstone, so B drops its old copy too.
     await b.client.put('late', 2, value(5), { version: 1 });
     await a.client.put('late', 2, value(5), { version: 1 });
+    // An upload about to commit a key of a moving region: its mark moves with the region.
+    await b.client.put('busy', 3, value(5), { version: 1 });
+    await a.client.markPending('busy', 3, { id: 'up9', ms: 20_000 });
 
     await a.client.setOwnership(
       1,
@@ -134,6 +137,9 @@ describe('cache node over real sockets: region transfer', () => {
       }
     }
     expect((await b.client.get('late', 2)).kind).toBe('miss');
+    expect(await b.client.get('busy', 3)).toMatchObject({ kind: 'pending' });
+    await b.client.release('busy', 3, 'up9', 2);
+    expect((await b.client.get('busy', 3)).kind).toBe('miss');
     const sender = await a.client.stats();
     expect(sender.items).toBe(20); // region 4 only
     expect((await a.client.get('img-2', 4)).kind).toBe('hit');

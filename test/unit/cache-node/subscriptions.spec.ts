@@ -271,4 +271,23 @@ describe('node subscription table (simulated time)', () => {
     sut.report(sub, report);
     expect(sut.stats().reports).toEqual([report]);
   });
+  it('a pending mark is pushed like an invalidation (not to the uploader) and waited for; its release is told, not waited for', () => {
+    const own = link();
+    const other = link();
+    const subOwn = sut.attach(own.link);
+    const subOther = sut.attach(other.link);
+    subOwn.id = 'a'.repeat(24);
+    sut.lease(subOwn, [4], owns([4]));
+    sut.lease(subOther, [4], owns([4]));
+    const done = jest.fn();
+    sut.markedPending({ id: 'm1', ms: 5000, key: 'k' }, [4], done, subOwn.id);
+    expect(own.sent).toEqual([]);
+    expect(other.sent).toEqual([{ t: 'pend', seq: 1, id: 'm1', ms: 5000, key: 'k', region: 4 }]);
+    expect(done).not.toHaveBeenCalled();
+    sut.ack(subOther, 1);
+    expect(done).toHaveBeenCalledTimes(1);
+    sut.released({ t: 'rel', id: 'm1', key: 'k', region: 4, version: 9 }, [4], subOwn.id);
+    expect(other.sent[1]).toEqual({ t: 'rel', id: 'm1', key: 'k', region: 4, version: 9 });
+    expect(own.sent).toEqual([]); // the uploader released its own mark itself
+  });
 });

@@ -22,7 +22,9 @@ const STORED = Buffer.from('png bytes from storage');
 function readPath(hit: StoredImage) {
   const table = { find: async () => ROW } as unknown as ImageTable;
   const blobs = { get: async () => STORED } as unknown as BlobStore;
-  const pool = { read: async () => hit } as unknown as PoolCacheService;
+  const pool = {
+    readForNear: async () => ({ image: hit, nearSafe: true }),
+  } as unknown as PoolCacheService;
   // The near cache off (capacity 0), as by default: every read goes to the pool.
   const near = { lookup: () => undefined, ticket: () => undefined } as unknown as NearCacheService;
   return new ReadPathService(table, blobs, pool, near, loadConfig({ env: {} }));

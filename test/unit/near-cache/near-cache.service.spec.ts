@@ -124,6 +124,33 @@ describe('NearCacheService with a real cache node', () => {
     expect(sut.lookup('bird')).toBeUndefined();
   });
 
+  it("another front-end's pending mark: the copy goes before the mark is answered, nothing is admitted until the release", async () => {
+    await start(nodeUrl);
+    admit(image('hot', 1));
+    const before = sut.ticket('hot')!; // a read that began before the mark
+    await uploader.markPending('hot', partition('hot'), { id: 'up1', ms: 5000 }, 1);
+    expect(sut.lookup('hot')).toBeUndefined();
+    sut.offer(before, image('hot', 1));
+    admit(image('hot', 1)); // reads that began during the mark (a pending node vouches for none)
+    expect(sut.lookup('hot')).toBeUndefined();
+    await uploader.release('hot', partition('hot'), 'up1', 2, 1);
+    await eventually('the release to arrive', () => {
+      admit(image('hot', 2));
+      return sut.lookup('hot')?.version === 2;
+    });
+  });
+
+  it('a pending mark that is never released blocks admission for its grant only', async () => {
+    await start(nodeUrl);
+    await uploader.markPending('gone', partition('gone'), { id: 'dead', ms: 300 }, 1);
+    admit(image('gone', 1));
+    expect(sut.lookup('gone')).toBeUndefined();
+    await eventually('the mark to run out', () => {
+      admit(image('gone', 1));
+      return sut.lookup('gone') !== undefined;
+    });
+  });
+
   it("the front-end's own upload drops its copy before the node is told", async () => {
     await start(nodeUrl);
     admit(image('own', 1));

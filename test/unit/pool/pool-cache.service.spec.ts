@@ -209,6 +209,35 @@ describe('PoolCacheService', () => {
     });
   });
 
+  describe('pending marks (invalidate before commit)', () => {
+    it('marks the owner and the previous owner and returns the shortest grant', async () => {
+      router.withPrevious(allTo('old'));
+      const marked = await sut.markPending(KEY, { id: 'm1', ms: 9000 });
+      expect(marked).toEqual({ ms: 9000, untold: false });
+      expect(router.client('a').callsOf('markPending')).toHaveLength(1);
+      expect(router.client('old').callsOf('markPending')).toHaveLength(1);
+    });
+
+    it('a read of a pending key is answered from storage, unfilled and not for a near cache', async () => {
+      router.client('a').onGet = () => ({ kind: 'pending', epoch: 3 });
+      const { loader } = storage();
+      await expect(sut.readForNear(KEY, loader)).resolves.toEqual({
+        image: IMAGE,
+        nearSafe: false,
+      });
+      expect(router.client('a').callsOf('put')).toEqual([]);
+    });
+
+    it('an owner quarantined because it could not be marked counts as untold (it may rejoin before the commit)', async () => {
+      router.client('a').down();
+      const marked = await sut.markPending(KEY, { id: 'm1', ms: 9000 });
+      expect(failures.quarantined).toEqual([
+        { id: 'a', why: expect.stringContaining('pending mark') },
+      ]);
+      expect(marked.untold).toBe(true);
+    });
+  });
+
   describe('invalidate', () => {
     it('tells the owner the version that committed, at the epoch it routes by', async () => {
       await sut.invalidate(KEY, 8);

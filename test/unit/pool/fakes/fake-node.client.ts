@@ -1,6 +1,7 @@
 import {
   CacheGetResult,
   CacheInvalidateResult,
+  CacheMarkResult,
   CacheNodeClient,
   CachePutOptions,
   CachePutResult,
@@ -16,7 +17,7 @@ export type NodeClientCalls = Pick<
 >;
 
 export interface RecordedCall {
-  method: 'get' | 'put' | 'invalidate' | 'clear' | 'health';
+  method: 'get' | 'put' | 'invalidate' | 'markPending' | 'release' | 'clear' | 'health';
   key?: string;
   region?: number;
   epoch?: number;
@@ -102,6 +103,28 @@ export class FakeNodeClient implements NodeClientCalls {
     epoch?: number,
   ): Promise<CacheInvalidateResult> {
     this.record({ method: 'invalidate', key, region, version, epoch });
+    return this.onInvalidate(key, region);
+  }
+
+  async markPending(
+    key: string,
+    region: number,
+    mark: { id: string; ms: number },
+    epoch?: number,
+  ): Promise<CacheMarkResult> {
+    this.record({ method: 'markPending', key, region, epoch });
+    const answer = this.onInvalidate(key, region);
+    return answer.kind === 'not_owner' ? answer : { ...answer, kind: 'marked', ms: mark.ms };
+  }
+
+  async release(
+    key: string,
+    region: number,
+    _id: string,
+    version?: number,
+    epoch?: number,
+  ): Promise<CacheInvalidateResult> {
+    this.record({ method: 'release', key, region, version, epoch });
     return this.onInvalidate(key, region);
   }
 

@@ -55,7 +55,7 @@ describe('Ec2NodeProvider: pool scope, template version, failed instances', () =
     const config = loadConfig({
       env: {
         PIXPOOL_POOL_PROVIDER: 'ec2',
-        PIXPOOL_SECURITY_NODE_SECRET: 'scope-node-secret',
+        PIXPOOL_SECURITY_NODE_SECRET: 'scope-node-secret-padded-to-32-characters',
         PIXPOOL_POOL_EC2_TAG: 'pixpool-pool=Prod',
         PIXPOOL_POOL_EC2_VPC_ID: 'vpc-0abc',
         PIXPOOL_POOL_EC2_LAUNCH_TEMPLATE: 'Prod-cache-node',
@@ -83,7 +83,7 @@ describe('Ec2NodeProvider: pool scope, template version, failed instances', () =
   });
 
   it('refuses a malformed vpcId or template version at start-up', () => {
-    const env = { PIXPOOL_POOL_PROVIDER: 'ec2', PIXPOOL_SECURITY_NODE_SECRET: 's' };
+    const env = { PIXPOOL_POOL_PROVIDER: 'ec2', PIXPOOL_SECURITY_NODE_SECRET: 's'.repeat(32) };
     expect(() => loadConfig({ env: { ...env, PIXPOOL_POOL_EC2_VPC_ID: 'default' } })).toThrow(
       /vpcId/,
     );
