@@ -13,12 +13,15 @@ import { UploadSlotsInterceptor } from './upload-slots.interceptor';
 import { PoolModule } from '../pool/pool.module';
 import { NearCacheModule } from '../near-cache/near-cache.module';
 import { OutboxModule } from '../coordination/outbox.module';
+import { ImagingModule } from '../imaging/imaging.module';
+import { ImageUrlService } from './image-url.service';
 
 @Module({
   imports: [
     PoolModule,
     NearCacheModule,
     OutboxModule,
+    ImagingModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
@@ -36,7 +39,13 @@ import { OutboxModule } from '../coordination/outbox.module';
   ],
   controllers: [CourseApiController, ImagesController, PagesController, NotifyController],
   // One UploadSlotsInterceptor for the module, so its count is the app's.
-  providers: [ImageService, ReadPathService, ImageFastPath, UploadSlotsInterceptor],
+  providers: [
+    ImageService,
+    ReadPathService,
+    ImageFastPath,
+    UploadSlotsInterceptor,
+    ImageUrlService,
+  ],
   exports: [ImageService, ReadPathService, ImageFastPath],
 })
 export class FrontendModule {}

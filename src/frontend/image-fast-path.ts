@@ -4,7 +4,9 @@ import { describeException, retryAfterOf } from '../common/course-exception.filt
 import { failure } from '../common/course-response';
 import { HttpMetricsInterceptor } from '../metrics/prometheus/http-metrics.interceptor';
 import { ImageService } from './image.service';
+import { ImageUrlService } from './image-url.service';
 import { sendImage } from '../image/image-response';
+import type { StoredImage } from '../image/stored-image';
 import { NearCacheService } from '../near-cache/near-cache.service';
 import { sendNear } from '../near-cache/near-response';
 
@@ -24,6 +26,7 @@ export class ImageFastPath {
     private readonly images: ImageService,
     private readonly metrics: HttpMetricsInterceptor,
     private readonly near: NearCacheService,
+    private readonly urls: ImageUrlService,
   ) {}
 
   /** Takes the request if it is an image read; false leaves it to Express. */
@@ -41,6 +44,14 @@ export class ImageFastPath {
       return false; // malformed escape: Express answers it
     }
     this.metrics.time(method, '/images/:key', res);
+    if (query !== -1 && query < url.length - 1) {
+      this.answer(
+        req,
+        res,
+        this.urls.read(key, url.slice(0, query), url.slice(query + 1), req.headers.accept),
+      );
+      return true;
+    }
     // A near hit needs no Promise: answered from this process's memory (src/near-cache).
     const near = this.near.lookup(key);
     if (near) {
@@ -49,15 +60,18 @@ export class ImageFastPath {
     }
     // Errors thrown while sending (a header value a node made up, a socket gone) are caught too:
     // a rejection nobody handles would end the process.
-    this.images
-      .get(key)
-      .then((image) => sendImage(res, image, req.headers['if-none-match'], method === 'HEAD'))
+    this.answer(req, res, this.images.get(key));
+    return true;
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, image: Promise<StoredImage>): void {
+    image
+      .then((found) => sendImage(res, found, req.headers['if-none-match'], req.method === 'HEAD'))
       .catch((err: unknown) => this.fail(req, res, err))
       .catch((err: unknown) => {
         this.logger.error(`${req.method} ${req.url}: could not answer: ${String(err)}`);
         res.destroy();
       });
-    return true;
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {

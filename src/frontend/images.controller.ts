@@ -1,15 +1,19 @@
-import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { success } from '../common/course-response';
 import { ImageService } from './image.service';
+import { ImageUrlService } from './image-url.service';
 import { sendImage } from '../image/image-response';
 
 /** Human-friendly routes beside the course API: raw bytes for <img> and metadata for the pages. */
 @ApiTags('images')
 @Controller()
 export class ImagesController {
-  constructor(private readonly images: ImageService) {}
+  constructor(
+    private readonly images: ImageService,
+    private readonly urls: ImageUrlService,
+  ) {}
 
   /** Served by ImageFastPath before Nest sees it; this route documents it and is its fallback. */
   @Get('images/:key')
@@ -17,9 +21,15 @@ export class ImagesController {
   async raw(
     @Param('key') key: string,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    sendImage(res, await this.images.get(key), ifNoneMatch, false);
+    const at = req.originalUrl.indexOf('?');
+    const [path, query] =
+      at === -1
+        ? [req.originalUrl, '']
+        : [req.originalUrl.slice(0, at), req.originalUrl.slice(at + 1)];
+    sendImage(res, await this.urls.read(key, path, query, req.headers.accept), ifNoneMatch, false);
   }
 
   @Get('api/images/:key')

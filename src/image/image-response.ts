@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { variantIdOf } from '../protocol/variant-key';
 import { IMAGE_TYPES } from './image-formats';
 import { StoredImage } from './stored-image';
 
@@ -12,10 +13,11 @@ export function sendImage(
   ifNoneMatch: string | undefined,
   headOnly: boolean,
 ): void {
-  const etag = `"v${image.version}"`;
+  const etag = imageEtag(image);
   // Keys are mutable: caches may keep the bytes but must ask again before using them.
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('ETag', etag);
+  for (const [name, value] of variantHeaders(image)) res.setHeader(name, value);
   // Like a CDN's: lets operators and tests see whether the pool served the read.
   res.setHeader('X-Cache', image.source === 'cache' ? 'HIT' : 'MISS');
   if (ifNoneMatch && matchesEtag(ifNoneMatch, etag)) {
@@ -28,6 +30,23 @@ export function sendImage(
   res.setHeader('Content-Length', image.body.length);
   for (const [name, value] of IMAGE_SAFETY_HEADERS) res.setHeader(name, value);
   res.end(headOnly ? undefined : image.body);
+}
+
+/**
+ * The upload's version, and for a variant its identity too (`"v3-320x320-cover-webp-q80"`): a
+ * variant's bytes change with either.
+ */
+export function imageEtag(image: Pick<StoredImage, 'key' | 'version'>): string {
+  const variant = variantIdOf(image.key);
+  return variant === undefined ? `"v${image.version}"` : `"v${image.version}-${variant}"`;
+}
+
+/**
+ * A variant may be negotiated from Accept (fmt=auto): shared caches must key it by Accept too.
+ * Sent on every variant, since one cached entry answers both fmt=auto and an explicit fmt.
+ */
+export function variantHeaders(image: Pick<StoredImage, 'key'>): ReadonlyArray<[string, string]> {
+  return variantIdOf(image.key) === undefined ? [] : [['Vary', 'Accept']];
 }
 
 /**

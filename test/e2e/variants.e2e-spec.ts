@@ -1,0 +1,113 @@
+import sharp from 'sharp';
+import { AppProcess, startApp } from '../support/app-process';
+import { upload } from '../support/http';
+import { UrlSigner } from '../../src/imaging/url-signature';
+
+const KEY_A = 'a'.repeat(40);
+const KEY_B = 'b'.repeat(40);
+
+/** A 600x400 JPEG whose EXIF says "rotate 90° clockwise", with a GPS position. */
+function phonePhoto(): Promise<Buffer> {
+  return sharp({ create: { width: 600, height: 400, channels: 3, background: '#c33' } })
+    .jpeg()
+    .withExif({
+      IFD0: { Make: 'Phone' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '43/1 39/1 0/1' },
+    })
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
+}
+
+async function get(app: AppProcess, path: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${app.url}${path}`, { headers });
+  return { res, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+describe('image variants on /images/:key (real app)', () => {
+  let app: AppProcess;
+  const signer = new UrlSigner([KEY_A]);
+  const signed = (path: string) => `${path}&sig=${signer.sign(path)}`;
+
+  beforeAll(async () => {
+    app = await startApp({
+      env: {
+        PIXPOOL_IMAGING_SIGNING_KEYS: `${KEY_A},${KEY_B}`,
+        PIXPOOL_IMAGING_PRESETS: 'thumb:w=320&h=320&fit=cover;wide:w=300',
+      },
+    });
+    expect((await upload(app.url, 'photo', await phonePhoto(), 'p.jpg')).status).toBe(200);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('renders a preset: EXIF orientation applied, metadata stripped, an ETag naming version and variant', async () => {
+    const { res, body } = await get(app, '/images/photo?preset=wide');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(res.headers.get('etag')).toMatch(/^"v\d+-300x-inside-original-q80"$/);
+    expect(res.headers.get('vary')).toBe('Accept');
+    const meta = await sharp(body).metadata();
+    // 600x400 turned upright is 400x600; 300 wide keeps the ratio.
+    expect([meta.width, meta.height]).toEqual([300, 450]);
+    expect(meta.exif).toBeUndefined();
+    expect(meta.orientation).toBeUndefined();
+  });
+
+  it('combines a preset with fmt, and negotiates fmt=auto from Accept', async () => {
+    const webp = await get(app, '/images/photo?preset=thumb&fmt=webp');
+    expect(webp.res.headers.get('content-type')).toBe('image/webp');
+    expect(await sharp(webp.body).metadata()).toMatchObject({
+      format: 'webp',
+      width: 320,
+      height: 320,
+    });
+
+    const avif = await get(app, '/images/photo?preset=thumb&fmt=auto', {
+      Accept: 'image/avif,image/webp,*/*',
+    });
+    expect(avif.res.headers.get('content-type')).toBe('image/avif');
+    expect(avif.res.headers.get('etag')).toContain('-320x320-cover-avif-q80');
+    const plain = await get(app, '/images/photo?preset=thumb&fmt=auto', { Accept: '*/*' });
+    expect(plain.res.headers.get('content-type')).toBe('image/jpeg');
+    expect(plain.res.headers.get('vary')).toBe('Accept');
+  });
+
+  it('renders an arbitrary size only when signed, by either key', async () => {
+    const { res, body } = await get(app, signed('/images/photo?w=100&h=100&fit=contain&fmt=png'));
+    expect(res.status).toBe(200);
+    expect(await sharp(body).metadata()).toMatchObject({ format: 'png', width: 100, height: 100 });
+    const byOldKey = new UrlSigner([KEY_B]).sign('/images/photo?w=90');
+    expect((await get(app, `/images/photo?w=90&sig=${byOldKey}`)).res.status).toBe(200);
+  });
+
+  it.each([
+    ['an unsigned size', '/images/photo?w=100', 403, 'need a signed URL'],
+    ['a bad signature', `/images/photo?w=100&sig=${'A'.repeat(43)}`, 403, 'sig does not match'],
+    ['a signature for another size', '/images/photo?w=101&sig=SIG100', 403, 'sig does not match'],
+    ['an unknown preset', '/images/photo?preset=huge', 400, 'unknown preset "huge"'],
+    ['a size over the limit', '/images/photo?w=5000', 400, 'w must be an integer 1..4096'],
+    ['an unknown parameter', '/images/photo?width=5', 400, 'unknown image parameter'],
+    ['a bad fit', '/images/photo?preset=thumb&fit=fill', 400, 'fit must be one of'],
+  ])('refuses %s with a JSON error', async (_what, rawPath, status, message) => {
+    const path = rawPath.replace('SIG100', signer.sign('/images/photo?w=100'));
+    const { res, body } = await get(app, path);
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const json = JSON.parse(body.toString()) as {
+      success: string;
+      error: { code: number; message: string };
+    };
+    expect(json.success).toBe('false');
+    expect(json.error.code).toBe(status);
+    expect(json.error.message).toContain(message);
+  });
+
+  it('keeps the original route as it was', async () => {
+    const { res, body } = await get(app, '/images/photo');
+    expect(res.headers.get('etag')).toMatch(/^"v\d+"$/);
+    expect(res.headers.get('vary')).toBeNull();
+    expect((await sharp(body).metadata()).orientation).toBe(6);
+    expect((await get(app, '/images/nothing?preset=thumb')).res.status).toBe(404);
+  });
+});
