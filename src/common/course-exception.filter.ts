@@ -10,6 +10,7 @@ import type { Request, Response } from 'express';
 import { failure } from './course-response';
 import { allowedMethods } from './allowed-methods';
 import { DependencyUnavailableError } from './dependency-unavailable.error';
+import { OverloadedException } from './overloaded.exception';
 import { isDatabaseOutage } from '../database/database-outage';
 
 /**
@@ -85,9 +86,11 @@ export function describeException(exception: unknown): { status: number; message
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error' };
 }
 
-/** Seconds a client should wait before retrying (a dependency outage), else null. */
+/** Seconds a client should wait before retrying (a dependency outage, an overload), else null. */
 export function retryAfterOf(exception: unknown): number | null {
-  return exception instanceof DependencyUnavailableError ? exception.retryAfterSeconds : null;
+  return exception instanceof DependencyUnavailableError || exception instanceof OverloadedException
+    ? exception.retryAfterSeconds
+    : null;
 }
 
 function messageOf(response: string | object): string {

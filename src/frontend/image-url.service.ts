@@ -23,9 +23,15 @@ export class ImageUrlService {
     const spec = this.imaging.resolve(this.imaging.parse(path, query), accept);
     const original = await this.images.get(rawKey);
     if (!spec) return original;
-    const rendered = await this.imaging.render(original.body, original.contentType, spec);
+    const key = variantKey(original.key, spec.id);
+    const rendered = await this.imaging.render(
+      `${key}@${original.version}`,
+      original.body,
+      original.contentType,
+      spec,
+    );
     return {
-      key: variantKey(original.key, spec.id),
+      key,
       body: rendered.body,
       contentType: rendered.contentType,
       version: original.version,

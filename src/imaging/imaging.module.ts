@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ImagingService } from './imaging.service';
+import { TransformMetrics } from './transform-metrics';
 
-@Module({ providers: [ImagingService], exports: [ImagingService] })
+@Module({ providers: [ImagingService, TransformMetrics], exports: [ImagingService] })
 export class ImagingModule {}

@@ -5,6 +5,8 @@ import type { VariantSpec } from './variant-spec';
 
 export interface PipelineSettings extends SourceLimits {
   keepIcc: boolean;
+  /** libvips stops a render after this (whole seconds, at least 1). */
+  timeoutMs: number;
 }
 
 export interface RenderedVariant {
@@ -34,6 +36,7 @@ export async function renderVariant(
     .autoOrient()
     .resize({ width: spec.w, height: spec.h, fit: spec.fit, withoutEnlargement: true });
   if (settings.keepIcc) image = image.keepIccProfile();
+  image = image.timeout({ seconds: Math.max(1, Math.ceil(settings.timeoutMs / 1000)) });
   const body = await encode(image, format, spec.q).toBuffer();
   return { body, contentType: `image/${format}` };
 }

@@ -111,3 +111,67 @@ describe('image variants on /images/:key (real app)', () => {
     expect((await get(app, '/images/nothing?preset=thumb')).res.status).toBe(404);
   });
 });
+
+describe('variant transforms are bounded (real app, one at a time, one waiting)', () => {
+  let app: AppProcess;
+  const signer = new UrlSigner([KEY_A]);
+
+  beforeAll(async () => {
+    app = await startApp({
+      env: {
+        PIXPOOL_IMAGING_SIGNING_KEYS: KEY_A,
+        PIXPOOL_IMAGING_CONCURRENCY: '1',
+        PIXPOOL_IMAGING_QUEUE_LIMIT: '1',
+      },
+    });
+    const big = await sharp({
+      create: {
+        width: 2000,
+        height: 2000,
+        channels: 3,
+        noise: { type: 'gaussian', mean: 128, sigma: 40 },
+      },
+    })
+      .jpeg()
+      .toBuffer();
+    expect((await upload(app.url, 'big', big, 'big.jpg')).status).toBe(200);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('refuses what does not fit with 503 + Retry-After, and counts it in /metrics', async () => {
+    const paths = Array.from({ length: 12 }, (_, i) => {
+      const path = `/images/big?w=${100 + i}&fmt=webp`;
+      return `${path}&sig=${signer.sign(path)}`;
+    });
+    const answers = await Promise.all(paths.map((path) => get(app, path)));
+    const statuses = answers.map((a) => a.res.status);
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(503);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    const refused = answers.find((a) => a.res.status === 503)!;
+    expect(refused.res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(refused.body.toString()).toContain('too many variants being rendered');
+
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/pixpool_transform_refusals_total\{reason="queue_full"\} [1-9]/);
+    expect(metrics).toMatch(/pixpool_transform_duration_seconds_count [1-9]/);
+    expect(metrics).toMatch(/pixpool_transform_queue_length 0/);
+  });
+
+  it('renders a variant once for concurrent readers of it', async () => {
+    const path = '/images/big?w=333&fmt=webp';
+    const url = `${path}&sig=${signer.sign(path)}`;
+    const before = await transformCount(app);
+    const answers = await Promise.all(Array.from({ length: 2 }, () => get(app, url)));
+    expect(answers.map((a) => a.res.status)).toEqual([200, 200]);
+    expect(answers[0].body.equals(answers[1].body)).toBe(true);
+    expect((await transformCount(app)) - before).toBe(1);
+  });
+});
+
+async function transformCount(app: AppProcess): Promise<number> {
+  const metrics = await (await fetch(`${app.url}/metrics`)).text();
+  return Number(/pixpool_transform_duration_seconds_count (\d+)/.exec(metrics)?.[1] ?? NaN);
+}
