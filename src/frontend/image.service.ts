@@ -5,6 +5,7 @@ import { BLOB_STORE, BlobStore, newObjectName } from '../storage/blob-store';
 import { IMAGE_TABLE, ImageRecord, ImageTable } from '../database/image-table';
 import { validateKey } from '../common/image-key';
 import { detectImageType } from './image-type';
+import { checkUploadHeader } from '../imaging/upload-check';
 import { ReadPathService } from './read-path.service';
 import { StoredImage } from '../image/stored-image';
 import { DependencyUnavailableError } from '../common/dependency-unavailable.error';
@@ -40,6 +41,7 @@ export class ImageService {
     if (!file) throw new BadRequestException('file is required (multipart field "file")');
     if (file.size === 0) throw new BadRequestException('file is empty');
     const contentType = detectImageType(file.buffer);
+    await checkUploadHeader(file.buffer, contentType, this.config.imaging);
 
     const objectName = newObjectName();
     await this.blobs.put(objectName, file.buffer, contentType);

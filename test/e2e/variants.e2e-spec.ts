@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { AppProcess, startApp } from '../support/app-process';
-import { upload } from '../support/http';
+import { postJson, upload } from '../support/http';
+import { makeBombPng } from '../support/images';
 import { UrlSigner } from '../../src/imaging/url-signature';
 
 const KEY_A = 'a'.repeat(40);
@@ -129,6 +130,7 @@ describe('variant transforms are bounded (real app, one at a time, one waiting)'
         width: 2000,
         height: 2000,
         channels: 3,
+        background: '#000',
         noise: { type: 'gaussian', mean: 128, sigma: 40 },
       },
     })
@@ -175,3 +177,63 @@ async function transformCount(app: AppProcess): Promise<number> {
   const metrics = await (await fetch(`${app.url}/metrics`)).text();
   return Number(/pixpool_transform_duration_seconds_count (\d+)/.exec(metrics)?.[1] ?? NaN);
 }
+
+describe('decompression bombs and frame limits (real app)', () => {
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    app = await startApp({ env: { PIXPOOL_IMAGING_MAX_FRAMES: '2' } });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('refuses at upload a PNG whose header claims 30000x30000 pixels with 413, storing nothing', async () => {
+    const bomb = makeBombPng(30_000);
+    expect(bomb.length).toBeLessThan(2048);
+    const res = await upload(app.url, 'bomb', bomb, 'bomb.png');
+    expect(res).toEqual({
+      status: 413,
+      body: {
+        success: 'false',
+        error: {
+          code: 413,
+          message: expect.stringContaining('30000x30000 is more than 40000000 pixels'),
+        },
+      },
+    });
+    expect((await postJson(`${app.url}/api/key/bomb`)).status).toBe(404);
+    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+  });
+
+  it('refuses at upload an animation with more frames than allowed with 413', async () => {
+    const frame = (background: string) =>
+      sharp({ create: { width: 8, height: 8, channels: 3, background } })
+        .png()
+        .toBuffer();
+    const frames = await Promise.all(['red', 'green', 'blue'].map(frame));
+    const gif = await sharp(frames, { join: { animated: true } })
+      .gif()
+      .toBuffer();
+    const res = await upload(app.url, 'anim', gif, 'anim.gif');
+    expect(res.status).toBe(413);
+    expect(JSON.stringify(res.body)).toContain('3 frames, more than 2');
+  });
+
+  it('refuses a variant of a source stored before the pixel limit was lowered with 422', async () => {
+    const large = await sharp({
+      create: { width: 1500, height: 1000, channels: 3, background: '#888' },
+    })
+      .jpeg()
+      .toBuffer();
+    expect((await upload(app.url, 'large', large, 'large.jpg')).status).toBe(200);
+    app.env.PIXPOOL_IMAGING_MAX_INPUT_PIXELS = '1000000';
+    await app.restart();
+    const res = await fetch(`${app.url}/images/large?preset=thumb`);
+    expect(res.status).toBe(422);
+    expect(await res.text()).toContain('1500x1000 is more than 1000000 pixels');
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/pixpool_transform_refusals_total\{reason="source"\} 1/);
+    expect((await fetch(`${app.url}/images/large`)).status).toBe(200);
+  });
+});

@@ -23,6 +23,24 @@ export function makePng(approxBytes = 2048): Buffer {
   ]);
 }
 
+/**
+ * A decompression bomb: a PNG whose header claims `side` x `side` pixels (3 bytes each) while the
+ * file holds a few hundred bytes. Only a decoder that trusts the header would allocate for it.
+ */
+export function makeBombPng(side: number): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(side, 0);
+  header.writeUInt32BE(side, 4);
+  header[8] = 8;
+  header[9] = 2;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.alloc(64 * 1024), { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 function chunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);
   length.writeUInt32BE(data.length);
