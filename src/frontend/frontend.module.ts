@@ -15,6 +15,7 @@ import { NearCacheModule } from '../near-cache/near-cache.module';
 import { OutboxModule } from '../coordination/outbox.module';
 import { ImagingModule } from '../imaging/imaging.module';
 import { ImageUrlService } from './image-url.service';
+import { VariantCacheService } from './variant-cache.service';
 
 @Module({
   imports: [
@@ -45,6 +46,7 @@ import { ImageUrlService } from './image-url.service';
     ImageFastPath,
     UploadSlotsInterceptor,
     ImageUrlService,
+    VariantCacheService,
   ],
   exports: [ImageService, ReadPathService, ImageFastPath],
 })
