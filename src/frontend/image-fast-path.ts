@@ -4,9 +4,8 @@ import { describeException, retryAfterOf } from '../common/course-exception.filt
 import { failure } from '../common/course-response';
 import { HttpMetricsInterceptor } from '../metrics/prometheus/http-metrics.interceptor';
 import { ImageService } from './image.service';
-import { ImageUrlService } from './image-url.service';
-import { sendImage } from '../image/image-response';
-import type { StoredImage } from '../image/stored-image';
+import { ImageAnswer, ImageUrlService } from './image-url.service';
+import { REVALIDATE, sendImage } from '../image/image-response';
 import { NearCacheService } from '../near-cache/near-cache.service';
 import { sendNear } from '../near-cache/near-response';
 
@@ -60,13 +59,20 @@ export class ImageFastPath {
     }
     // Errors thrown while sending (a header value a node made up, a socket gone) are caught too:
     // a rejection nobody handles would end the process.
-    this.answer(req, res, this.images.get(key));
+    this.answer(
+      req,
+      res,
+      this.images.get(key).then((image) => ({ image, cacheControl: REVALIDATE })),
+    );
     return true;
   }
 
-  private answer(req: IncomingMessage, res: ServerResponse, image: Promise<StoredImage>): void {
-    image
-      .then((found) => sendImage(res, found, req.headers['if-none-match'], req.method === 'HEAD'))
+  private answer(req: IncomingMessage, res: ServerResponse, answer: Promise<ImageAnswer>): void {
+    const headOnly = req.method === 'HEAD';
+    answer
+      .then(({ image, cacheControl }) =>
+        sendImage(res, image, req.headers['if-none-match'], headOnly, cacheControl),
+      )
       .catch((err: unknown) => this.fail(req, res, err))
       .catch((err: unknown) => {
         this.logger.error(`${req.method} ${req.url}: could not answer: ${String(err)}`);

@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { IMMUTABLE, REVALIDATE } from '../image/image-response';
 import { ImagingService } from '../imaging/imaging.service';
+import type { VariantSpec } from '../imaging/variant-spec';
 import type { StoredImage } from '../image/stored-image';
 import { variantKey } from '../protocol/variant-key';
 import { ImageService } from './image.service';
@@ -7,7 +9,18 @@ import { VariantCacheService } from './variant-cache.service';
 import { AppConfig } from '../config/app-config';
 import { validateKey } from '../common/image-key';
 
-/** What `/images/:key?query` answers: the original, or a variant of it (README "Variants"). */
+/** An image and how long others may keep it. */
+export interface ImageAnswer {
+  image: StoredImage;
+  cacheControl: string;
+}
+
+/**
+ * What `/images/:key?query` answers: the original, or a variant of it (README "Variants"). With
+ * `v=` it is immutable when v is the version just read, and 404 for any other v: such a URL names
+ * one set of bytes for ever, so it may never answer others (not even through a redirect, which
+ * would make an old URL show new bytes).
+ */
 @Injectable()
 export class ImageUrlService {
   constructor(
@@ -23,10 +36,22 @@ export class ImageUrlService {
     path: string,
     query: string,
     accept: string | undefined,
-  ): Promise<StoredImage> {
-    if (query === '') return this.images.get(rawKey);
-    const spec = this.imaging.resolve(this.imaging.parse(path, query), accept);
-    if (!spec) return this.images.get(rawKey);
+  ): Promise<ImageAnswer> {
+    if (query === '') return { image: await this.images.get(rawKey), cacheControl: REVALIDATE };
+    const parsed = this.imaging.parse(path, query);
+    const spec = this.imaging.resolve(parsed, accept);
+    const image = spec ? await this.readVariant(rawKey, spec) : await this.images.get(rawKey);
+    if (parsed.version === undefined) return { image, cacheControl: REVALIDATE };
+    if (parsed.version !== image.version) {
+      throw new NotFoundException(
+        `version ${parsed.version} of this image is not the current one (${image.version}); ` +
+          'the URL without v, or /api/images/:key, names the current version',
+      );
+    }
+    return { image, cacheControl: IMMUTABLE };
+  }
+
+  private readVariant(rawKey: string, spec: VariantSpec): Promise<StoredImage> {
     const key = validateKey(rawKey, this.config.server.maxKeyLength);
     const poolKey = variantKey(key, spec.id);
     return this.cache.read(poolKey, async () => {

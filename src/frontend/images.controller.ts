@@ -25,11 +25,10 @@ export class ImagesController {
     @Res() res: Response,
   ): Promise<void> {
     const at = req.originalUrl.indexOf('?');
-    const [path, query] =
-      at === -1
-        ? [req.originalUrl, '']
-        : [req.originalUrl.slice(0, at), req.originalUrl.slice(at + 1)];
-    sendImage(res, await this.urls.read(key, path, query, req.headers.accept), ifNoneMatch, false);
+    const path = at === -1 ? req.originalUrl : req.originalUrl.slice(0, at);
+    const query = at === -1 ? '' : req.originalUrl.slice(at + 1);
+    const { image, cacheControl } = await this.urls.read(key, path, query, req.headers.accept);
+    sendImage(res, image, ifNoneMatch, false, cacheControl);
   }
 
   @Get('api/images/:key')

@@ -3,6 +3,11 @@ import { variantIdOf } from '../protocol/variant-key';
 import { IMAGE_TYPES } from './image-formats';
 import { StoredImage } from './stored-image';
 
+/** Keys are mutable: caches may keep the bytes but must ask again before using them. */
+export const REVALIDATE = 'no-cache';
+/** A URL with `?v=` of the current version names bytes that never change: keep them a year. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
 /**
  * Writes an image answer: bytes with Content-Type and Content-Length, a strong ETag of the upload,
  * 304 when the client already has it. Shared by the fast path and the Nest route.
@@ -12,10 +17,10 @@ export function sendImage(
   image: StoredImage,
   ifNoneMatch: string | undefined,
   headOnly: boolean,
+  cacheControl: string = REVALIDATE,
 ): void {
   const etag = imageEtag(image);
-  // Keys are mutable: caches may keep the bytes but must ask again before using them.
-  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('Cache-Control', cacheControl);
   res.setHeader('ETag', etag);
   for (const [name, value] of variantHeaders(image)) res.setHeader(name, value);
   // Like a CDN's: lets operators and tests see whether the pool served the read.

@@ -104,6 +104,39 @@ describe('image variants on /images/:key (real app)', () => {
     expect(json.error.message).toContain(message);
   });
 
+  it('answers ?v= of the current version as immutable, an old v with 404, and unversioned with no-cache', async () => {
+    const described = await fetch(`${app.url}/api/images/photo`);
+    const version = ((await described.json()) as { version: number }).version;
+    const IMMUTABLE = 'public, max-age=31536000, immutable';
+    for (const path of [
+      `/images/photo?v=${version}`,
+      `/images/photo?preset=thumb&fmt=webp&v=${version}`,
+      signed(`/images/photo?w=50&v=${version}`),
+    ]) {
+      const { res } = await get(app, path);
+      expect({ path, status: res.status, cache: res.headers.get('cache-control') }).toEqual({
+        path,
+        status: 200,
+        cache: IMMUTABLE,
+      });
+      expect(res.headers.get('etag')).toContain(`"v${version}`);
+    }
+    expect((await get(app, '/images/photo?preset=thumb')).res.headers.get('cache-control')).toBe(
+      'no-cache',
+    );
+    const old = await get(app, `/images/photo?preset=thumb&v=${version - 1}`);
+    expect(old.res.status).toBe(404);
+    expect(old.body.toString()).toContain(`is not the current one (${version})`);
+
+    expect((await upload(app.url, 'photo', await phonePhoto(), 'p.jpg')).status).toBe(200);
+    expect((await get(app, `/images/photo?v=${version}`)).res.status).toBe(404);
+    const current = (
+      (await (await fetch(`${app.url}/api/images/photo`)).json()) as { version: number }
+    ).version;
+    expect(current).toBeGreaterThan(version);
+    expect((await get(app, `/images/photo?preset=thumb&v=${current}`)).res.status).toBe(200);
+  });
+
   it('keeps the original route as it was', async () => {
     const { res, body } = await get(app, '/images/photo');
     expect(res.headers.get('etag')).toMatch(/^"v\d+"$/);
