@@ -51,6 +51,8 @@ export default tseslint.config(
       globals: {
         callApi: 'readonly',
         imageUrl: 'readonly',
+        presets: 'readonly',
+        showVariants: 'readonly',
         showStatus: 'readonly',
         location: 'readonly',
         URLSearchParams: 'readonly',

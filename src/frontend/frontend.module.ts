@@ -4,6 +4,7 @@ import { memoryStorage } from 'multer';
 import { AppConfig } from '../config/app-config';
 import { CourseApiController } from './course-api.controller';
 import { ImagesController } from './images.controller';
+import { PresetsController } from './presets.controller';
 import { PagesController } from './pages.controller';
 import { ImageService } from './image.service';
 import { ReadPathService } from './read-path.service';
@@ -38,7 +39,13 @@ import { VariantCacheService } from './variant-cache.service';
       }),
     }),
   ],
-  controllers: [CourseApiController, ImagesController, PagesController, NotifyController],
+  controllers: [
+    CourseApiController,
+    ImagesController,
+    PresetsController,
+    PagesController,
+    NotifyController,
+  ],
   // One UploadSlotsInterceptor for the module, so its count is the app's.
   providers: [
     ImageService,

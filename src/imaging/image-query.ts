@@ -8,9 +8,11 @@ import {
 } from './variant-params';
 
 /**
- * The query of `/images/:key`, parsed strictly: every parameter known, none twice, every value in
- * range. A typo must not silently serve the original (or, worse, another size), and nothing here
- * may throw anything but a 400.
+ * The query of `/images/:key`, parsed strictly once it names any parameter of ours: every
+ * parameter known, none twice, every value in range. A typo next to a variant parameter must not
+ * silently serve the original (or, worse, another size), and nothing here may throw anything but
+ * a 400. A query with none of ours (a cache buster such as `?t=123`) asks for the original, as it
+ * did before variants existed.
  */
 export interface ImageQuery {
   params: VariantParams;
@@ -38,9 +40,10 @@ export function parseImageQuery(path: string, query: string, limits: QueryLimits
   const out: ImageQuery = { params: {}, signed: path };
   const seen = new Set<string>();
   const parts = query === '' ? [] : query.split('&');
+  if (!parts.some((part) => NAMES.has(nameOf(part)))) return out;
   parts.forEach((part, index) => {
     const eq = part.indexOf('=');
-    const name = eq === -1 ? part : part.slice(0, eq);
+    const name = nameOf(part);
     if (!NAMES.has(name)) {
       throw new ImageQueryError(
         `unknown image parameter ${JSON.stringify(name.slice(0, 32))}; known: ${[...NAMES].join(', ')}`,
@@ -88,6 +91,11 @@ function assign(out: ImageQuery, name: string, value: string, limits: QueryLimit
       }
       out.preset = value;
   }
+}
+
+function nameOf(part: string): string {
+  const eq = part.indexOf('=');
+  return eq === -1 ? part : part.slice(0, eq);
 }
 
 function decode(name: string, raw: string): string {

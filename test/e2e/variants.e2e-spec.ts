@@ -88,7 +88,12 @@ describe('image variants on /images/:key (real app)', () => {
     ['a signature for another size', '/images/photo?w=101&sig=SIG100', 403, 'sig does not match'],
     ['an unknown preset', '/images/photo?preset=huge', 400, 'unknown preset "huge"'],
     ['a size over the limit', '/images/photo?w=5000', 400, 'w must be an integer 1..4096'],
-    ['an unknown parameter', '/images/photo?width=5', 400, 'unknown image parameter'],
+    [
+      'an unknown parameter beside a preset',
+      '/images/photo?preset=thumb&width=5',
+      400,
+      'unknown image parameter',
+    ],
     ['a bad fit', '/images/photo?preset=thumb&fit=fill', 400, 'fit must be one of'],
   ])('refuses %s with a JSON error', async (_what, rawPath, status, message) => {
     const path = rawPath.replace('SIG100', signer.sign('/images/photo?w=100'));
