@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Param, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiImageQuery } from './image-query.openapi';
 import type { Request, Response } from 'express';
 import { success } from '../common/course-response';
 import { ImageService } from './image.service';
@@ -17,7 +18,14 @@ export class ImagesController {
 
   /** Served by ImageFastPath before Nest sees it; this route documents it and is its fallback. */
   @Get('images/:key')
-  @ApiOperation({ summary: 'The image bytes, with Content-Type and ETag (304 on If-None-Match)' })
+  @ApiOperation({
+    summary: 'The image bytes, or a variant, with Content-Type and ETag (304 on If-None-Match)',
+    description:
+      'Without parameters: the original. preset (with fmt) needs no signature; any other w, h, ' +
+      'fit or q needs sig. With v of the current version the answer is immutable for a year; ' +
+      'another v is 404. See README "Variants".',
+  })
+  @ApiImageQuery()
   async raw(
     @Param('key') key: string,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
