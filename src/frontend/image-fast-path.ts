@@ -44,11 +44,14 @@ export class ImageFastPath {
     }
     this.metrics.time(method, '/images/:key', res);
     if (query !== -1 && query < url.length - 1) {
-      this.answer(
-        req,
-        res,
-        this.urls.read(key, url.slice(0, query), url.slice(query + 1), req.headers.accept),
-      );
+      const [path, rawQuery] = [url.slice(0, query), url.slice(query + 1)];
+      const accept = req.headers.accept;
+      const hot = this.urls.nearVariant(key, path, rawQuery, accept);
+      if (hot) {
+        sendNear(res, hot, req.headers['if-none-match'], method === 'HEAD');
+        return true;
+      }
+      this.answer(req, res, this.urls.read(key, path, rawQuery, accept));
       return true;
     }
     // A near hit needs no Promise: answered from this process's memory (src/near-cache).

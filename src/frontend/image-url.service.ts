@@ -2,6 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { IMMUTABLE, REVALIDATE } from '../image/image-response';
 import { ImagingService } from '../imaging/imaging.service';
 import type { VariantSpec } from '../imaging/variant-spec';
+import type { NearEntry } from '../near-cache/near-store';
 import type { StoredImage } from '../image/stored-image';
 import { variantKey } from '../protocol/variant-key';
 import { ImageService } from './image.service';
@@ -49,6 +50,28 @@ export class ImageUrlService {
       );
     }
     return { image, cacheControl: IMMUTABLE };
+  }
+
+  /**
+   * The hot path of a variant: its near copy, found without a Promise, for an unversioned URL
+   * (a versioned one needs its Cache-Control decided per request). Undefined otherwise, also for
+   * a query that does not parse: read() answers that one with its error.
+   */
+  nearVariant(
+    rawKey: string,
+    path: string,
+    query: string,
+    accept: string | undefined,
+  ): NearEntry | undefined {
+    try {
+      const parsed = this.imaging.parse(path, query);
+      const spec = parsed.version === undefined ? this.imaging.resolve(parsed, accept) : null;
+      if (!spec) return undefined;
+      const key = validateKey(rawKey, this.config.server.maxKeyLength);
+      return this.cache.nearHit(variantKey(key, spec.id));
+    } catch {
+      return undefined;
+    }
   }
 
   private readVariant(rawKey: string, spec: VariantSpec): Promise<StoredImage> {

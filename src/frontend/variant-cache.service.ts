@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IMAGE_TYPES } from '../image/image-formats';
 import type { StoredImage } from '../image/stored-image';
 import { NearCacheService } from '../near-cache/near-cache.service';
+import type { NearEntry } from '../near-cache/near-store';
 import { PoolCacheService } from '../pool/pool-cache.service';
 
 /**
@@ -19,6 +20,11 @@ export class VariantCacheService {
     private readonly pool: PoolCacheService,
     private readonly near: NearCacheService,
   ) {}
+
+  /** A near copy of the variant that may be served now (counted as a hit), or undefined. */
+  nearHit(poolKey: string): NearEntry | undefined {
+    return this.near.lookup(poolKey);
+  }
 
   async read(poolKey: string, render: () => Promise<StoredImage>): Promise<StoredImage> {
     const near = this.near.lookup(poolKey);
