@@ -63,6 +63,8 @@ export default tseslint.config(
       globals: {
         callApi: 'readonly',
         imageUrl: 'readonly',
+        presets: 'readonly',
+        showVariants: 'readonly',
         showStatus: 'readonly',
         location: 'readonly',
         URLSearchParams: 'readonly',

@@ -3,6 +3,7 @@ import { internContentType } from './content-types';
 import { ENTRY_OVERHEAD_BYTES, Entry, entrySize } from './entry';
 import { createPolicy, type RandomSource, type ReplacementPolicy } from './policies';
 import { blockBytes, largestFitting, ValuePool } from './value-pool';
+import { VariantGroups } from '../protocol/variant-groups';
 
 /** Recycled blocks kept beyond the live entries: a sixteenth of the capacity, at least 4 MiB. */
 function poolBudget(capacityBytes: number): number {
@@ -24,6 +25,8 @@ export interface NewEntry {
  */
 export class EntryTable {
   private readonly entries = new Map<string, Entry>();
+  /** The variants held, by original (invalidated with it: store.ts). */
+  readonly variants = new VariantGroups();
   private policy: ReplacementPolicy;
   private readonly pool: ValuePool;
   bytesUsed = 0;
@@ -91,6 +94,7 @@ export class EntryTable {
     this.makeRoom(size);
     const entry = new Entry(write.key, write.region, write.value, contentType, write.version, size);
     this.entries.set(write.key, entry);
+    this.variants.add(write.key);
     this.policy.admit(entry);
     this.bytesUsed += size;
     return 'stored';
@@ -98,6 +102,7 @@ export class EntryTable {
 
   remove(entry: Entry): void {
     this.entries.delete(entry.key);
+    this.variants.remove(entry.key);
     this.policy.remove(entry);
     this.bytesUsed -= entry.size;
     this.retire(entry);
@@ -110,6 +115,7 @@ export class EntryTable {
       this.retire(entry);
     }
     this.entries.clear();
+    this.variants.clear();
     this.policy = createPolicy(this.policy.name, this.random);
     this.bytesUsed = 0;
     return count;

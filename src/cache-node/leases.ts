@@ -5,6 +5,8 @@
  * node restarted) only makes a fill fail, which is safe: the next read misses and fills again.
  */
 
+import { VariantGroups } from '../protocol/variant-groups';
+
 /** Heap cost of one lease besides its key: record, token string, Map slot. */
 const LEASE_OVERHEAD_BYTES = 200;
 /** Expired records swept per issue, so the sweep cost is spread over requests. */
@@ -25,6 +27,7 @@ interface Lease {
 export class LeaseTable {
   /** Insertion order is issue order (a lease is never refreshed), so the oldest come first. */
   private readonly leases = new Map<string, Lease>();
+  private readonly variants = new VariantGroups();
   private bytes = 0;
   /** Random start: tokens from before a restart do not match the new node's tokens. */
   private counter = Math.floor(Math.random() * 2 ** 40);
@@ -55,6 +58,7 @@ export class LeaseTable {
       bytes: keyBytes + LEASE_OVERHEAD_BYTES,
     };
     this.leases.set(key, lease);
+    this.variants.add(key);
     this.bytes += lease.bytes;
     while (this.bytes > this.options.maxBytes) this.dropOldest();
     return lease.token;
@@ -73,12 +77,19 @@ export class LeaseTable {
     if (lease) this.delete(key, lease);
   }
 
+  /** The original's lease and every lease of a variant of it: all of them read the old bytes. */
+  voidWithVariants(original: string): void {
+    this.void(original);
+    for (const variant of this.variants.variantsOf(original)) this.void(variant);
+  }
+
   voidRegions(regions: ReadonlySet<number>): void {
     for (const [key, lease] of this.leases) if (regions.has(lease.region)) this.delete(key, lease);
   }
 
   clear(): void {
     this.leases.clear();
+    this.variants.clear();
     this.bytes = 0;
   }
 
@@ -96,6 +107,7 @@ export class LeaseTable {
 
   private delete(key: string, lease: Lease): void {
     this.leases.delete(key);
+    this.variants.remove(key);
     this.bytes -= lease.bytes;
   }
 }

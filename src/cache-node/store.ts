@@ -45,6 +45,14 @@
  * 4. Pending keys (pending-keys.ts): while a key is marked pending by an upload that has not
  *    committed yet, every write of it is refused ('pending') and no lease is issued for it.
  *
+ * Variants (src/protocol/variant-key.ts): a variant is an entry of its own, in its original's
+ * region, carrying the version of the original it was rendered from. Invalidating an original
+ * removes every variant of it, voids their leases, and its tombstone condemns their older
+ * versions too (every check below reads the original's tombstone for a variant), all in the one
+ * synchronous step that handles the original: no variant of an older version survives an
+ * invalidation its original saw, and the three rules hold for variants word for word (a variant
+ * fill's lease was issued before its renderer read the original).
+ *
  * Bounded memory: leases and tombstones have TTLs and byte budgets; the floors are 16 numbers.
  *
  * Memory: entries are charged key + content type + the value's block + ENTRY_OVERHEAD_BYTES and
@@ -55,6 +63,7 @@
  * touch them again.
  */
 import { NODE_REGION_COUNT, type NodePolicy } from '../protocol/cache-node.protocol';
+import { originalKeyOf } from '../protocol/variant-key';
 import type { Entry } from './entry';
 import { EntryTable, type NewEntry } from './entry-table';
 import { LeaseTable, type LeaseOptions } from './leases';
@@ -149,7 +158,8 @@ export class CacheStore {
   invalidate(key: string, region: number, version: number): boolean {
     const held = this.table.peek(key);
     if (held) this.table.remove(held);
-    this.leases.void(key);
+    this.dropVariants(key, version);
+    this.leases.voidWithVariants(key);
     this.tombstones.record(key, region, version, Buffer.byteLength(key));
     return held !== undefined;
   }
@@ -191,8 +201,24 @@ export class CacheStore {
     const held = this.table.peek(key);
     // A tombstone says "older than v is stale": the entry of version v itself is the upload.
     if (held && held.version < version) this.table.remove(held);
-    this.leases.void(key);
+    this.dropVariants(key, version);
+    this.leases.voidWithVariants(key);
     this.tombstones.record(key, region, version, Buffer.byteLength(key));
+  }
+
+  /** The variants of `original` rendered from a version older than `version`. */
+  private dropVariants(original: string, version: number): void {
+    for (const key of this.table.variants.variantsOf(original)) {
+      const variant = this.table.peek(key);
+      if (variant && variant.version < version) this.table.remove(variant);
+    }
+  }
+
+  /** A key's tombstone version; a variant's is its original's too. */
+  private tombstoneOf(key: string): number {
+    const original = originalKeyOf(key);
+    const own = this.tombstones.versionOf(key);
+    return original === key ? own : Math.max(own, this.tombstones.versionOf(original));
   }
 
   /**
@@ -239,7 +265,7 @@ export class CacheStore {
     if (!this.leases.redeem(write.key, write.region, lease)) return 'lease';
     const held = this.table.peek(write.key);
     if (held && held.version > write.version) return 'version';
-    if (this.tombstones.versionOf(write.key) > write.version) return 'tombstone';
+    if (this.tombstoneOf(write.key) > write.version) return 'tombstone';
     return this.table.insert(write, held);
   }
 
@@ -249,7 +275,7 @@ export class CacheStore {
    * TTL from moving with its region).
    */
   private checkTombstones(write: WriteRequest): WriteOutcome | undefined {
-    const floor = Math.max(this.tombstones.versionOf(write.key), this.floors[write.region]);
+    const floor = Math.max(this.tombstoneOf(write.key), this.floors[write.region]);
     return floor > write.version ? 'tombstone' : undefined;
   }
 

@@ -11,6 +11,7 @@ import { failure } from './course-response';
 import { allowedMethods } from './allowed-methods';
 import { DependencyUnavailableError } from './dependency-unavailable.error';
 import { ServiceBusyError } from './service-busy.error';
+import { OverloadedException } from './overloaded.exception';
 import { isDatabaseOutage } from '../database/database-outage';
 
 /**
@@ -101,7 +102,9 @@ export function detailOf(exception: unknown): string {
 
 /** Seconds a client should wait before retrying (a dependency outage, the app busy), else null. */
 export function retryAfterOf(exception: unknown): number | null {
-  return exception instanceof DependencyUnavailableError || exception instanceof ServiceBusyError
+  return exception instanceof DependencyUnavailableError ||
+    exception instanceof ServiceBusyError ||
+    exception instanceof OverloadedException
     ? exception.retryAfterSeconds
     : null;
 }

@@ -253,6 +253,27 @@ export class NearCacheConfig {
   @IsInt() @Min(100) reportIntervalMs!: number;
 }
 
+/** Image variants (src/imaging): presets, URL signing, the transform limits. */
+export class ImagingConfig {
+  /** `NAME:query;NAME:query`, e.g. `thumb:w=320&h=320&fit=cover` (parsed at start: presets.ts). */
+  @IsString() presets!: string;
+  /** Comma-separated HMAC keys; the first signs, every one verifies (key rotation). */
+  @Matches(/^$|^[^,\s]{32,}(,[^,\s]{32,})*$/, {
+    message: 'imaging.signingKeys must be comma-separated keys of at least 32 characters',
+  })
+  signingKeys!: string;
+  @IsInt() @Min(1) @Max(16384) maxDimension!: number;
+  @IsInt() @Min(1) @Max(100) defaultQuality!: number;
+  /** Decompression bombs: a source image with more pixels is refused (sharp limitInputPixels). */
+  @IsInt() @Min(1) maxInputPixels!: number;
+  @IsInt() @Min(1) maxFrames!: number;
+  @IsBoolean() keepIcc!: boolean;
+  /** Transforms at once; 0 means one per CPU core. */
+  @IsInt() @Min(0) @Max(256) concurrency!: number;
+  @IsInt() @Min(0) queueLimit!: number;
+  @IsInt() @Min(100) timeoutMs!: number;
+}
+
 /**
  * Deadlines, outage answers and crash recovery (see README "Failure semantics"). Every call to
  * S3 or the database ends within its deadline; a dependency that keeps failing is cut off by its
@@ -320,6 +341,7 @@ export class AppConfig {
   @Type(() => NearCacheConfig) @ValidateNested() nearCache!: NearCacheConfig;
   @Type(() => LimitsConfig) @ValidateNested() limits!: LimitsConfig;
   @Type(() => RateLimitsConfig) @ValidateNested() rateLimits!: RateLimitsConfig;
+  @Type(() => ImagingConfig) @ValidateNested() imaging!: ImagingConfig;
   @Type(() => ResilienceConfig) @ValidateNested() resilience!: ResilienceConfig;
   @Type(() => CoordinationConfig) @ValidateNested() coordination!: CoordinationConfig;
   @Type(() => MembershipConfig) @ValidateNested() membership!: MembershipConfig;

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { CourseApiController } from './course-api.controller';
 import { ImagesController } from './images.controller';
+import { PresetsController } from './presets.controller';
 import { PagesController } from './pages.controller';
 import { ImageService } from './image.service';
 import { ClearDataService } from './clear-data.service';
@@ -21,12 +22,16 @@ import { OutboxModule } from '../coordination/outbox.module';
 import { ResponseBudget } from '../common/response-budget';
 import { PROMETHEUS_REGISTRY } from '../metrics/prometheus/prometheus-registry';
 import { registerResponseBudgetGauges } from '../metrics/prometheus/response-budget-gauges';
+import { ImagingModule } from '../imaging/imaging.module';
+import { ImageUrlService } from './image-url.service';
+import { VariantCacheService } from './variant-cache.service';
 
 @Module({
   imports: [
     PoolModule,
     NearCacheModule,
     OutboxModule,
+    ImagingModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
@@ -42,7 +47,13 @@ import { registerResponseBudgetGauges } from '../metrics/prometheus/response-bud
       }),
     }),
   ],
-  controllers: [CourseApiController, ImagesController, PagesController, NotifyController],
+  controllers: [
+    CourseApiController,
+    ImagesController,
+    PresetsController,
+    PagesController,
+    NotifyController,
+  ],
   // One UploadSlotsInterceptor and one RateLimitGuard for the module, so their counts are the app's.
   providers: [
     ImageService,
@@ -53,6 +64,8 @@ import { registerResponseBudgetGauges } from '../metrics/prometheus/response-bud
     UploadSlotsInterceptor,
     RateLimitGuard,
     StorageQuota,
+    ImageUrlService,
+    VariantCacheService,
     {
       // One budget for the app: its total is what every slow reader holds together.
       provide: ResponseBudget,

@@ -4,7 +4,8 @@ import { describeException, detailOf, retryAfterOf } from '../common/course-exce
 import { failure } from '../common/course-response';
 import { HttpMetricsInterceptor } from '../metrics/prometheus/http-metrics.interceptor';
 import { ImageService } from './image.service';
-import { sendImage } from '../image/image-response';
+import { ImageAnswer, ImageUrlService } from './image-url.service';
+import { REVALIDATE, sendImage } from '../image/image-response';
 import { NearCacheService } from '../near-cache/near-cache.service';
 import { sendNear } from '../near-cache/near-response';
 import { ResponseBudget } from '../common/response-budget';
@@ -26,6 +27,7 @@ export class ImageFastPath {
     private readonly metrics: HttpMetricsInterceptor,
     private readonly near: NearCacheService,
     private readonly budget: ResponseBudget,
+    private readonly urls: ImageUrlService,
   ) {}
 
   /** Takes the request if it is an image read; false leaves it to Express. */
@@ -43,6 +45,17 @@ export class ImageFastPath {
       return false; // malformed escape: Express answers it
     }
     this.metrics.time(method, '/images/:key', res);
+    if (query !== -1 && query < url.length - 1) {
+      const [path, rawQuery] = [url.slice(0, query), url.slice(query + 1)];
+      const accept = req.headers.accept;
+      const hot = this.urls.nearVariant(key, path, rawQuery, accept);
+      if (hot) {
+        sendNear(res, hot, req.headers['if-none-match'], method === 'HEAD');
+        return true;
+      }
+      this.answer(req, res, this.urls.read(key, path, rawQuery, accept));
+      return true;
+    }
     // A near hit needs no Promise: answered from this process's memory (src/near-cache).
     const near = this.near.lookup(key);
     if (near) {
@@ -52,20 +65,30 @@ export class ImageFastPath {
     // Errors thrown while sending (a header value a node made up, a socket gone) are caught too:
     // a rejection nobody handles would end the process.
     const conditional = method === 'HEAD' || req.headers['if-none-match'] !== undefined;
-    Promise.resolve()
-      .then(() => {
-        if (!conditional) this.budget.refuseEarly(key);
-        return this.images.get(key);
-      })
-      .then((image) =>
-        sendImage(res, image, req.headers['if-none-match'], method === 'HEAD', this.budget),
+    const read = Promise.resolve().then(() => {
+      // A key known to be large is refused before its bytes are fetched when the budget is full.
+      if (!conditional) this.budget.refuseEarly(key);
+      return this.images.get(key);
+    });
+    this.answer(
+      req,
+      res,
+      read.then((image) => ({ image, cacheControl: REVALIDATE })),
+    );
+    return true;
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, answer: Promise<ImageAnswer>): void {
+    const headOnly = req.method === 'HEAD';
+    answer
+      .then(({ image, cacheControl }) =>
+        sendImage(res, image, req.headers['if-none-match'], headOnly, this.budget, cacheControl),
       )
       .catch((err: unknown) => this.fail(req, res, err))
       .catch((err: unknown) => {
         this.logger.error(`${req.method} ${req.url}: could not answer: ${String(err)}`);
         res.destroy();
       });
-    return true;
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {

@@ -6,6 +6,7 @@ import { IMAGE_TABLE, ImageRecord, ImageTable, KeyPage } from '../database/image
 import { StorageQuota } from './storage-quota';
 import { validateKey } from '../common/image-key';
 import { detectImageType } from './image-type';
+import { checkUploadHeader } from '../imaging/upload-check';
 import { ReadPathService } from './read-path.service';
 import { StoredImage } from '../image/stored-image';
 import { DependencyUnavailableError } from '../common/dependency-unavailable.error';
@@ -47,6 +48,7 @@ export class ImageService {
     if (!file) throw new BadRequestException('file is required (multipart field "file")');
     if (file.size === 0) throw new BadRequestException('file is empty');
     const contentType = detectImageType(file.buffer);
+    await checkUploadHeader(file.buffer, contentType, this.config.imaging);
     await this.quota.assertRoomFor(key, file.size);
 
     const objectName = newObjectName();

@@ -1,7 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import { rawPieces, ResponseBudget } from '../common/response-budget';
+import { variantIdOf } from '../protocol/variant-key';
 import { IMAGE_TYPES } from './image-formats';
 import { StoredImage } from './stored-image';
+
+/** Keys are mutable: caches may keep the bytes but must ask again before using them. */
+export const REVALIDATE = 'no-cache';
+/** A URL with `?v=` of the current version names bytes that never change: keep them a year. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /**
  * Writes an image answer: bytes with Content-Type and Content-Length, a strong ETag of the upload,
@@ -15,24 +21,30 @@ export function sendImage(
   ifNoneMatch: string | undefined,
   headOnly: boolean,
   budget: ResponseBudget,
+  cacheControl: string = REVALIDATE,
 ): void {
-  const notModified =
-    ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, versionEtag(image.version));
+  const etag = imageEtag(image);
+  const notModified = ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, etag);
   if (notModified || headOnly) {
-    writeImageHead(res, image, notModified);
+    writeImageHead(res, image, etag, cacheControl, notModified);
     res.end();
     return;
   }
   budget.send(res, image.key, image.body.length, rawPieces(image.body, budget.pieceBytes), () =>
-    writeImageHead(res, image, false),
+    writeImageHead(res, image, etag, cacheControl, false),
   );
 }
 
-function writeImageHead(res: ServerResponse, image: StoredImage, notModified: boolean): void {
-  const etag = versionEtag(image.version);
-  // Keys are mutable: caches may keep the bytes but must ask again before using them.
-  res.setHeader('Cache-Control', 'no-cache');
+function writeImageHead(
+  res: ServerResponse,
+  image: StoredImage,
+  etag: string,
+  cacheControl: string,
+  notModified: boolean,
+): void {
+  res.setHeader('Cache-Control', cacheControl);
   res.setHeader('ETag', etag);
+  for (const [name, value] of variantHeaders(image)) res.setHeader(name, value);
   // Like a CDN's: lets operators and tests see whether the pool served the read.
   res.setHeader('X-Cache', image.source === 'cache' ? 'HIT' : 'MISS');
   if (notModified) {
@@ -48,6 +60,23 @@ function writeImageHead(res: ServerResponse, image: StoredImage, notModified: bo
 /** The strong ETag of a key's version: what reads answer and the upload that committed it. */
 export function versionEtag(version: number): string {
   return `"v${version}"`;
+}
+
+/**
+ * The upload's version, and for a variant its identity too (`"v3-320x320-cover-webp-q80"`): a
+ * variant's bytes change with either.
+ */
+export function imageEtag(image: Pick<StoredImage, 'key' | 'version'>): string {
+  const variant = variantIdOf(image.key);
+  return variant === undefined ? versionEtag(image.version) : `"v${image.version}-${variant}"`;
+}
+
+/**
+ * A variant may be negotiated from Accept (fmt=auto): shared caches must key it by Accept too.
+ * Sent on every variant, since one cached entry answers both fmt=auto and an explicit fmt.
+ */
+export function variantHeaders(image: Pick<StoredImage, 'key'>): ReadonlyArray<[string, string]> {
+  return variantIdOf(image.key) === undefined ? [] : [['Vary', 'Accept']];
 }
 
 /**

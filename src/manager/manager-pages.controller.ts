@@ -16,6 +16,7 @@ const ASSETS = new Set([
   'manager.css',
   'near-cache.js',
   'dependencies.js',
+  'variants.js',
 ]);
 
 /** Chart.js's browser bundle; the package's exports hide dist/, so go from its main entry. */

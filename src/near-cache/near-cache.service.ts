@@ -239,6 +239,7 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
     if (!this.enabled) return;
     const region = partition(key);
     this.store.delete(key);
+    this.store.deleteVariants(key, Infinity);
     this.regionInvals[region]++;
   }
 
@@ -314,6 +315,8 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
   invalidate(_subscription: NodeSubscription, key: string, region: number, version: number): void {
     const entry = this.store.peek(key);
     if (entry && entry.version < version) this.store.delete(key);
+    // Variants go with their original, in the same step (src/protocol/variant-key.ts).
+    this.store.deleteVariants(key, version);
     this.regionInvals[region]++;
   }
 

@@ -1,4 +1,9 @@
-import { IMAGE_SAFETY_HEADERS, servedContentType, versionEtag } from '../image/image-response';
+import {
+  IMAGE_SAFETY_HEADERS,
+  imageEtag,
+  servedContentType,
+  variantHeaders,
+} from '../image/image-response';
 import type { StoredImage } from '../image/stored-image';
 import { NEAR_ENTRY_OVERHEAD_BYTES, type NearEntry } from './near-store';
 
@@ -8,8 +13,9 @@ import { NEAR_ENTRY_OVERHEAD_BYTES, type NearEntry } from './near-store';
  * client and costs no formatting per request. Keep the two in step.
  */
 export function prepareEntry(image: StoredImage, region: number, generation: number): NearEntry {
-  const etag = versionEtag(image.version);
+  const etag = imageEtag(image);
   const common = [
+    ...variantHeaders(image).flat(),
     'Cache-Control',
     'no-cache',
     'ETag',

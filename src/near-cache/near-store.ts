@@ -1,3 +1,5 @@
+import { VariantGroups } from '../protocol/variant-groups';
+
 /** Bytes charged per entry beyond its key and value: the record, its header list, the map slot. */
 export const NEAR_ENTRY_OVERHEAD_BYTES = 600;
 
@@ -27,6 +29,7 @@ export interface NearEntry {
  */
 export class NearStore {
   private readonly entries = new Map<string, NearEntry>();
+  private readonly variants = new VariantGroups();
   private newest: NearEntry | null = null;
   private oldest: NearEntry | null = null;
   private hand: NearEntry | null = null;
@@ -53,6 +56,7 @@ export class NearStore {
     this.delete(entry.key);
     while (this.used + entry.bytes > this.capacityBytes && this.oldest) this.evictOne();
     this.entries.set(entry.key, entry);
+    this.variants.add(entry.key);
     entry.older = this.newest;
     entry.newer = null;
     if (this.newest) this.newest.newer = entry;
@@ -66,6 +70,14 @@ export class NearStore {
     const entry = this.entries.get(key);
     if (entry) this.unlink(entry);
     return entry;
+  }
+
+  /** The copies of variants of `original` rendered from a version below `version`. */
+  deleteVariants(original: string, version: number): void {
+    for (const key of this.variants.variantsOf(original)) {
+      const entry = this.entries.get(key);
+      if (entry && entry.version < version) this.unlink(entry);
+    }
   }
 
   /** Drops every entry for which `dead` holds (dead regions, at the periodic sweep). */
@@ -82,6 +94,7 @@ export class NearStore {
 
   clear(): void {
     this.entries.clear();
+    this.variants.clear();
     this.newest = this.oldest = this.hand = null;
     this.used = 0;
   }
@@ -100,6 +113,7 @@ export class NearStore {
   private unlink(entry: NearEntry): void {
     if (this.entries.get(entry.key) !== entry) return;
     this.entries.delete(entry.key);
+    this.variants.remove(entry.key);
     if (this.hand === entry) this.hand = entry.newer;
     if (entry.newer) entry.newer.older = entry.older;
     else this.newest = entry.older;

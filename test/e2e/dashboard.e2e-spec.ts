@@ -226,4 +226,22 @@ describe('manager dashboard in headless Chromium (real app, admin token)', () =>
     expect((await keys()).keys).toEqual([]);
     expect(await postJson(`${app.url}/api/list_keys`)).toMatchObject({ body: { keys: [] } });
   });
+  it('lists the variant presets and shows a stored image through them with srcset', async () => {
+    expect((await upload(app.url, 'poster', makePng(30_000))).status).toBe(200);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('#variant-presets tr').length === 3);
+    expect(await page.locator('#variant-presets tr').first().textContent()).toBe(
+      'thumb320 × 320coveras requested (fmt=…)',
+    );
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('#variant-image');
+      return !!img && img.complete && img.naturalWidth > 0;
+    });
+    const srcset = await page.getAttribute('#variant-image', 'srcset');
+    expect(srcset).toBe(
+      ['small', 'thumb', 'medium']
+        .map((name, i) => `/images/poster?preset=${name}&fmt=auto ${[160, 320, 640][i]}w`)
+        .join(', '),
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import sharp from 'sharp';
 import { sniffImageFormat } from '../../src/image/image-formats';
 import { AppProcess, startApp } from '../support/app-process';
 import { countBlobs } from '../support/blobs';
@@ -27,7 +28,8 @@ describe('hostile uploads (real app)', () => {
 
   /**
    * Uploads in batches of 16, checking /health after each: a file is stored (200) exactly when it
-   * starts like an accepted format (some signatures are images' own, e.g. JPEG's), else 415.
+   * starts like an accepted format (some signatures are images' own, e.g. JPEG's) and, for the
+   * formats libvips reads, its header decodes as that format; else 415.
    */
   async function expectVerdicts(files: Buffer[], prefix: string) {
     const before = countBlobs(app);
@@ -37,13 +39,13 @@ describe('hostile uploads (real app)', () => {
       const answers = await Promise.all(
         batch.map((file, j) => upload(app.url, `${prefix}${i + j}`, file)),
       );
+      const expected = await Promise.all(batch.map(isAcceptable));
       answers.forEach(({ status }, j) => {
-        const image = sniffImageFormat(batch[j]) !== undefined;
         expect({ file: batch[j].toString('hex'), status }).toEqual({
           file: batch[j].toString('hex'),
-          status: image ? 200 : 415,
+          status: expected[j] ? 200 : 415,
         });
-        if (image) accepted++;
+        if (expected[j]) accepted++;
       });
       await expectHealthy();
     }
@@ -51,6 +53,23 @@ describe('hostile uploads (real app)', () => {
     expect(keys.filter((k) => k.startsWith(prefix))).toHaveLength(accepted);
     expect(countBlobs(app) - before).toBe(accepted);
   }
+
+  it('refuses a JPEG magic followed by junk with 415: the header must decode, not only the magic match', async () => {
+    const fake = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(300, 7)]);
+    expect(sniffImageFormat(fake)?.name).toBe('JPEG');
+    const res = await upload(app.url, 'fake-jpeg', fake, 'photo.jpg');
+    expect(res).toEqual({
+      status: 415,
+      body: {
+        success: 'false',
+        error: {
+          code: 415,
+          message: expect.stringMatching(/starts like image\/jpeg but is not a valid image/),
+        },
+      },
+    });
+    expect((await postJson(`${app.url}/api/key/fake-jpeg`)).status).toBe(404);
+  });
 
   it('answers the 80-byte ASF file that hung file-type 16 with 415 at once', async () => {
     const res = await upload(app.url, 'asf', asfHang(), 'movie.asf');
@@ -94,3 +113,25 @@ describe('hostile uploads (real app)', () => {
     await expectVerdicts(files, 'f');
   });
 });
+
+/** The libvips format each sniffed type must decode as; BMP, ICO, HEIC are checked by magic alone. */
+const DECODED_AS: Record<string, string> = {
+  JPEG: 'jpeg',
+  PNG: 'png',
+  GIF: 'gif',
+  WebP: 'webp',
+  AVIF: 'heif',
+  TIFF: 'tiff',
+};
+
+/** What the upload should do with a file: sniffed as an image, and decoding where libvips can. */
+async function isAcceptable(file: Buffer): Promise<boolean> {
+  const format = sniffImageFormat(file);
+  if (!format) return false;
+  const decodedAs = DECODED_AS[format.name];
+  if (decodedAs === undefined) return true;
+  const meta = await sharp(file, { failOn: 'error', limitInputPixels: false })
+    .metadata()
+    .catch(() => undefined);
+  return meta?.format === decodedAs && !!meta.width && !!meta.height;
+}

@@ -157,8 +157,13 @@ describe('images through the course API and /images (real app, SQLite + files)',
         '/api/list_keys',
         '/api/key/{key}',
         '/images/{key}',
+        '/api/presets',
         '/health',
       ]),
+    );
+    const raw = spec.paths['/images/{key}'] as { get: { parameters: Array<{ name: string }> } };
+    expect(raw.get.parameters.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['key', 'preset', 'w', 'h', 'fit', 'fmt', 'q', 'v', 'sig']),
     );
   });
 });

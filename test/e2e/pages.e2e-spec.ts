@@ -37,6 +37,18 @@ describe('web pages in headless Chromium', () => {
       return !!img && img.complete && img.naturalWidth > 0;
     });
     expect(await page.textContent('#count')).toBe('1 of 1 keys');
+    // The tile is a preset variant chosen from a srcset of every preset, in a format Chromium shows.
+    const thumb = await page.$eval('.tile[data-key="sunset"] img', (img: HTMLImageElement) => ({
+      srcset: img.srcset,
+      current: img.currentSrc,
+    }));
+    expect(thumb.srcset).toContain('/images/sunset?preset=thumb&fmt=auto 320w');
+    expect(thumb.srcset).toContain('/images/sunset?preset=small&fmt=auto 160w');
+    expect(thumb.current).toMatch(/\/images\/sunset\?preset=\w+&fmt=auto$/);
+    const variant = await page.request.get(thumb.current, {
+      headers: { Accept: 'image/avif,image/webp,*/*' },
+    });
+    expect(variant.headers()['content-type']).toBe('image/avif');
 
     await tile.click();
     await page.waitForURL(/\/view\?key=sunset$/);

@@ -10,6 +10,19 @@ export function makePng(approxBytes = 2048): Buffer {
   const rowBytes = 1 + side * 3;
   const raw = randomBytes(rowBytes * side);
   for (let y = 0; y < side; y++) raw[y * rowBytes] = 0; // each row starts with its filter: none
+  return rgbPng(side, deflateSync(raw, { level: 0 }));
+}
+
+/**
+ * A decompression bomb: a PNG whose header claims `side` x `side` pixels (3 bytes each) while the
+ * file holds a few hundred bytes. Only a decoder that trusts the header would allocate for it.
+ */
+export function makeBombPng(side: number): Buffer {
+  return rgbPng(side, deflateSync(Buffer.alloc(64 * 1024), { level: 9 }));
+}
+
+/** An 8-bit RGB PNG whose header says `side` x `side`, with `idat` as its image data. */
+function rgbPng(side: number, idat: Buffer): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(side, 0);
   header.writeUInt32BE(side, 4);
@@ -18,7 +31,7 @@ export function makePng(approxBytes = 2048): Buffer {
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw, { level: 0 })),
+    chunk('IDAT', idat),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }

@@ -2,6 +2,7 @@ const grid = document.getElementById('keys');
 const count = document.getElementById('count');
 const filter = document.getElementById('filter');
 let allKeys = [];
+let variantPresets = [];
 
 function render() {
   const wanted = filter.value.trim().toLowerCase();
@@ -16,7 +17,7 @@ function render() {
       const img = document.createElement('img');
       img.loading = 'lazy';
       img.alt = key;
-      img.src = imageUrl(key);
+      showVariants(img, key, variantPresets, '(max-width: 480px) 45vw, 220px');
       const label = document.createElement('span');
       label.textContent = key;
       tile.append(img, label);
@@ -28,8 +29,12 @@ function render() {
 
 async function load() {
   try {
-    const body = await callApi('/api/list_keys', { method: 'POST' });
+    const [body, list] = await Promise.all([
+      callApi('/api/list_keys', { method: 'POST' }),
+      presets(),
+    ]);
     allKeys = body.keys;
+    variantPresets = list;
     render();
   } catch (err) {
     showStatus(document.getElementById('status'), `Could not list keys: ${err.message}`, 'error');

@@ -24,6 +24,33 @@ function imageUrl(key) {
   return `/images/${encodeURIComponent(key)}`;
 }
 
+let presetList;
+
+/** The configured presets (GET /api/presets), fetched once per page; none if it fails. */
+function presets() {
+  presetList ??= callApi('/api/presets')
+    .then((body) => body.presets)
+    .catch(() => []);
+  return presetList;
+}
+
+/**
+ * Points `img` at the key's preset variants: a srcset of every preset with a width, so the browser
+ * picks the smallest that fills `sizes`, in AVIF or WebP where it can show them (fmt=auto).
+ * Without presets, the original.
+ */
+function showVariants(img, key, list, sizes) {
+  const sized = list.filter((p) => p.w).sort((a, b) => a.w - b.w);
+  if (sized.length === 0) {
+    img.src = imageUrl(key);
+    return;
+  }
+  const url = (p) => `${imageUrl(key)}?preset=${encodeURIComponent(p.name)}&fmt=auto`;
+  img.sizes = sizes;
+  img.srcset = sized.map((p) => `${url(p)} ${p.w}w`).join(', ');
+  img.src = url(sized[0]);
+}
+
 function showStatus(element, text, kind) {
   element.textContent = text;
   element.className = `status ${kind || ''}`;

@@ -1,0 +1,171 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { AppProcess, startApp } from '../support/app-process';
+import { uploadChecked, readChecked, getNumNodes } from '../support/checked-io';
+import { ConsistencyChecker } from '../support/consistency-checker';
+import { postJson } from '../support/http';
+import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '../support/mysql';
+import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
+
+const KEYS = Array.from({ length: 12 }, (_, i) => `variant-${i}`);
+const NODE_SECRET = 'variant-consistency-secret-padded-to-32-chars';
+
+/**
+ * Every upload is a solid colour of its own, so a variant's pixels say which upload it was
+ * rendered from: the checker judges a variant read as a read of that upload, at the version its
+ * ETag names. A variant of an older upload served after a newer one was acknowledged is stale.
+ */
+class ColouredUploads {
+  private next = 1;
+  private readonly byColour = new Map<string, Buffer>();
+
+  async make(): Promise<Buffer> {
+    const n = this.next++;
+    const colour = { r: n & 0xff, g: (n >> 8) & 0xff, b: 77 };
+    const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: colour } })
+      .png()
+      .toBuffer();
+    this.byColour.set(`${colour.r},${colour.g},${colour.b}`, png);
+    return png;
+  }
+
+  /** The upload a variant was rendered from, by its first pixel. */
+  async sourceOf(variant: Buffer): Promise<Buffer | undefined> {
+    const { data } = await sharp(variant).raw().toBuffer({ resolveWithObject: true });
+    return this.byColour.get(`${data[0]},${data[1]},${data[2]}`);
+  }
+}
+
+describeWithMysql('variants stay as fresh as their originals (two front-ends, real nodes)', () => {
+  let db: TestMysqlDatabase;
+  let nodes: SpawnedCacheNode[];
+  let a: AppProcess;
+  let b: AppProcess;
+  const checker = new ConsistencyChecker();
+  const uploads = new ColouredUploads();
+  let variantReads = 0;
+  let variantHits = 0;
+
+  /** GET a variant, judged by the checker as a read of the upload it shows. */
+  async function readVariant(app: AppProcess, key: string): Promise<number> {
+    const startedAt = ConsistencyChecker.now();
+    const res = await fetch(`${app.url}/images/${key}?preset=tiny`);
+    const body = Buffer.from(await res.arrayBuffer());
+    if (res.status !== 200) return res.status;
+    const version = /^"v(\d+)-16x-inside-png-q80"$/.exec(res.headers.get('etag') ?? '')?.[1];
+    expect(version).toBeDefined();
+    const source = await uploads.sourceOf(body);
+    if (!source) {
+      checker.staleReads.push(`${key}: a variant of no upload`);
+      return res.status;
+    }
+    checker.read(key, startedAt, source, Number(version));
+    variantReads++;
+    if (res.headers.get('x-cache') === 'HIT') variantHits++;
+    return res.status;
+  }
+
+  beforeAll(async () => {
+    db = await createTestMysqlDatabase();
+    nodes = await Promise.all(
+      Array.from({ length: 6 }, () => spawnCacheNode({ port: 0, secret: NODE_SECRET })),
+    );
+    const blobs = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-variants-'));
+    const env = {
+      ...db.env,
+      PIXPOOL_STORAGE_DIR: blobs,
+      PIXPOOL_POOL_PROVIDER: 'static',
+      PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
+      PIXPOOL_POOL_STATIC_NODES: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+      PIXPOOL_POOL_INITIAL: '2',
+      PIXPOOL_POOL_HEALTH_INTERVAL_MS: '300',
+      PIXPOOL_NEAR_CACHE_CAPACITY_MB: '16',
+      PIXPOOL_IMAGING_PRESETS: 'thumb:w=320&h=320&fit=cover;tiny:w=16&fmt=png',
+    };
+    a = await startApp({ env });
+    b = await startApp({ env: { ...env, PIXPOOL_SERVER_PEERS: a.url } });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all((nodes ?? []).map((n) => n.stop()));
+    await db?.drop();
+  });
+
+  it('caches a variant in the pool and drops it with its original on upload', async () => {
+    const key = KEYS[0];
+    expect((await uploadChecked(checker, a.url, key, await uploads.make())).status).toBe(200);
+    const first = await fetch(`${b.url}/images/${key}?preset=tiny`);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    const v1 = first.headers.get('etag');
+    const second = await fetch(`${a.url}/images/${key}?preset=tiny`);
+    expect(second.headers.get('x-cache')).toBe('HIT');
+    expect(second.headers.get('etag')).toBe(v1);
+
+    expect((await uploadChecked(checker, b.url, key, await uploads.make())).status).toBe(200);
+    for (const app of [a, b]) {
+      const after = await fetch(`${app.url}/images/${key}?preset=tiny`);
+      expect(after.headers.get('etag')).not.toBe(v1);
+      await after.arrayBuffer();
+    }
+    expect(await readVariant(a, key)).toBe(200);
+    expect(checker.staleReads).toEqual([]);
+  });
+
+  it('uploads through both while both read variants, across resizes: no stale variant', async () => {
+    for (const key of KEYS) {
+      expect((await uploadChecked(checker, a.url, key, await uploads.make())).status).toBe(200);
+    }
+    let running = true;
+    const errors: string[] = [];
+    const writer = async (app: AppProcess, offset: number) => {
+      for (let i = offset; running; i += 2) {
+        const key = KEYS[i % KEYS.length];
+        const up = await uploadChecked(checker, app.url, key, await uploads.make());
+        if (up.status !== 200) errors.push(`upload ${key}: ${up.status}`);
+      }
+    };
+    const reader = async (app: AppProcess, offset: number) => {
+      for (let i = offset; running; i++) {
+        const key = KEYS[i % KEYS.length];
+        // Twice: the second read is what admits a copy to the near cache.
+        for (let n = 0; n < 2; n++) {
+          const status = await readVariant(app, key);
+          if (status !== 200) errors.push(`variant ${key}: ${status}`);
+        }
+        if (i % 3 === 0) {
+          const res = await readChecked(checker, app.url, key);
+          if (res.status !== 200) errors.push(`original ${key}: ${res.status}`);
+        }
+      }
+    };
+    const traffic = Promise.all([
+      writer(a, 0),
+      writer(b, 1),
+      reader(a, 0),
+      reader(b, 5),
+      reader(a, 7),
+      reader(b, 3),
+    ]);
+    for (const [app, size] of [
+      [a, 4],
+      [b, 2],
+      [a, 5],
+      [b, 1],
+      [a, 3],
+    ] as const) {
+      const res = await postJson(`${app.url}/api/configure_cache?mode=manual&numNodes=${size}`);
+      expect(res.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    running = false;
+    await traffic;
+    expect(errors).toEqual([]);
+    expect(checker.staleReads).toEqual([]);
+    expect(variantReads).toBeGreaterThan(KEYS.length * 4);
+    // The pool (and the near caches) answered some of them, or this proved nothing about caches.
+    expect(variantHits).toBeGreaterThan(0);
+    expect(await getNumNodes(b.url)).toBe(3);
+  }, 90_000);
+});
