@@ -43,6 +43,7 @@
  * Memory: one record per upload in flight, each gone at release or expiry.
  */
 import { NODE_REGION_COUNT } from '../protocol/cache-node.protocol';
+import { originalKeyOf } from '../protocol/variant-key';
 
 /** Longest mark granted: the uploader's commit must fit in it, a dead uploader's ends with it. */
 export const PENDING_MAX_MS = 30_000;
@@ -117,12 +118,14 @@ export class PendingKeys {
   isPending(key: string, region: number): boolean {
     if (this.regionMarks > 0 && this.regionPending(region)) return true;
     if (this.keys.size === 0) return false;
-    const held = this.keys.get(key);
+    // Marks are on originals; a variant is pending with its original (variant-key.ts).
+    const original = originalKeyOf(key);
+    const held = this.keys.get(original);
     if (!held) return false;
     const now = this.now();
     for (const [id, until] of held.marks) if (until <= now) held.marks.delete(id);
     if (held.marks.size > 0) return true;
-    this.keys.delete(key);
+    this.keys.delete(original);
     return false;
   }
 

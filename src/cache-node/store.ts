@@ -176,7 +176,9 @@ export class CacheStore {
   ): { removed: boolean; ms: number } {
     const held = this.table.peek(key);
     if (held) this.table.remove(held);
-    this.leases.void(key);
+    // Its variants go with it and stay pending with it (PendingKeys.isPending).
+    this.dropVariants(key, Infinity);
+    this.leases.voidWithVariants(key);
     return { removed: held !== undefined, ms: this.pending.mark(key, region, id, ms) };
   }
 

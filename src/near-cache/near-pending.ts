@@ -1,3 +1,5 @@
+import { originalKeyOf } from '../protocol/variant-key';
+
 /**
  * Keys (or all keys) that an upload or a delete_all is about to commit, as pushed by the owner
  * node (or marked by this front-end's own upload): no near copy of them is admitted until the
@@ -40,10 +42,12 @@ export class NearPending {
     if (this.all.size === 0 && this.keys.size === 0) return false;
     const now = this.now();
     if (live(this.all, now)) return true;
-    const marks = this.keys.get(key);
+    // Marks are on originals; a variant is pending with its original (variant-key.ts).
+    const original = originalKeyOf(key);
+    const marks = this.keys.get(original);
     if (!marks) return false;
     if (live(marks, now)) return true;
-    this.keys.delete(key);
+    this.keys.delete(original);
     return false;
   }
 

@@ -1,5 +1,6 @@
 import { PENDING_MAX_MS, PendingKeys } from '../../../src/cache-node/pending-keys';
 import { CacheStore, type WriteRequest } from '../../../src/cache-node/store';
+import { variantKey } from '../../../src/protocol/variant-key';
 
 /** Simulated time: the test moves the clock. */
 class Clock {
@@ -124,6 +125,18 @@ describe('the store while a key is pending', () => {
     expect(sut.fill(write(sut, 'k', 6), lease)).toBe('tombstone');
     const again = sut.leaseUnlessPending('k', 3)!;
     expect(sut.fill(write(sut, 'k', 7), again)).toBe('stored');
+  });
+
+  it("an original's variants go with its mark and stay pending with it (the release is not waited for)", () => {
+    const thumb = variantKey('k', '320x320-cover-webp-q80');
+    const lease = sut.issueLease(thumb, 3);
+    expect(sut.put(write(sut, thumb, 1))).toBe('stored');
+    sut.markPending('k', 3, 'm', 5000);
+    // The upload is acknowledged before its release reaches the node: no old variant meanwhile.
+    expect(sut.table.peek(thumb)).toBeUndefined();
+    expect(sut.fill(write(sut, thumb, 1), lease)).not.toBe('stored');
+    expect(sut.leaseUnlessPending(thumb, 3)).toBeUndefined();
+    expect(sut.put(write(sut, thumb, 1))).toBe('pending');
   });
 
   it('a release without a version (the commit failed) only ends the mark', () => {
