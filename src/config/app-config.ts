@@ -304,9 +304,6 @@ export class ResilienceConfig {
   @IsInt() @Min(1000) orphanGraceMs!: number;
   /** How long a starting instance waits for another one's migrations (MySQL GET_LOCK). */
   @IsInt() @Min(1) migrationLockTimeoutSeconds!: number;
-  /** TEST ONLY: kill the process (SIGKILL) at this point of every upload; empty in production. */
-  @IsIn(['', 'after-blob-write', 'after-commit']) testCrashPoint!:
-    '' | 'after-blob-write' | 'after-commit';
 }
 
 /** The leader lease of the singleton jobs (src/coordination/leader-lease.ts). */

@@ -53,7 +53,7 @@ export class ImageService {
 
     const objectName = newObjectName();
     await this.blobs.put(objectName, file.buffer, contentType);
-    crashPoint(this.config.resilience, 'after-blob-write');
+    crashPoint('after-blob-write');
     // The branch point of two test mutants: commit first and fence after (the order before the
     // fence), or acknowledge before anything is fenced at all.
     const fenceFirst =
@@ -80,7 +80,7 @@ export class ImageService {
       });
       throw err;
     }
-    crashPoint(this.config.resilience, 'after-commit');
+    crashPoint('after-commit');
     if (result.replacedObjectName) {
       await this.blobs.delete(result.replacedObjectName).catch((err: Error) => {
         this.logger.warn(

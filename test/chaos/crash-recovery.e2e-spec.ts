@@ -236,11 +236,11 @@ describeWithMysql('chaos: crashes of the app', () => {
     await readImage(w.app.url, 'exact');
     expect(await readImage(w.app.url, 'exact')).toMatchObject({ status: 200, cache: 'HIT' });
 
-    w.app.env.PIXPOOL_RESILIENCE_TEST_CRASH_POINT = 'after-commit';
+    w.app.args.push('--pixpool-test-crash-point=after-commit');
     await w.app.restart();
     await expect(upload(w.app.url, 'exact', v2)).rejects.toThrow(); // died after the commit
     await w.app.stop();
-    delete w.app.env.PIXPOOL_RESILIENCE_TEST_CRASH_POINT;
+    w.app.args.pop();
     await w.app.restart();
 
     for (let read = 0; read < 2; read++) {
@@ -263,11 +263,11 @@ describeWithMysql('chaos: crashes of the app', () => {
     const w = worlds.find((x) => x.nodes.length > 0) ?? (await makeWorld('surviving'));
     const v1 = makePng(2500);
     expect((await upload(w.app.url, 'half', v1)).status).toBe(200);
-    w.app.env.PIXPOOL_RESILIENCE_TEST_CRASH_POINT = 'after-blob-write';
+    w.app.args.push('--pixpool-test-crash-point=after-blob-write');
     await w.app.restart();
     await expect(upload(w.app.url, 'half', makePng(2700))).rejects.toThrow();
     await w.app.stop();
-    delete w.app.env.PIXPOOL_RESILIENCE_TEST_CRASH_POINT;
+    w.app.args.pop();
 
     const rows = await sqlRows<{ objectName: string }>(w.db.url, 'SELECT objectName FROM images');
     const listed = await w.s3.client().send(new ListObjectsV2Command({ Bucket: w.s3.bucket }));

@@ -21,6 +21,8 @@ export interface AppProcess {
   /** Working folder of this instance: blobs, SQLite file. */
   dir: string;
   env: Record<string, string>;
+  /** More argv for the app; a test may change it before a restart (e.g. a crash point). */
+  args: string[];
   /** Process id of the app (its cache nodes are its children). */
   pid(): number;
   /** Exit code once the process has exited (null while running, or when killed by a signal). */
@@ -63,6 +65,7 @@ export async function startApp(
     url: '',
     dir,
     env,
+    args: [...(options.args ?? [])],
     output: () => log,
     pid: () => child.pid ?? -1,
     exitCode: () => child.exitCode,
@@ -81,7 +84,7 @@ export async function startApp(
   };
   const launch = async () => {
     const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
-    child = spawn(command, [...prefixArgs, MAIN, ...(options.args ?? [])], {
+    child = spawn(command, [...prefixArgs, MAIN, ...app.args], {
       cwd: ROOT,
       env: { ...pickBaseEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
