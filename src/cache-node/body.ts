@@ -8,9 +8,16 @@ export type Allocate = (length: number) => Buffer;
 const plainBuffer: Allocate = (length) => Buffer.allocUnsafeSlow(length);
 
 /**
+ * Declared lengths up to this get their buffer at once (one copy of each chunk). Larger bodies are
+ * gathered and copied once at the end: a client that declares 10 MiB and sends a byte, on many
+ * connections, must not make the node hold 10 MiB for each (memory follows the bytes received).
+ */
+const EAGER_BYTES = 64 * 1024;
+
+/**
  * Reads a request body into one exactly-sized buffer from `allocate` (never a slice of Node's
  * shared pool, which a stored value would pin). `declared` is the Content-Length, or -1 for a
- * chunked body, which is gathered and then copied once. The callback runs exactly once; 'aborted'
+ * chunked body; a chunked or large body is gathered and then copied once. The callback runs exactly once; 'aborted'
  * means the connection went away before the end (nothing can be answered then; `discard` gets
  * the buffer back).
  */
@@ -29,12 +36,12 @@ export function readBody(
     if (result === 'aborted' && exact) discard(exact);
     done(result);
   };
-  let exact: Buffer | null = declared >= 0 ? allocate(declared) : null;
+  let exact: Buffer | null = declared >= 0 && declared <= EAGER_BYTES ? allocate(declared) : null;
   const chunks: Buffer[] = [];
   let received = 0;
   req.on('data', (chunk: Buffer) => {
     if (finished) return;
-    if (received + chunk.length > (exact ? exact.length : limit)) {
+    if (received + chunk.length > (declared >= 0 ? declared : limit)) {
       // Only reachable for chunked bodies: the parser never passes more than Content-Length.
       exact = null;
       chunks.length = 0;
@@ -46,6 +53,7 @@ export function readBody(
   });
   req.on('end', () => {
     if (exact) return finish(received === exact.length ? exact : 'aborted');
+    if (declared >= 0 && received !== declared) return finish('aborted');
     const body = allocate(received);
     let offset = 0;
     for (const chunk of chunks) offset += chunk.copy(body, offset);
