@@ -93,6 +93,7 @@ export async function putOwnership(
     );
   }
   const change = ownership.set(next.epoch, next.regions);
+  if (next.members) ownership.members = new Set(next.members);
   store.regionsLost(change.lost);
   store.regionsGained(change.gained);
   // Near copies: subscribers drop what this node gave up before the manager hands it on, and

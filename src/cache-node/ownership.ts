@@ -23,6 +23,11 @@ export class Ownership {
   private currentEpoch = 0;
   /** Sent on every key response; cached so responses format nothing. */
   epochHeader = '0';
+  /**
+   * The pool's nodes (origins) as the app last named them: the only targets a transfer streams
+   * to, so no caller can make this node send its images anywhere else. Empty until named.
+   */
+  members: ReadonlySet<string> = new Set();
 
   get epoch(): number {
     return this.currentEpoch;

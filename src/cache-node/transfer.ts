@@ -8,7 +8,7 @@ import { checkTransfer } from './validation';
 
 /**
  * POST /v1/transfer {regions, target, epoch} — runs on the regions' previous owner during a
- * resize: streams their entries, then their tombstones, to the target's /v1/import in one
+ * resize, to a member of the pool as the app named it with the ownership (putOwnership): streams their entries, then their tombstones, to the target's /v1/import in one
  * chunked request, and drops them here once the target confirmed. The node must already have
  * given the regions up: while it still owns them it could acknowledge an invalidation after the
  * entry was sent, and the new owner would keep the stale copy.
@@ -21,6 +21,10 @@ export async function transfer(
   const order = await readChecked(ctx, req, res, checkTransfer);
   if (!order) return;
   const epoch = ctx.ownership.epochHeader;
+  if (!ctx.ownership.members.has(order.target.origin)) {
+    const message = `${order.target.origin} is not a member of the pool the app named`;
+    return sendError(res, 403, 'not_member', message, epoch);
+  }
   const owned = order.regions.filter((region) => ctx.ownership.owns(region));
   if (owned.length > 0) {
     const message = `node still owns regions ${owned.join(',')}: set its ownership first`;

@@ -24,9 +24,12 @@ export function checkRegions(value: unknown, allowEmpty: boolean): Checked<numbe
   return { ok: true, value: sorted };
 }
 
+/** Most members an ownership push may name: the pool has at most 8 nodes; room for a resize. */
+const MAX_MEMBERS = 64;
+
 export function checkOwnership(
   body: unknown,
-): Checked<{ epoch: number; regions: number[]; holdMs: number }> {
+): Checked<{ epoch: number; regions: number[]; holdMs: number; members?: string[] }> {
   if (!isObject(body) || !isNonNegativeInt(body.epoch)) {
     return { ok: false, message: 'body must be {epoch: non-negative integer, regions: number[]}' };
   }
@@ -35,9 +38,27 @@ export function checkOwnership(
   const holdMs = body.holdMs ?? 0;
   if (!isNonNegativeInt(holdMs) || holdMs > NEAR_MAX_LEASE_MS)
     return { ok: false, message: `holdMs must be an integer 0..${NEAR_MAX_LEASE_MS}` };
-  return regions.ok
-    ? { ok: true, value: { epoch: body.epoch, regions: regions.value, holdMs } }
-    : regions;
+  if (!regions.ok) return regions;
+  const members = checkMembers(body.members);
+  if (!members.ok) return members;
+  return {
+    ok: true,
+    value: { epoch: body.epoch, regions: regions.value, holdMs, members: members.value },
+  };
+}
+
+/** Optional: the pool's nodes as origins (http://host:port), where transfers may go. */
+function checkMembers(members: unknown): Checked<string[] | undefined> {
+  if (members === undefined) return { ok: true, value: undefined };
+  const message = `members must be at most ${MAX_MEMBERS} URLs like http://host:port`;
+  if (!Array.isArray(members) || members.length > MAX_MEMBERS) return { ok: false, message };
+  const origins: string[] = [];
+  for (const member of members) {
+    const url = typeof member === 'string' && URL.canParse(member) ? new URL(member) : undefined;
+    if (!url || url.protocol !== 'http:') return { ok: false, message };
+    origins.push(url.origin);
+  }
+  return { ok: true, value: origins };
 }
 
 /** Largest capacity accepted: far above any node's memory, low enough to stay exact in a double. */

@@ -49,11 +49,14 @@ import { REGION_COUNT } from './hash-ring';
  *                                         → {entries, ms}; ?release=M ends that mark → {entries: 0}
  *   GET|PUT /v1/config                    {capacityBytes, policy}; PUT applies at once
  *   GET  /v1/stats[?reset=interval]       NodeStats; with reset, `interval` is the one just closed
- *   GET|PUT /v1/ownership                 {epoch, regions}; PUT with an older epoch → 409 stale_epoch
+ *   GET|PUT /v1/ownership                 {epoch, regions}; PUT with an older epoch → 409 stale_epoch;
+ *                                         PUT may name the pool's members (["http://host:port"]), the
+ *                                         only targets /v1/transfer streams to
  *                                         (PUT may add holdMs: near-cache hold of gained regions;
  *                                         the node holds them at least its own near lease)
  *   GET  /v1/subscribe (Upgrade)          near-cache subscription (src/protocol/near-cache.protocol.ts)
- *   POST /v1/transfer                     {regions, target, epoch} → NodeTransferResult (see transfer.ts)
+ *   POST /v1/transfer                     {regions, target, epoch} → NodeTransferResult (see transfer.ts);
+ *                                         a target not among the members → 403 not_member
  *   POST /v1/import?epoch=E               framed stream (src/cache-node/framing.ts) → NodeImportResult
  *   POST /v1/drop                         {regions} → {entries, bytes}
  * Errors: 4xx/5xx with {error: NodeErrorCode, message}. Values are raw bytes, never base64.
@@ -109,6 +112,7 @@ export type NodeErrorCode =
   | 'stale'
   | 'stale_epoch'
   | 'still_owner'
+  | 'not_member'
   | 'too_large'
   | 'unauthorized'
   | 'not_found'

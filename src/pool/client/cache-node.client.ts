@@ -271,8 +271,19 @@ export class CacheNodeClient {
    * Replaces the node's regions; an epoch older than the node's throws (code 'stale_epoch').
    * holdMs: invalidations of gained regions wait that long (near cache, see subscriptions.ts).
    */
-  setOwnership(epoch: number, regions: number[], holdMs = 0): Promise<NodeOwnership> {
-    const body = holdMs > 0 ? { epoch, regions, holdMs } : { epoch, regions };
+  /** `members`: the pool's node URLs, the only targets this node's transfers may go to. */
+  setOwnership(
+    epoch: number,
+    regions: number[],
+    holdMs = 0,
+    members?: string[],
+  ): Promise<NodeOwnership> {
+    const body = {
+      epoch,
+      regions,
+      ...(holdMs > 0 ? { holdMs } : {}),
+      ...(members ? { members } : {}),
+    };
     return this.admin('PUT', NODE_ROUTES.ownership, body, this.waitMs);
   }
 

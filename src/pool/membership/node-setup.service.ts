@@ -49,14 +49,16 @@ export class NodeSetup {
       const before = new Set(prev ? regionsOf(prev, id) : []);
       return regionsOf(next, id).filter((r) => before.has(r));
     };
+    // Named with the ownership: the only nodes a transfer may then stream to (transfer.ts).
+    const members = nodes.filter((n) => next.nodes.some((m) => m.id === n.id)).map((n) => n.url);
     const failed = await this.eachNode(nodes, 'give up moved regions', (client, node) =>
-      client.setOwnership(next.epoch, keep(node.id)),
+      client.setOwnership(next.epoch, keep(node.id), 0, members),
     );
     const reachable = nodes.filter((n) => !failed.includes(n.id));
     failed.push(
       ...(await this.eachNode(reachable, 'take new regions', (client, node) =>
         // Gained regions are held for the previous owners' grants, near cache on here or not.
-        client.setOwnership(next.epoch, regionsOf(next, node.id), this.holdMs(prev)),
+        client.setOwnership(next.epoch, regionsOf(next, node.id), this.holdMs(prev), members),
       )),
     );
     return failed;

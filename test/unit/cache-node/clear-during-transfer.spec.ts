@@ -47,7 +47,8 @@ describe('a data clear during a region transfer (real sockets)', () => {
 
   /** The old owner gives region 3 up, the new one takes it, and the stream is started. */
   async function startTransfer(): Promise<{ transfer: Promise<unknown> }> {
-    await sender.client.setOwnership(1, OTHERS);
+    // The relay stands in for the new owner: the pool the app names has it as the member.
+    await sender.client.setOwnership(1, OTHERS, 0, [relay.url, target.client.url]);
     await target.client.setOwnership(1, [REGION]);
     // A client of its own: the transfer's request stays open until the stream is released.
     const mover = new CacheNodeClient({ url: sender.client.url, timeoutMs: 5_000 });

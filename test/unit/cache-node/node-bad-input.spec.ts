@@ -134,6 +134,8 @@ describe('cache node over real sockets: bad input gets a clear 4xx and the node 
     ['/v1/ownership', 'PUT', '{"epoch":1,"regions":[16]}'],
     ['/v1/ownership', 'PUT', '{"epoch":1,"regions":[1,1]}'],
     ['/v1/ownership', 'PUT', '{"epoch":-1,"regions":[]}'],
+    ['/v1/ownership', 'PUT', '{"epoch":1,"regions":[],"members":["ftp://x"]}'],
+    ['/v1/ownership', 'PUT', '{"epoch":1,"regions":[],"members":"http://127.0.0.1:1"}'],
     ['/v1/drop', 'POST', '{"regions":[]}'],
     ['/v1/transfer', 'POST', '{"regions":[1],"target":"ftp://x","epoch":1}'],
     ['/v1/transfer', 'POST', '{"regions":[1],"target":"http://127.0.0.1:1/path","epoch":1}'],

@@ -91,6 +91,27 @@ describe('cache node over real sockets: region transfer', () => {
   });
   afterAll(() => Promise.all([a.stop(), b.stop()]));
 
+  it('streams only to a member of the pool the app named with the ownership, never elsewhere', async () => {
+    const elsewhere = await startNode({ secret: 'pool-secret' });
+    try {
+      await a.client.put('secret-image', 5, value(9), { version: 3 });
+      await a.client.setOwnership(
+        1,
+        ALL.filter((r) => r !== 5),
+        0,
+        [a.node.url, b.node.url],
+      );
+      const refused = await a.client
+        .transfer([5], elsewhere.node.url, 1)
+        .catch((err: unknown) => err);
+      expect(refused).toMatchObject({ status: 403, code: 'not_member' });
+      expect((await elsewhere.client.stats()).items).toBe(0);
+    } finally {
+      await elsewhere.stop();
+      await a.client.setOwnership(1, ALL, 0, [a.node.url, b.node.url]);
+    }
+  });
+
   it('moves every entry of the given regions, keeps newer versions at the target, then drops them', async () => {
     const moved = new Map<string, Buffer>();
     for (let i = 0; i < 60; i++) {
@@ -152,7 +173,8 @@ describe('cache node over real sockets: region transfer', () => {
   });
 
   it('fails (and keeps its entries) when the target is at another epoch or down', async () => {
-    await a.client.setOwnership(2, []);
+    // A member that is down (the transfer fails, not refused).
+    await a.client.setOwnership(2, [], 0, [a.node.url, b.node.url, 'http://127.0.0.1:9']);
     const stale = await a.client.transfer([4], b.node.url, 2).catch((err: unknown) => err);
     expect(stale).toMatchObject({ status: 502, code: 'transfer_failed' });
     expect(String((stale as Error).message)).toContain('stale_epoch');
@@ -170,7 +192,7 @@ describe('cache node over real sockets: region transfer', () => {
       const values = Array.from({ length: 48 }, (_, i) => value(512 * 1024, i));
       for (let i = 0; i < values.length; i++)
         await c.client.put(`big${i}`, 8, values[i], { version: 1 });
-      await c.client.setOwnership(1, []);
+      await c.client.setOwnership(1, [], 0, [c.node.url, d.node.url]);
       await d.client.setOwnership(1, [8]);
       expect(await c.client.transfer([8], d.node.url, 1)).toMatchObject({
         entries: 48,
