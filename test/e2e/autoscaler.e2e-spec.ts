@@ -38,6 +38,9 @@ describe('auto-scaler with real nodes and a real load', () => {
         PIXPOOL_AUTOSCALER_COOLDOWN_MS: '0',
         PIXPOOL_AUTOSCALER_MIN_LOOKUPS: '5',
         PIXPOOL_METRICS_POLL_INTERVAL_MS: '250',
+        // The thrashing load must miss the nodes' 1 MB caches: a near cache (on by default) would
+        // answer it from the front-end's memory, and a pool that needs no more nodes is right.
+        PIXPOOL_NEAR_CACHE_CAPACITY_MB: '0',
       },
     });
     for (const key of [...MANY, ...FEW]) {

@@ -238,11 +238,20 @@ describeWithMysql('near cache (L1) in the front-ends', () => {
       expect(report.staleReads).toEqual([]);
       expect(report.errors).toEqual([]);
       expect(report.reads).toBeGreaterThan(200);
-      // The dashboard's view: both front-ends, each with near copies and near hits.
-      await sleep(600);
-      const view = (await (await fetch(`${a.url}/api/manager/near`)).json()) as {
+      // The dashboard's view: both front-ends, each with near copies and near hits. The kill's
+      // quarantine and replacement epochs may land after the load stopped and empty the near
+      // caches (every epoch change does): read on, as users do, until copies show again.
+      type NearView = {
         frontEnds: Array<{ name: string; items: number; hitShare: number; self: boolean }>;
       };
+      let view: NearView = { frontEnds: [] };
+      await waitFor('both front-ends to hold near copies again', async () => {
+        for (const app of [a, b])
+          for (const key of READ_KEYS)
+            await (await fetch(`${app.url}/images/${key}`)).arrayBuffer();
+        view = (await (await fetch(`${a.url}/api/manager/near`)).json()) as NearView;
+        return view.frontEnds.length === 2 && view.frontEnds.every((f) => f.items > 0);
+      });
       expect(view.frontEnds).toHaveLength(2);
       expect(view.frontEnds.filter((f) => f.self)).toHaveLength(1);
       for (const frontEnd of view.frontEnds) {

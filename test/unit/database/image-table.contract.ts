@@ -156,6 +156,7 @@ export function behavesLikeTheImageTable(newDatabase: () => Promise<TestDatabase
     const { port } = await node.listen();
     const client = new CacheNodeClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 5_000 });
     try {
+      await client.setOwnership(1, [0]); // a node owns nothing until told
       const old = (await sut.upsert(image('phoenix'))).record.version;
       await sut.deleteAll();
       const renewed = (await behind.upsertWithClockBehind(image('phoenix'), HOUR_MS)).version;
