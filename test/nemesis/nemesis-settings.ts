@@ -3,12 +3,11 @@ import * as path from 'node:path';
 import { parseTestMutants, TestMutant } from '../../src/protocol/test-mutants';
 
 /**
- * Issue 22 (linearizable reads) not landed yet: today's upload protocol is not linearizable by
- * design (a window between commit and invalidation), so the suite reports the linearizable
- * verdict and asserts the acknowledged one. Set to true once 22 lands (or run with
- * PIXPOOL_NEMESIS_LINEARIZABLE=true) and the suite asserts both.
+ * Uploads invalidate before they commit (src/frontend/write-fence.ts), so reads are linearizable:
+ * the suite asserts both models, the register's (linearizable) and today's weaker promise
+ * (acknowledged), and reports both.
  */
-export const REQUIRE_LINEARIZABLE = false;
+export const REQUIRE_LINEARIZABLE = true;
 
 /** The bounded form CI runs: these seeds, this long each (about 5 minutes in all, setup included). */
 export const CI_SEEDS = [1, 2, 3, 4];

@@ -8,8 +8,8 @@ describe('nemesis settings', () => {
     expect(() => parseSeeds('a')).toThrow(/seeds must be/);
   });
 
-  it("is CI's bounded form without settings, and asserts the linearizable model only when asked", () => {
-    expect(nemesisSettings({})).toMatchObject({ seeds: CI_SEEDS, requireLinearizable: false });
+  it("is CI's bounded form without settings, and asserts the linearizable model too", () => {
+    expect(nemesisSettings({})).toMatchObject({ seeds: CI_SEEDS, requireLinearizable: true });
     const asked = nemesisSettings({
       PIXPOOL_NEMESIS_SEEDS: '9',
       PIXPOOL_NEMESIS_SECONDS: '1800',
