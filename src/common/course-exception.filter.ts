@@ -11,7 +11,6 @@ import { failure } from './course-response';
 import { allowedMethods } from './allowed-methods';
 import { DependencyUnavailableError } from './dependency-unavailable.error';
 import { ServiceBusyError } from './service-busy.error';
-import { OverloadedException } from './overloaded.exception';
 import { isDatabaseOutage } from '../database/database-outage';
 
 /**
@@ -102,9 +101,7 @@ export function detailOf(exception: unknown): string {
 
 /** Seconds a client should wait before retrying (a dependency outage, the app busy), else null. */
 export function retryAfterOf(exception: unknown): number | null {
-  return exception instanceof DependencyUnavailableError ||
-    exception instanceof ServiceBusyError ||
-    exception instanceof OverloadedException
+  return exception instanceof DependencyUnavailableError || exception instanceof ServiceBusyError
     ? exception.retryAfterSeconds
     : null;
 }

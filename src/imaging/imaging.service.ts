@@ -1,6 +1,6 @@
 import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
-import { OverloadedException } from '../common/overloaded.exception';
+import { ServiceBusyError } from '../common/service-busy.error';
 import { AppConfig } from '../config/app-config';
 import { parseImageQuery, type ImageQuery } from './image-query';
 import { parsePresets } from './presets';
@@ -78,7 +78,7 @@ export class ImagingService {
         // libvips' own deadline (pipeline): the same answer as a render that waited too long.
         if (!(err instanceof SourceRefused) && /^timeout/.test((err as Error).message)) {
           this.metrics.refused('deadline');
-          throw new OverloadedException(
+          throw new ServiceBusyError(
             `the variant was not rendered within ${this.settings.timeoutMs} ms; retry later`,
             this.config.resilience.retryAfterSeconds,
           );

@@ -1,4 +1,4 @@
-import { OverloadedException } from '../common/overloaded.exception';
+import { ServiceBusyError } from '../common/service-busy.error';
 import type { TransformObserver } from './transform-metrics';
 
 export interface TransformQueueOptions {
@@ -77,14 +77,14 @@ export class TransformQueue {
     return Promise.race([shared, deadline]).finally(() => clearTimeout(timer));
   }
 
-  private refuse(reason: 'queue_full' | 'deadline'): OverloadedException {
+  private refuse(reason: 'queue_full' | 'deadline'): ServiceBusyError {
     this.observer.refused(reason);
     return this.overloaded(reason);
   }
 
-  private overloaded(reason: 'queue_full' | 'deadline'): OverloadedException {
+  private overloaded(reason: 'queue_full' | 'deadline'): ServiceBusyError {
     const { concurrency, queueLimit, timeoutMs, retryAfterSeconds } = this.options;
-    return new OverloadedException(
+    return new ServiceBusyError(
       reason === 'queue_full'
         ? `too many variants being rendered (${concurrency} at once, ${queueLimit} waiting); retry later`
         : `the variant was not rendered within ${timeoutMs} ms; retry later`,

@@ -1,4 +1,4 @@
-import { OverloadedException } from '../../../src/common/overloaded.exception';
+import { ServiceBusyError } from '../../../src/common/service-busy.error';
 import type { RefusalReason, TransformObserver } from '../../../src/imaging/transform-metrics';
 import { TransformQueue } from '../../../src/imaging/transform-queue';
 
@@ -59,7 +59,7 @@ describe('TransformQueue', () => {
     const running = sut.run('a', a.work);
     const queued = sut.run('b', gate('b').work);
     const refused = sut.run('c', gate('c').work);
-    await expect(refused).rejects.toBeInstanceOf(OverloadedException);
+    await expect(refused).rejects.toBeInstanceOf(ServiceBusyError);
     await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 7 });
     expect(observer.refusals).toEqual(['queue_full']);
     a.open();
