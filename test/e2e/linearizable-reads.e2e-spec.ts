@@ -1,12 +1,9 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { AppProcess, startApp } from '../support/app-process';
+import type { AppProcess } from '../support/app-process';
 import { getNumNodes } from '../support/checked-io';
 import { upload } from '../support/http';
 import { makePng } from '../support/images';
-import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '../support/mysql';
-import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
+import { describeWithMysql } from '../support/mysql';
+import { startTwoFrontEnds, type TwoFrontEnds } from '../support/two-front-ends';
 
 const NODE_SECRET = 'linearizable-secret-padded-to-32-characters';
 const HOT_KEYS = ['hot-a', 'hot-b'];
@@ -65,41 +62,28 @@ async function timedRead(baseUrl: string, key: string, reader: string): Promise<
  * with the near cache on in both front-ends and overlapping uploads of hot keys through both.
  */
 describeWithMysql('linearizable reads: two front-ends, near cache on, overlapping uploads', () => {
-  let db: TestMysqlDatabase;
-  let nodes: SpawnedCacheNode[];
+  let world: TwoFrontEnds;
   let a: AppProcess;
   let b: AppProcess;
 
   beforeAll(async () => {
-    db = await createTestMysqlDatabase();
-    nodes = await Promise.all(
-      Array.from({ length: 2 }, () => spawnCacheNode({ port: 0, secret: NODE_SECRET })),
-    );
-    const env = {
-      ...db.env,
-      PIXPOOL_STORAGE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-linear-')),
-      PIXPOOL_POOL_PROVIDER: 'static',
-      PIXPOOL_POOL_STATIC_NODES: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
-      PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
-      PIXPOOL_POOL_INITIAL: '2',
-      PIXPOOL_POOL_HEALTH_INTERVAL_MS: '300',
-      // Set explicitly: this suite is about the near cache, whatever the default.
-      PIXPOOL_NEAR_CACHE_CAPACITY_MB: '16',
-      PIXPOOL_NEAR_CACHE_LEASE_MS: '2000',
-      PIXPOOL_NEAR_CACHE_ADMIT_WINDOW_MS: '60000',
-    };
     // PIXPOOL_TEST_MUTANT=commit-before-invalidate (read by this test only, passed as the apps'
     // --pixpool-test-mutant flag) shows this suite catching the old order.
     const mutant = process.env.PIXPOOL_TEST_MUTANT;
-    const args = mutant ? [`--pixpool-test-mutant=${mutant}`] : [];
-    a = await startApp({ env, args });
-    b = await startApp({ env: { ...env, PIXPOOL_SERVER_PEERS: a.url }, args });
+    world = await startTwoFrontEnds({
+      nodes: 2,
+      secret: NODE_SECRET,
+      env: {
+        // Set explicitly: this suite is about the near cache, whatever the default.
+        PIXPOOL_NEAR_CACHE_CAPACITY_MB: '16',
+        PIXPOOL_NEAR_CACHE_LEASE_MS: '2000',
+        PIXPOOL_NEAR_CACHE_ADMIT_WINDOW_MS: '60000',
+      },
+      args: mutant ? [`--pixpool-test-mutant=${mutant}`] : [],
+    });
+    ({ a, b } = world);
   }, 60_000);
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await Promise.all((nodes ?? []).map((n) => n.stop()));
-    await db?.drop();
-  });
+  afterAll(() => world?.stop());
 
   it('no read returns an older image after any read returned a newer one', async () => {
     expect(await getNumNodes(b.url)).toBe(2);

@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AppProcess, startApp } from '../support/app-process';
+import type { AppProcess } from '../support/app-process';
 import { readChecked, uploadChecked } from '../support/checked-io';
 import { ConsistencyChecker } from '../support/consistency-checker';
 import { postJson } from '../support/http';
 import { makePng } from '../support/images';
-import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '../support/mysql';
-import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
+import { describeWithMysql } from '../support/mysql';
+import { startTwoFrontEnds, type TwoFrontEnds } from '../support/two-front-ends';
 
 const KEYS = ['phoenix-0', 'phoenix-1', 'phoenix-2', 'phoenix-3'];
 const NODE_SECRET = 'skewed-clocks-secret-padded-to-32-characters';
@@ -34,38 +34,21 @@ const versionOf = async (app: AppProcess, key: string): Promise<number> => {
  * version (ETag) above the one of the images deleted.
  */
 describeWithMysql('two app instances whose clocks disagree', () => {
-  let db: TestMysqlDatabase;
-  let nodes: SpawnedCacheNode[];
+  let world: TwoFrontEnds;
   let a: AppProcess;
   let b: AppProcess;
   const checker = new ConsistencyChecker();
 
   beforeAll(async () => {
-    db = await createTestMysqlDatabase();
-    nodes = await Promise.all([0, 1].map(() => spawnCacheNode({ port: 0, secret: NODE_SECRET })));
-    const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-skew-'));
-    const env = {
-      ...db.env,
-      PIXPOOL_STORAGE_DIR: path.join(shared, 'blobs'),
-      PIXPOOL_POOL_PROVIDER: 'static',
-      PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
-      PIXPOOL_POOL_STATIC_NODES: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
-      PIXPOOL_POOL_INITIAL: '2',
-    };
-    a = await startApp({ env });
-    b = await startApp({
-      env: {
-        ...env,
-        PIXPOOL_SERVER_PEERS: a.url,
-        NODE_OPTIONS: `--require ${clockBehindPreload(shared)}`,
-      },
+    const preload = clockBehindPreload(fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-skew-')));
+    world = await startTwoFrontEnds({
+      nodes: 2,
+      secret: NODE_SECRET,
+      bEnv: { NODE_OPTIONS: `--require ${preload}` },
     });
+    ({ a, b } = world);
   }, 60_000);
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await Promise.all((nodes ?? []).map((n) => n.stop()));
-    await db?.drop();
-  });
+  afterAll(() => world?.stop());
 
   it('keys re-created through the instance behind, after a delete_all, win on both', async () => {
     const before = new Map<string, number>();

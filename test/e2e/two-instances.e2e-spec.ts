@@ -1,13 +1,10 @@
 import { getNumNodes, readChecked, uploadChecked } from '../support/checked-io';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { AppProcess, startApp } from '../support/app-process';
+import type { AppProcess } from '../support/app-process';
 import { ConsistencyChecker } from '../support/consistency-checker';
 import { makePng } from '../support/images';
 import { postJson } from '../support/http';
-import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '../support/mysql';
-import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
+import { describeWithMysql } from '../support/mysql';
+import { startTwoFrontEnds, type TwoFrontEnds } from '../support/two-front-ends';
 
 const KEYS = Array.from({ length: 40 }, (_, i) => `shared-${i}`);
 const NODE_SECRET = 'two-instances-secret-padded-to-32-characters';
@@ -55,37 +52,22 @@ function describeTwoInstances(variant: Variant): void {
   describeWithMysql(
     `two app instances sharing the database and the nodes (${variant.name})`,
     () => {
-      let db: TestMysqlDatabase;
-      let nodes: SpawnedCacheNode[];
+      let world: TwoFrontEnds;
       let a: AppProcess;
       let b: AppProcess;
       const checker = new ConsistencyChecker();
 
       beforeAll(async () => {
-        db = await createTestMysqlDatabase();
-        nodes = await Promise.all(
-          Array.from({ length: 8 }, (_, i) =>
-            spawnCacheNode({ port: 0, secret: NODE_SECRET, args: variant.nodeArgs(i) }),
-          ),
-        );
-        const blobs = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-shared-'));
-        const env = {
-          ...db.env,
-          PIXPOOL_STORAGE_DIR: blobs,
-          PIXPOOL_POOL_PROVIDER: 'static',
-          PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
-          PIXPOOL_POOL_STATIC_NODES: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
-          PIXPOOL_POOL_INITIAL: '2',
-          PIXPOOL_POOL_HEALTH_INTERVAL_MS: '300',
-        };
-        a = await startApp({ env: { ...env, ...variant.aEnv } });
-        b = await startApp({ env: { ...env, ...variant.bEnv, PIXPOOL_SERVER_PEERS: a.url } });
+        world = await startTwoFrontEnds({
+          nodes: 8,
+          secret: NODE_SECRET,
+          nodeArgs: variant.nodeArgs,
+          aEnv: variant.aEnv,
+          bEnv: variant.bEnv,
+        });
+        ({ a, b } = world);
       }, 60_000);
-      afterAll(async () => {
-        await Promise.all([a?.stop(), b?.stop()]);
-        await Promise.all((nodes ?? []).map((n) => n.stop()));
-        await db?.drop();
-      });
+      afterAll(() => world?.stop());
 
       it('the second instance joins the pool the first one built', async () => {
         expect(await numNodes(a)).toBe(2);

@@ -1,13 +1,10 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import sharp from 'sharp';
-import { AppProcess, startApp } from '../support/app-process';
+import type { AppProcess } from '../support/app-process';
 import { uploadChecked, readChecked, getNumNodes } from '../support/checked-io';
 import { ConsistencyChecker } from '../support/consistency-checker';
 import { postJson } from '../support/http';
-import { createTestMysqlDatabase, describeWithMysql, TestMysqlDatabase } from '../support/mysql';
-import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
+import { describeWithMysql } from '../support/mysql';
+import { startTwoFrontEnds, type TwoFrontEnds } from '../support/two-front-ends';
 
 const KEYS = Array.from({ length: 12 }, (_, i) => `variant-${i}`);
 const NODE_SECRET = 'variant-consistency-secret-padded-to-32-chars';
@@ -39,8 +36,7 @@ class ColouredUploads {
 }
 
 describeWithMysql('variants stay as fresh as their originals (two front-ends, real nodes)', () => {
-  let db: TestMysqlDatabase;
-  let nodes: SpawnedCacheNode[];
+  let world: TwoFrontEnds;
   let a: AppProcess;
   let b: AppProcess;
   const checker = new ConsistencyChecker();
@@ -68,30 +64,17 @@ describeWithMysql('variants stay as fresh as their originals (two front-ends, re
   }
 
   beforeAll(async () => {
-    db = await createTestMysqlDatabase();
-    nodes = await Promise.all(
-      Array.from({ length: 6 }, () => spawnCacheNode({ port: 0, secret: NODE_SECRET })),
-    );
-    const blobs = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-variants-'));
-    const env = {
-      ...db.env,
-      PIXPOOL_STORAGE_DIR: blobs,
-      PIXPOOL_POOL_PROVIDER: 'static',
-      PIXPOOL_SECURITY_NODE_SECRET: NODE_SECRET,
-      PIXPOOL_POOL_STATIC_NODES: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
-      PIXPOOL_POOL_INITIAL: '2',
-      PIXPOOL_POOL_HEALTH_INTERVAL_MS: '300',
-      PIXPOOL_NEAR_CACHE_CAPACITY_MB: '16',
-      PIXPOOL_IMAGING_PRESETS: 'thumb:w=320&h=320&fit=cover;tiny:w=16&fmt=png',
-    };
-    a = await startApp({ env });
-    b = await startApp({ env: { ...env, PIXPOOL_SERVER_PEERS: a.url } });
+    world = await startTwoFrontEnds({
+      nodes: 6,
+      secret: NODE_SECRET,
+      env: {
+        PIXPOOL_NEAR_CACHE_CAPACITY_MB: '16',
+        PIXPOOL_IMAGING_PRESETS: 'thumb:w=320&h=320&fit=cover;tiny:w=16&fmt=png',
+      },
+    });
+    ({ a, b } = world);
   }, 60_000);
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await Promise.all((nodes ?? []).map((n) => n.stop()));
-    await db?.drop();
-  });
+  afterAll(() => world?.stop());
 
   it('caches a variant in the pool and drops it with its original on upload', async () => {
     const key = KEYS[0];
