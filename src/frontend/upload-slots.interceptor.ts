@@ -31,7 +31,9 @@ export class UploadSlotsInterceptor implements NestInterceptor {
     const req = context.switchToHttp().getRequest<Request>();
     const res = context.switchToHttp().getResponse<Response>();
     const { maxConcurrentUploads, maxUploadsPerClient } = this.config.limits;
-    const client = req.socket.remoteAddress ?? 'unknown';
+    // req.ip: the client a proxy trusted by server.trustProxy names, else the connection's address
+    // (as the rate limits count clients).
+    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const mine = this.perClient.get(client) ?? 0;
     if (this.inFlight >= maxConcurrentUploads) {
       this.refuse(`too many uploads in progress (${maxConcurrentUploads} at once)`);

@@ -242,8 +242,15 @@ describe('slow clients (real app and nodes)', () => {
       await app?.stop();
     });
 
-    /** Opens uploads that send their head and then one byte a second, from `addresses` in turn. */
-    async function trickling(count: number, addresses: (i: number) => string) {
+    /**
+     * Opens uploads that send their head and then one byte a second, from `addresses` in turn, to
+     * `target` (this suite's app unless given), with `headers` (e.g. a proxy's X-Forwarded-For).
+     */
+    async function trickling(
+      count: number,
+      addresses: (i: number) => string,
+      { target = app, headers = '' }: { target?: AppProcess; headers?: string } = {},
+    ) {
       const png = makePng(50_000);
       const boundary = 'trickle';
       const head =
@@ -252,11 +259,11 @@ describe('slow clients (real app and nodes)', () => {
         'Content-Type: image/png\r\n\r\n';
       const length = head.length + png.length + `\r\n--${boundary}--\r\n`.length;
       const request =
-        `POST /api/upload HTTP/1.1\r\nHost: localhost\r\n` +
+        `POST /api/upload HTTP/1.1\r\nHost: localhost\r\n${headers}` +
         `Content-Type: multipart/form-data; boundary=${boundary}\r\n` +
         `Content-Length: ${length}\r\n\r\n${head}`;
       const uploads = await Promise.all(
-        Array.from({ length: count }, (_, i) => stalledReader(app.url, request, addresses(i))),
+        Array.from({ length: count }, (_, i) => stalledReader(target.url, request, addresses(i))),
       );
       for (const u of uploads) readAll(u);
       let sent = 0;
@@ -293,6 +300,25 @@ describe('slow clients (real app and nodes)', () => {
         expect(refused[0].received).toMatch(/too many uploads in progress from this client/);
       } finally {
         stop();
+      }
+    }, 60_000);
+
+    it('behind a trusted proxy on this host, the cap is per client the proxy names, not per proxy', async () => {
+      const proxied = await startApp({ env: { PIXPOOL_SERVER_TRUST_PROXY: 'loopback' } });
+      const trickler = await trickling(32, () => '127.0.0.1', {
+        target: proxied,
+        headers: 'X-Forwarded-For: 203.0.113.7\r\n',
+      });
+      try {
+        await until(() => trickler.uploads.filter((u) => u.received !== '').length >= 28, 5000);
+        // Another client of the same proxy (the same connection address) is not refused.
+        const other = await upload(proxied.url, 'other', SMALL, 'a.png', {
+          'X-Forwarded-For': '203.0.113.8',
+        });
+        expect(other.status).toBe(200);
+      } finally {
+        trickler.stop();
+        await proxied.stop();
       }
     }, 60_000);
 
