@@ -171,10 +171,11 @@ function crossFieldProblems(c: AppConfig): string[] {
   if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
     problems.push('limits.headersTimeoutMs: must not exceed limits.requestTimeoutMs');
   }
-  if (c.pool.pendingMs < 2 * c.resilience.databaseTimeoutMs) {
+  const { storageTimeoutMs, databaseTimeoutMs } = c.resilience;
+  if (c.pool.pendingMs < storageTimeoutMs + 2 * databaseTimeoutMs) {
     problems.push(
-      'pool.pendingMs: must be at least twice resilience.databaseTimeoutMs (an upload commits ' +
-        'within its pending mark)',
+      'pool.pendingMs: must be at least resilience.storageTimeoutMs + twice ' +
+        'resilience.databaseTimeoutMs (an upload writes its object and commits within its pending mark)',
     );
   }
   if (c.coordination.renewMs * 3 > c.coordination.leaseMs) {

@@ -11,6 +11,8 @@
  *       orphan-sweeper.service.ts.)
  *
  * Upload steps (ImageService.upload):
+ *  0. make the key pending (src/frontend/write-fence.ts): every wait of the upload is here,
+ *     before its object exists, so from step 1 to step 2 only their two deadlines can pass;
  *  1. put the bytes under a fresh random object name;
  *  2. one transaction: upsert the row (key → object, version v) AND insert the outbox record
  *     (key, v) — the row and its pending invalidation commit together or not at all;

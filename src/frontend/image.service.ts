@@ -51,14 +51,23 @@ export class ImageService {
     await checkUploadHeader(file.buffer, contentType, this.config.imaging);
     await this.quota.assertRoomFor(key, file.size);
 
-    const objectName = newObjectName();
-    await this.blobs.put(objectName, file.buffer, contentType);
-    crashPoint('after-blob-write');
     // The branch point of two test mutants: commit first and fence after (the order before the
     // fence), or acknowledge before anything is fenced at all.
     const fenceFirst =
       !testMutant('commit-before-invalidate') && !testMutant('ack-before-invalidate');
     let fence = fenceFirst ? await this.fence.open(key) : undefined;
+    // The object is written after the fence's waits (for subscribers, leases, marking again):
+    // from its write to the commit only the storage and database deadlines may pass, which is
+    // what the orphan sweeper's grace covers (outbox.ts, I2). Written before them, an object
+    // could pass the grace while its upload still waited, and be swept before its row committed.
+    const objectName = newObjectName();
+    try {
+      await this.blobs.put(objectName, file.buffer, contentType);
+    } catch (err) {
+      if (fence) this.fence.abandon(fence);
+      throw err;
+    }
+    crashPoint('after-blob-write');
     let result: Awaited<ReturnType<ImageTable['upsert']>>;
     try {
       result = await this.table.upsert({

@@ -80,10 +80,12 @@ export class WriteFence {
       untold: false,
       before: this.near.stateBefore(),
     };
-    // A mark slowed by a cut-off subscriber may leave too little for the commit: mark again.
+    // A mark slowed by a cut-off subscriber may leave too little for the object's write and the
+    // commit (ImageService.upload): mark again.
+    const { storageTimeoutMs, databaseTimeoutMs } = this.config.resilience;
     for (let attempt = 0; attempt < 3; attempt++) {
       await this.mark(fence);
-      if (this.remainingMs(fence) >= this.config.resilience.databaseTimeoutMs) break;
+      if (this.remainingMs(fence) >= storageTimeoutMs + databaseTimeoutMs) break;
     }
     // The assignment changed under the mark (an owner removed untold): one lease more, as before.
     await this.near.afterInvalidation(fence.before);

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { TestMutant } from '../../src/protocol/test-mutants';
 import { checkHistory, HistoryReport } from '../support/history/check-history';
 import { History } from '../support/history/history';
@@ -151,11 +153,20 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
         : [];
     });
 
+    const label = `seed-${options.seed}${options.mutant ? `-${options.mutant}` : ''}`;
     const report = checkHistory(history, {
       timeLimitMs: options.timeLimitMs ?? 120_000,
       outDir: options.outDir,
-      label: `seed-${options.seed}${options.mutant ? `-${options.mutant}` : ''}`,
+      label,
     });
+    const failed = [report.acknowledged, report.linearizable].some((m) => m.verdict !== 'ok');
+    if (failed || finalFailures.length > 0 || finalDisagreements.length > 0) {
+      // What the front-ends logged, beside the failing keys' histories: where a fault hit them.
+      fs.mkdirSync(options.outDir, { recursive: true });
+      world.apps.forEach((app, a) =>
+        fs.writeFileSync(path.join(options.outDir, `${label}-${APP_NAMES[a]}.log`), app.output()),
+      );
+    }
     const acknowledged = history.ops.filter(
       (op) => op.kind === 'write' && op.completedAt !== undefined,
     ).length;

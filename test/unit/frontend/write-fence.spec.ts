@@ -92,12 +92,14 @@ describe('upload path: invalidate before commit (write-fence.ts)', () => {
   it('makes the key pending everywhere, then commits, and answers without waiting for the release', async () => {
     const { calls, sut, openGate } = recording();
     await sut.upload('k', file);
+    // The object is written after the fence's waits: from its write to the commit only the
+    // storage and database deadlines pass, which the orphan sweeper's grace covers (outbox.ts, I2).
     expect(calls).toEqual([
-      'blob put',
       'near pending k',
       'nodes pending k near=ab12',
       'near drop k',
       'near wait if the pool changed',
+      'blob put',
       'commit k',
       'near release k',
       'nodes release k v5',
