@@ -36,13 +36,16 @@ export class PoolBootstrap implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     // Instances started at once on an empty database all try to save the first pool; the
     // compare-and-save lets one win and the others fail with a conflict. Starting again then
-    // finds the winner's pool stored and joins it (or rebuilds it, with local nodes).
+    // finds the winner's pool stored and joins it (or rebuilds it, with local nodes). So does an
+    // instance that finds a node past the epoch it read: the pool changed while it started.
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.start();
       } catch (err) {
-        if (attempt >= 3 || !(err instanceof ConflictException)) throw err;
-        this.logger.log(`another instance saved the pool first; starting again`);
+        if (attempt >= 5 || !(err instanceof ConflictException)) throw err;
+        this.logger.log(
+          `another instance changed the pool meanwhile (${err.message}); starting again`,
+        );
       }
     }
   }
@@ -59,6 +62,11 @@ export class PoolBootstrap implements OnApplicationBootstrap, OnApplicationShutd
       let allCurrent = true;
       for (const node of stored?.nodes ?? []) {
         const epoch = running.has(node.id) ? await this.epochOf(node) : null;
+        if (stored && epoch !== null && epoch > stored.epoch) {
+          // Another instance saved and pushed a newer pool after this one read the store (it saves
+          // before it pushes): start again from the store, never take a node back to an older one.
+          throw new ConflictException(`${node.id} is at epoch ${epoch}, past ${stored.epoch}`);
+        }
         // A quarantined member is not read and is behind by design: it rejoins empty later.
         const quarantined = stored?.quarantined?.includes(node.id) ?? false;
         if (epoch !== stored?.epoch && !(quarantined && epoch !== null)) allCurrent = false;
