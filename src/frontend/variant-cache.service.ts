@@ -33,15 +33,18 @@ export class VariantCacheService {
       return { key: poolKey, body, contentType, version, source: 'cache' };
     }
     const ticket = this.near.ticket(poolKey);
-    let image = await this.pool.read(poolKey, async () => ({
+    const read = await this.pool.readForNear(poolKey, async () => ({
       image: await render(),
       leader: true,
     }));
     // Only what an upload or a render can produce is served; anything else is rendered anew.
+    const { image } = read;
     if (!image || (image.source === 'cache' && !IMAGE_TYPES.has(image.contentType))) {
-      image = await render();
+      return render();
     }
-    if (ticket) this.near.offer(ticket, image);
+    // Only what the owner vouched for, as for originals (near-cache.service.ts, F): a render of an
+    // original whose upload was pending may predate a commit whose release moves no ticket here.
+    if (ticket && read.nearSafe) this.near.offer(ticket, image);
     return image;
   }
 }
