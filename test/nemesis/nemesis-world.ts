@@ -20,6 +20,9 @@ export const NODE_NAMES = ['n1', 'n2', 'n3', 'n4'] as const;
 const INITIAL_NODES = 3;
 /** Short, so a cut-off front-end is waited out quickly; every instance runs the same. */
 const NEAR_LEASE_MS = 1000;
+/** Starts of a front-end a fault made exit at start, and the pause between them (systemd's). */
+const APP_START_ATTEMPTS = 5;
+const APP_RESTART_DELAY_MS = 2000;
 
 export interface NemesisNode {
   name: string;
@@ -114,8 +117,19 @@ export class NemesisWorld {
     await app.stop(); // resolves once the exit is seen
   }
 
+  /**
+   * As systemd restarts the app (deploy/: Restart=on-failure, RestartSec=2): a front-end that exits
+   * at start because a fault still cuts it off from the database is started again, a few times.
+   */
   async restartApp(app: AppProcess): Promise<void> {
-    await app.restart();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await app.restart();
+      } catch (err) {
+        if (attempt >= APP_START_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, APP_RESTART_DELAY_MS));
+      }
+    }
   }
 
   /** An admin call to a front-end's manager API. */
