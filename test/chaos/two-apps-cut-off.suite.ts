@@ -232,7 +232,10 @@ export function describeTwoAppsCutOff(
         for (const app of apps)
           expect(await readAll(app, [...KEYS, ...HOT, ...PROBES])).toEqual([]);
         expect(checker.staleReads).toEqual([]);
-      }, 90_000);
+        // About 50 s here on a quiet machine: while a1 still reaches n2 and a2 cannot, n2 may be
+        // quarantined and rejoin more than once, and a probe upload then waits out one or two of
+        // the longest lease the nodes grant (4 s in the mixed variant). Twice that under CI load.
+      }, 150_000);
     },
   );
 }

@@ -14,8 +14,10 @@ export interface LoadReport {
 /**
  * Readers and writers against a running app until stop() resolves: readers GET /images/:key of
  * random keys and check each answer with the ConsistencyChecker; writers upload new bytes for
- * random keys of `writeKeys`. Bounded by the caller's stop; never more than `concurrency` requests
- * in flight.
+ * random keys of `writeKeys`. Bounded by the caller's stop, and by `maxMs` for a test that failed
+ * or timed out before it could call stop (its apps are gone then: without the bound the workers
+ * would spin on refused connections for as long as Jest lives); a failed request is followed by a
+ * short pause for the same reason.
  */
 export function startLoad(
   appUrl: () => string,
@@ -26,9 +28,12 @@ export function startLoad(
     readers?: number;
     writers?: number;
     imageBytes?: number;
+    maxMs?: number;
   },
 ) {
   let running = true;
+  const bound = setTimeout(() => (running = false), options.maxMs ?? 180_000).unref();
+  const pauseAfterError = () => new Promise((resolve) => setTimeout(resolve, 100));
   const report: LoadReport = {
     reads: 0,
     nearHits: 0,
@@ -49,6 +54,7 @@ export function startLoad(
         if (res.nearHit) report.nearHits++;
       } catch (err) {
         report.errors.push(`GET ${key}: ${(err as Error).message}`);
+        await pauseAfterError();
       }
     }
   };
@@ -63,6 +69,7 @@ export function startLoad(
         report.writes++;
       } catch (err) {
         report.errors.push(`upload ${key}: ${(err as Error).message}`);
+        await pauseAfterError();
       }
     }
   };
@@ -74,6 +81,7 @@ export function startLoad(
     report,
     stop: async () => {
       running = false;
+      clearTimeout(bound);
       await Promise.all(workers);
       return report;
     },
