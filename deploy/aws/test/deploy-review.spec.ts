@@ -1,4 +1,6 @@
-import { installed, Json, synth, Synthesized } from './synth';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { installed, Json, ROOT, synth, Synthesized } from './synth';
 
 /*
  * What an AWS engineer's review of the stack found (issue 20), each shown on the synthesized
@@ -349,6 +351,14 @@ const idOf = (s: Synthesized, type: string, prefix: string): string => {
         expect(json(props.NetworkInterfaces)).not.toContain('AssociatePublicIpAddress');
       }
     }
+  });
+
+  it('docs/deploy-aws.md lists exactly these endpoints and the flag', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'deploy-aws.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('**Without a NAT gateway**'));
+    const listed = [...section.matchAll(/^\| `([a-z0-9]+)` +\|/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual([...NEEDED].sort());
+    expect(doc).toContain('-c nat=false');
   });
 
   it('is refused with a looked-up VPC (whose endpoints the stack cannot know)', () => {
