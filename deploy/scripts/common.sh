@@ -14,14 +14,14 @@ retry() {
 }
 
 # Node 24 at /usr/bin/node, where the units expect it (Amazon Linux 2023: nodejs24, from the
-# distribution's repositories, which are in S3: reachable through the S3 gateway endpoint).
+# distribution's repositories, which are in S3: reachable through the S3 gateway endpoint). No
+# npm: the artifacts carry the app's node_modules.
 ensure_node() {
   if [ -x /usr/bin/node ] && [ "$(/usr/bin/node -p 'process.versions.node.split(".")[0]')" -ge 24 ]; then
     return
   fi
-  retry dnf install -y -q nodejs24 nodejs24-npm
+  retry dnf install -y -q nodejs24
   [ -x /usr/bin/node ] || ln -sf /usr/bin/node-24 /usr/bin/node
-  [ -x /usr/bin/npm ] || ln -sf /usr/bin/npm-24 /usr/bin/npm
 }
 
 # The journal (through rsyslog) and cloud-init's output to CloudWatch log group $1, by the

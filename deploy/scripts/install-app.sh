@@ -34,13 +34,21 @@ retry dnf install -y -q aws-cfn-bootstrap
 ensure_node
 ensure_user
 [ -n "${PIXPOOL_LOG_GROUP:-}" ] && ship_logs "$PIXPOOL_LOG_GROUP"
+# The app with its production node_modules, built for this CPU (build-artifacts.sh): nothing is
+# fetched from a package registry and nothing is compiled, so the instance needs no route to the
+# internet, only S3 (the gateway endpoint) and the AWS APIs (NAT or interface endpoints).
+case "$(uname -m)" in
+  x86_64) arch=x64 ;;
+  aarch64) arch=arm64 ;;
+  *)
+    echo "install-app.sh: no app artifact for CPU $(uname -m)" >&2
+    exit 2
+    ;;
+esac
+rm -rf /opt/pixpool/app
 install -d -m 755 /opt/pixpool/app /opt/pixpool/docs
-tar -xzf "$here/pixpool-app.tgz" -C /opt/pixpool/app
+tar -xzf "$here/pixpool-app-$arch.tgz" -C /opt/pixpool/app
 [ -d "$here/docs" ] && install -m 644 "$here"/docs/*.md /opt/pixpool/docs/
-# better-sqlite3 (the embedded key-table driver) is a native module: npm fetches a prebuilt
-# binary when one matches, and compiles it otherwise, which needs a toolchain.
-retry dnf install -y -q gcc-c++ make python3 >/dev/null
-(cd /opt/pixpool/app && retry npm ci --omit=dev --no-audit --no-fund)
 # The service account reads app.yaml through this folder; app.env stays root-only (systemd reads it).
 install -d -m 750 -g pixpool /etc/pixpool
 

@@ -25,6 +25,8 @@ new PixpoolStack(app, context('stackName') ?? 'Pixpool', {
     context('artifactsDir') ?? path.join('..', '..', 'dist', 'artifacts'),
   ),
   vpcId,
+  // -c nat=false: no NAT gateway; isolated private subnets with interface endpoints.
+  nat: context('nat') !== 'false',
   preProvisionedNodes: Number(context('preProvisionedNodes') ?? 8),
   appInstanceType: context('appInstanceType') ?? 't3.small',
   nodeInstanceType: context('nodeInstanceType') ?? 't3.small',

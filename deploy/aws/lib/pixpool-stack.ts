@@ -29,6 +29,7 @@ import {
   subscriptions,
 } from './cdk';
 import { Monitoring } from './monitoring';
+import { Network } from './network';
 import {
   APP_LIVENESS_PATH,
   APP_PORT,
@@ -48,6 +49,11 @@ export interface PixpoolStackProps extends StackProps {
   artifactsDir: string;
   /** Deploy into this VPC (needs its private subnets with a route out) instead of a new one. */
   vpcId?: string;
+  /**
+   * A NAT gateway for the private subnets (default true); false: none, the private subnets are
+   * isolated and reach AWS through interface endpoints (lib/network.ts). A new VPC only.
+   */
+  nat?: boolean;
   /** Cache-node instances created once and left stopped for the EC2 provider to start (0..8). */
   preProvisionedNodes: number;
   appInstanceType: string;
@@ -122,24 +128,14 @@ export class PixpoolStack extends Stack {
     });
 
     // ── network ────────────────────────────────────────────────────────────────────────────
-    const vpc = props.vpcId
-      ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId })
-      : new ec2.Vpc(this, 'Vpc', {
-          maxAzs: 2,
-          natGateways: 1, // instances fetch packages and reach AWS APIs through it
-          subnetConfiguration: [
-            { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-            { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-          ],
-        });
-    const privateSubnets = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
-    // S3 (images, artifacts, the Amazon Linux repositories) through the free gateway endpoint, not
-    // the NAT's $0.045/GB. A looked-up VPC keeps the endpoints it has (docs/deploy-aws.md).
-    if (!props.vpcId)
-      vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    const network = new Network(this, 'Network', { vpcId: props.vpcId, nat: props.nat ?? true });
+    const { vpc, privateSubnets } = network;
 
     // Exactly: internet → ALB 443, ALB → app 5000, app → node 5001, node → node 5001 (region
-    // transfers), app → RDS 3306. Outbound stays open (package installs, AWS APIs via the NAT).
+    // transfers), app → RDS 3306. Outbound stays open: with the NAT, AWS APIs and the Amazon Linux
+    // repositories through it and the S3 gateway endpoint; without it (nat=false) the private
+    // subnets have no route out, and the S3 gateway endpoint and the interface endpoints (443 from
+    // the app and node groups only) are all there is to reach.
     const albSg = new ec2.SecurityGroup(this, 'LoadBalancerSg', {
       vpc,
       description: 'pixpool load balancer',
@@ -164,6 +160,7 @@ export class PixpoolStack extends Stack {
     nodeSg.addIngressRule(appSg, ec2.Port.tcp(NODE_PORT), 'app to cache nodes');
     nodeSg.addIngressRule(nodeSg, ec2.Port.tcp(NODE_PORT), 'node to node region transfers');
     dbSg.addIngressRule(appSg, ec2.Port.tcp(DB_PORT), 'app to MySQL');
+    network.allowEndpointsFrom([appSg, nodeSg]);
 
     // ── data ───────────────────────────────────────────────────────────────────────────────
     // Load balancer and S3 access logs (SSE-S3: the only encryption ALB log delivery supports).
@@ -339,7 +336,8 @@ export class PixpoolStack extends Stack {
     // docs/deploy-aws.md for why not a custom resource. They stay on the template's first version:
     // following the latest one would replace them (and lose the cache) whenever the AMI parameter
     // moves; they pick up new artifacts at every start anyway. They are created only once the
-    // private subnets can reach out, so their first fetches find a route.
+    // private subnets can reach AWS (the NAT's route, or the endpoints), so their first fetches
+    // find a way.
     const nodes: ec2.CfnInstance[] = [];
     const acknowledgeNode = (node: ec2.CfnInstance): void => {
       acknowledge(
@@ -366,7 +364,7 @@ export class PixpoolStack extends Stack {
           { key: 'Name', value: `${this.stackName}-cache-node-${i + 1}` },
         ],
       });
-      node.node.addDependency(nodeTemplate, privateSubnets.internetConnectivityEstablished);
+      node.node.addDependency(nodeTemplate, network.awsReachable);
       nodes.push(node);
       acknowledgeNode(node);
     }
@@ -475,6 +473,9 @@ export class PixpoolStack extends Stack {
     // Created after the database and the nodes, so deleted before them: the app never replaces a
     // node CloudFormation is deleting, nor launches into a security group being deleted.
     app.node.addDependency(database, ...nodes);
+    // Without a NAT the endpoints must exist before its first boot (creating them takes longer
+    // than its retries wait).
+    if (!network.nat) app.node.addDependency(network.awsReachable);
 
     const loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc,

@@ -1,4 +1,6 @@
-import { installed, Json, synth, Synthesized } from './synth';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { installed, Json, ROOT, synth, Synthesized } from './synth';
 
 /*
  * What an AWS engineer's review of the stack found (issue 20), each shown on the synthesized
@@ -236,5 +238,130 @@ const idOf = (s: Synthesized, type: string, prefix: string): string => {
         ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
       });
     });
+  });
+});
+
+/*
+ * Issue 20, round two: instances boot without the internet. With `nat: false` (`-c nat=false`)
+ * there is no NAT gateway, the private subnets have no route out, and every AWS API the instances
+ * call has an interface endpoint (lib/network.ts), reachable from the app and node groups only.
+ */
+(installed ? describe : describe.skip)('PixpoolStack without a NAT gateway (nat=false)', () => {
+  let isolated: Synthesized;
+  let withNat: Synthesized;
+  beforeAll(() => {
+    isolated = synth({ nat: false });
+    withNat = synth();
+  }, 120_000);
+
+  const NEEDED = [
+    'ec2',
+    'monitoring',
+    'logs',
+    'secretsmanager',
+    'elasticloadbalancing',
+    'cloudformation',
+    'ssm',
+    'ssmmessages',
+    'ec2messages',
+  ];
+  const serviceOf = (props: Json): string => {
+    const parts = (props.ServiceName as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    return String(parts[parts.length - 1]).replace(/^\./, '');
+  };
+  const privateRouteTables = (s: Synthesized): string[] =>
+    s
+      .ofType('AWS::EC2::RouteTable')
+      .map(([id]) => id)
+      .filter((id) => id.includes('private'));
+
+  it('the default keeps one NAT gateway and no interface endpoint', () => {
+    expect(withNat.ofType('AWS::EC2::NatGateway')).toHaveLength(1);
+    const types = withNat.ofType('AWS::EC2::VPCEndpoint').map(([, p]) => p.VpcEndpointType);
+    expect(types).toEqual(['Gateway']);
+    const routes = withNat.ofType('AWS::EC2::Route').filter(([, p]) => p.NatGatewayId);
+    expect(routes).toHaveLength(privateRouteTables(withNat).length);
+  });
+
+  it('has no NAT gateway and no route from the private subnets to anywhere but S3', () => {
+    expect(isolated.ofType('AWS::EC2::NatGateway')).toHaveLength(0);
+    const tables = privateRouteTables(isolated);
+    expect(tables).toHaveLength(2);
+    for (const [, route] of isolated.ofType('AWS::EC2::Route'))
+      expect(tables).not.toContain((route.RouteTableId as { Ref: string }).Ref);
+    const [[, s3]] = isolated
+      .ofType('AWS::EC2::VPCEndpoint')
+      .filter(([, p]) => p.VpcEndpointType === 'Gateway');
+    expect(serviceOf(s3)).toBe('s3');
+    for (const table of tables) expect(s3.RouteTableIds).toContainEqual({ Ref: table });
+    for (const [, subnet] of isolated.ofType('AWS::EC2::Subnet'))
+      if (json(subnet.Tags).includes('Isolated')) expect(subnet.MapPublicIpOnLaunch).toBeFalsy();
+  });
+
+  it('every AWS API the instances call has an interface endpoint with private DNS on', () => {
+    const interfaces = isolated
+      .ofType('AWS::EC2::VPCEndpoint')
+      .filter(([, p]) => p.VpcEndpointType === 'Interface')
+      .map(([, p]) => p);
+    expect(interfaces.map(serviceOf).sort()).toEqual([...NEEDED].sort());
+    for (const endpoint of interfaces) {
+      expect(endpoint.PrivateDnsEnabled).toBe(true);
+      expect(json(endpoint.SubnetIds)).toContain('VpcprivateSubnet1');
+    }
+  });
+
+  it('the endpoints let in 443 from the app and node groups only', () => {
+    const [[sgId, sg]] = isolated
+      .ofType('AWS::EC2::SecurityGroup')
+      .filter(([id]) => id.startsWith('NetworkEndpointSg'));
+    expect(sg.SecurityGroupIngress).toBeUndefined();
+    const rules = isolated
+      .ofType('AWS::EC2::SecurityGroupIngress')
+      .filter(([, p]) => json(p.GroupId).includes(sgId))
+      .map(([, p]) => `${json(p.SourceSecurityGroupId)}:${p.FromPort}-${p.ToPort}`);
+    expect(rules).toHaveLength(2);
+    expect(rules.join()).toMatch(/AppSg[^:]*:443-443/);
+    expect(rules.join()).toMatch(/NodeSg[^:]*:443-443/);
+    for (const [, endpoint] of isolated.ofType('AWS::EC2::VPCEndpoint'))
+      if (endpoint.VpcEndpointType === 'Interface')
+        expect(json(endpoint.SecurityGroupIds)).toContain(sgId);
+  });
+
+  it('nodes and the app are created once the endpoints exist', () => {
+    const endpoints = isolated
+      .ofType('AWS::EC2::VPCEndpoint')
+      .filter(([, p]) => p.VpcEndpointType === 'Interface')
+      .map(([id]) => id);
+    const nodes = isolated.ofType('AWS::EC2::Instance').map(([id]) => id);
+    expect(nodes).toHaveLength(3);
+    const app = idOf(isolated, 'AWS::AutoScaling::AutoScalingGroup', 'App');
+    for (const id of [...nodes, app])
+      expect(isolated.resources[id].DependsOn).toEqual(expect.arrayContaining(endpoints));
+  });
+
+  it('instances and their subnets are private in both modes, and user data runs no npm or compiler', () => {
+    for (const s of [isolated, withNat]) {
+      for (const script of ['install-node.sh', 'install-app.sh']) {
+        const userData = json(templateOf(s, script).UserData);
+        expect(userData).not.toMatch(/\bnpm\b|\bnpx\b|gcc|node-gyp|\bmake\b/);
+        expect(userData).toContain(`./${script}`);
+      }
+      for (const [, props] of s.ofType('AWS::EC2::Instance')) {
+        expect(json(props.UserData)).not.toMatch(/\bnpm\b|gcc|node-gyp/);
+        expect(json(props.NetworkInterfaces)).not.toContain('AssociatePublicIpAddress');
+      }
+    }
+  });
+
+  it('docs/deploy-aws.md lists exactly these endpoints and the flag', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'deploy-aws.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('**Without a NAT gateway**'));
+    const listed = [...section.matchAll(/^\| `([a-z0-9]+)` +\|/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual([...NEEDED].sort());
+    expect(doc).toContain('-c nat=false');
+  });
+
+  it('is refused with a looked-up VPC (whose endpoints the stack cannot know)', () => {
+    expect(() => synth({ nat: false, vpcId: 'vpc-12345678' })).toThrow(/nat=false/);
   });
 });

@@ -9,7 +9,7 @@ import { DEFAULT_PROPS, HERE, installed } from './synth';
  */
 (installed ? describe : describe.skip)('AwsSolutions checks at synth', () => {
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when installed */
-  const synthChecked = (spoil?: (stack: import('aws-cdk-lib').Stack) => void): void => {
+  const synthChecked = (spoil?: (stack: import('aws-cdk-lib').Stack) => void, nat = true): void => {
     const { App } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
     const { addPolicyChecks } = require('../lib/checks') as typeof import('../lib/checks');
     const { PixpoolStack } =
@@ -24,7 +24,7 @@ import { DEFAULT_PROPS, HERE, installed } from './synth';
         context: Record<string, unknown>;
       };
       const app = new App({ context: cdkJson.context, outdir: path.join(dir, 'cdk.out') });
-      const stack = new PixpoolStack(app, 'Test', { ...DEFAULT_PROPS, artifactsDir });
+      const stack = new PixpoolStack(app, 'Test', { ...DEFAULT_PROPS, artifactsDir, nat });
       spoil?.(stack);
       addPolicyChecks(app);
       app.synth();
@@ -35,6 +35,10 @@ import { DEFAULT_PROPS, HERE, installed } from './synth';
 
   it('the stack passes with its acknowledged findings', () => {
     expect(() => synthChecked()).not.toThrow();
+  }, 120_000);
+
+  it('the stack without a NAT gateway (nat=false: interface endpoints) passes too', () => {
+    expect(() => synthChecked(undefined, false)).not.toThrow();
   }, 120_000);
 
   it('an unacknowledged finding fails the synth (the check can fail)', () => {

@@ -118,6 +118,20 @@ describe('boot order and versions', () => {
     expect(script).toMatch(/health\/ready/);
     expect(script).toContain('aws-cfn-bootstrap');
   });
+
+  it('instances install from the artifacts alone: no npm, no package registry, no compiler', () => {
+    for (const name of ['install-app.sh', 'install-node.sh', 'refresh-node.sh', 'common.sh']) {
+      const code = read('deploy', 'scripts', name)
+        .split('\n')
+        .filter((line) => !line.trimStart().startsWith('#'))
+        .join('\n');
+      expect(code).not.toMatch(/\bnpm\b|\bnpx\b|node-gyp|gcc|\bmake\b|nodejs24-npm/);
+    }
+    const app = read('deploy', 'scripts', 'install-app.sh');
+    expect(app).toContain('tar -xzf "$here/pixpool-app-$arch.tgz"');
+    expect(app).toMatch(/x86_64\) arch=x64/);
+    expect(app).toMatch(/aarch64\) arch=arm64/);
+  });
 });
 
 describeSystemd('the refresh unit', () => {
