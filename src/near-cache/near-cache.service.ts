@@ -273,7 +273,8 @@ export class NearCacheService implements OnModuleInit, OnApplicationShutdown, Su
   async afterInvalidation(before: PoolState | null): Promise<void> {
     if (this.router.current === before) return;
     if (testMutant('skip-lease-wait')) return;
-    await new Promise((resolve) => setTimeout(resolve, this.router.leases.longest(before)));
+    const ms = await this.router.longestLease(before);
+    await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   /** Everything goes (clear cache / delete all): nodes push drops as well. */

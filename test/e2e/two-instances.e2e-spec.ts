@@ -140,7 +140,11 @@ function describeTwoInstances(variant: Variant): void {
         console.log(`two instances: reads during each resize: ${readsDuring.join(', ')}`);
         expect(readsDuring).toHaveLength(4);
         for (const reads of readsDuring) expect(reads).toBeGreaterThan(0);
-      }, 60_000);
+        // About 20 s. With nodes granting 4 s leases, a node that gained regions holds its answers
+        // for the previous owners' grants (up to an instance's own setting for an owner it has not
+        // heard, 10 s here), so an upload that meets several holds in a row has been seen to take
+        // 55 s: slow, never stale. Room for that, so the test judges staleness, not this latency.
+      }, 120_000);
     },
   );
 }

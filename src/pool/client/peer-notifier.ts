@@ -59,7 +59,7 @@ export class PeerNotifier implements OnModuleInit {
     const everyPeerKnown = this.peers().length > 0 || this.config.database.driver === 'sqlite';
     if (everyPeerAnswered && everyPeerKnown) return;
     const polled = 2 * this.config.pool.healthIntervalMs;
-    const leaseOver = this.router?.leases.longest(state) ?? 0;
+    const leaseOver = (await this.router?.longestLease(state)) ?? 0;
     await new Promise((resolve) => setTimeout(resolve, Math.max(polled, leaseOver)));
   }
 

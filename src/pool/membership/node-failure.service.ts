@@ -112,7 +112,7 @@ export class NodeFailureService implements OnModuleInit, OnApplicationShutdown {
    * granted before now is dead, the longest lease the pool's nodes grant.
    */
   async waitOutLeases(): Promise<void> {
-    const ms = this.router.leases.longest(this.router.current);
+    const ms = await this.router.longestLease(this.router.current);
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
 

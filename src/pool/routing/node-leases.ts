@@ -18,6 +18,11 @@ export class NodeLeases {
     if (leaseMs !== undefined && Number.isFinite(leaseMs)) this.byNode.set(nodeId, leaseMs);
   }
 
+  /** The nodes of `state` (or its previous assignment) this instance has not heard a lease from. */
+  unheard(state: PoolState | null): string[] {
+    return idsOf(state).filter((id) => !this.byNode.has(id));
+  }
+
   /** The longest lease any node of `state` (or its previous assignment) may have granted. */
   longest(state: PoolState | null): number {
     return Math.max(0, ...idsOf(state).map((id) => this.byNode.get(id) ?? NEAR_MAX_LEASE_MS));

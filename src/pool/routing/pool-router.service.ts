@@ -103,6 +103,23 @@ export class PoolRouter implements OnModuleDestroy {
     return routed;
   }
 
+  /**
+   * The longest lease the nodes of `state` may have granted (NodeLeases.longest), after asking the
+   * nodes not heard from yet what they grant: a node another instance added a moment ago has not
+   * been probed here, and counting it at the protocol's bound held uploads for 30 s. One that does
+   * not answer within a request's deadline still counts at the bound.
+   */
+  async longestLease(state: PoolState | null): Promise<number> {
+    await Promise.all(
+      this.leases.unheard(state).map(async (id) => {
+        const routed = this.clients.get(id) ?? this.retiring.get(id);
+        const health = await routed?.client.health().catch(() => undefined);
+        this.leases.record(id, health?.nearLeaseMs);
+      }),
+    );
+    return this.leases.longest(state);
+  }
+
   nodes(): RoutedNode[] {
     return [...this.clients.values()];
   }

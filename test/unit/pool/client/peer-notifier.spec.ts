@@ -8,6 +8,7 @@ import type { PoolState } from '../../../../src/pool/routing/pool-state';
 import { poolState } from '../fakes/pool-state.fixtures';
 import { PoolRouter } from '../../../../src/pool/routing/pool-router.service';
 import { InMemoryPoolStateStore } from '../fakes/in-memory-pool-state.store';
+import { inProcessNode } from '../../../support/in-process-node';
 
 const HEALTH_MS = 200;
 
@@ -112,6 +113,35 @@ describe('PeerNotifier: when every other instance has adopted an epoch', () => {
     const sut = new PeerNotifier(config, new PoolEvents(), router);
     sut.onModuleInit();
     expect(await msUntilCaughtUp(sut, poolState(9, ['a']))).toBeGreaterThanOrEqual(1500 - 20);
+  });
+
+  it('when a peer cannot be told and a node joined before this instance heard its lease: the lease the node says, not the protocol bound', async () => {
+    // A resize another instance made: this one adopted the new nodes a moment ago, before its
+    // health checks reached them. Waiting 30 s (NEAR_MAX_LEASE_MS) held uploads that long.
+    const node = inProcessNode({ nearLeaseMs: 400 });
+    const { port } = await node.listen();
+    const config = loadConfig({
+      env: { PIXPOOL_POOL_HEALTH_INTERVAL_MS: '100', PIXPOOL_SERVER_PEERS: 'http://127.0.0.1:1' },
+    });
+    const router = new PoolRouter(config, new InMemoryPoolStateStore());
+    const state: PoolState = {
+      ...poolState(10, ['new']),
+      nodes: [{ id: 'new', url: `http://127.0.0.1:${port}` }],
+    };
+    router.adopt(state);
+    const sut = new PeerNotifier(config, new PoolEvents(), router);
+    sut.onModuleInit();
+    try {
+      const waited = await Promise.race([
+        msUntilCaughtUp(sut, state),
+        new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), 5_000)),
+      ]);
+      expect(waited).toBeGreaterThanOrEqual(400 - 20);
+      expect(waited).toBeLessThan(5_000);
+    } finally {
+      router.onModuleDestroy();
+      await node.close(100);
+    }
   });
 
   it('at once for a lone instance on SQLite; after two intervals on a shared database without peers', async () => {
