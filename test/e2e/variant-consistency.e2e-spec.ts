@@ -1,6 +1,6 @@
-import sharp from 'sharp';
 import type { AppProcess } from '../support/app-process';
 import { uploadChecked, readChecked, getNumNodes } from '../support/checked-io';
+import { ColouredUploads } from '../support/coloured-uploads';
 import { ConsistencyChecker } from '../support/consistency-checker';
 import { postJson } from '../support/http';
 import { describeWithMysql } from '../support/mysql';
@@ -9,32 +9,9 @@ import { startTwoFrontEnds, type TwoFrontEnds } from '../support/two-front-ends'
 const KEYS = Array.from({ length: 12 }, (_, i) => `variant-${i}`);
 const NODE_SECRET = 'variant-consistency-secret-padded-to-32-chars';
 
-/**
- * Every upload is a solid colour of its own, so a variant's pixels say which upload it was
- * rendered from: the checker judges a variant read as a read of that upload, at the version its
- * ETag names. A variant of an older upload served after a newer one was acknowledged is stale.
- */
-class ColouredUploads {
-  private next = 1;
-  private readonly byColour = new Map<string, Buffer>();
-
-  async make(): Promise<Buffer> {
-    const n = this.next++;
-    const colour = { r: n & 0xff, g: (n >> 8) & 0xff, b: 77 };
-    const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: colour } })
-      .png()
-      .toBuffer();
-    this.byColour.set(`${colour.r},${colour.g},${colour.b}`, png);
-    return png;
-  }
-
-  /** The upload a variant was rendered from, by its first pixel. */
-  async sourceOf(variant: Buffer): Promise<Buffer | undefined> {
-    const { data } = await sharp(variant).raw().toBuffer({ resolveWithObject: true });
-    return this.byColour.get(`${data[0]},${data[1]},${data[2]}`);
-  }
-}
-
+// Every upload is a solid colour of its own, so a variant's pixels say which upload it was
+// rendered from: the checker judges a variant read as a read of that upload, at the version its
+// ETag names. A variant of an older upload served after a newer one was acknowledged is stale.
 describeWithMysql('variants stay as fresh as their originals (two front-ends, real nodes)', () => {
   let world: TwoFrontEnds;
   let a: AppProcess;
@@ -78,7 +55,7 @@ describeWithMysql('variants stay as fresh as their originals (two front-ends, re
 
   it('caches a variant in the pool and drops it with its original on upload', async () => {
     const key = KEYS[0];
-    expect((await uploadChecked(checker, a.url, key, await uploads.make())).status).toBe(200);
+    expect((await uploadChecked(checker, a.url, key, uploads.make())).status).toBe(200);
     const first = await fetch(`${b.url}/images/${key}?preset=tiny`);
     expect(first.headers.get('x-cache')).toBe('MISS');
     const v1 = first.headers.get('etag');
@@ -86,7 +63,7 @@ describeWithMysql('variants stay as fresh as their originals (two front-ends, re
     expect(second.headers.get('x-cache')).toBe('HIT');
     expect(second.headers.get('etag')).toBe(v1);
 
-    expect((await uploadChecked(checker, b.url, key, await uploads.make())).status).toBe(200);
+    expect((await uploadChecked(checker, b.url, key, uploads.make())).status).toBe(200);
     for (const app of [a, b]) {
       const after = await fetch(`${app.url}/images/${key}?preset=tiny`);
       expect(after.headers.get('etag')).not.toBe(v1);
@@ -98,14 +75,14 @@ describeWithMysql('variants stay as fresh as their originals (two front-ends, re
 
   it('uploads through both while both read variants, across resizes: no stale variant', async () => {
     for (const key of KEYS) {
-      expect((await uploadChecked(checker, a.url, key, await uploads.make())).status).toBe(200);
+      expect((await uploadChecked(checker, a.url, key, uploads.make())).status).toBe(200);
     }
     let running = true;
     const errors: string[] = [];
     const writer = async (app: AppProcess, offset: number) => {
       for (let i = offset; running; i += 2) {
         const key = KEYS[i % KEYS.length];
-        const up = await uploadChecked(checker, app.url, key, await uploads.make());
+        const up = await uploadChecked(checker, app.url, key, uploads.make());
         if (up.status !== 200) errors.push(`upload ${key}: ${up.status}`);
       }
     };

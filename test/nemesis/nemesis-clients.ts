@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AppProcess } from '../support/app-process';
 import { ALL_KEYS, History, PRESENT } from '../support/history/history';
 import { versionOf } from '../support/http';
-import { makePng } from '../support/images';
+import type { ColouredUploads } from '../support/coloured-uploads';
 import { Random } from '../support/seeded-random';
 
 /** Longer than any deadline in the app under CHAOS_RESILIENCE_ENV plus a lease wait or two. */
@@ -11,6 +11,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export interface ClientCounts {
   uploads: number;
   reads: number;
+  /** Of the reads, those of a variant (a preset), judged as reads of the upload they show. */
+  variantReads: number;
   listings: number;
   deleteAlls: number;
   clearCaches: number;
@@ -20,12 +22,21 @@ export interface ClientCounts {
   failures: Record<string, number>;
 }
 
+/** The version an ETag names: an original's "v7", or a variant's "v7-8x-inside-png-q80". */
+const etagVersion = (etag: string | null): number | undefined => {
+  const match = /^"v(\d+)(?:-[^"]*)?"$/.exec(etag ?? '');
+  return match ? Number(match[1]) : undefined;
+};
+
 export const hashOf = (body: Buffer) => createHash('sha256').update(body).digest('hex');
+
+/** The preset the nemesis front-ends define (nemesis-world.ts): a lossless 8-pixel-wide PNG. */
+export const NEMESIS_PRESET = 'nemesis';
 
 /**
  * One client: one request at a time against its front-end, each recorded in the history.
- * Uploads of fresh bytes to a few hot keys (so uploads through both front-ends overlap), reads by
- * /images/:key and /api/key/:key, listings, and now and then delete_all and clear cache. Half of
+ * Uploads of fresh images to a few hot keys (so uploads through both front-ends overlap), each a
+ * colour of its own, reads by /images/:key, of a variant of it and by /api/key/:key, listings, and now and then delete_all and clear cache. Half of
  * its acknowledged uploads it reads back at once through the other front-end, as a person who
  * just uploaded tells a friend: the read that a late invalidation would answer with the old image.
  */
@@ -39,6 +50,7 @@ export class NemesisClient {
     private readonly via: string,
     private readonly other: { app: AppProcess; via: string },
     private readonly history: History,
+    private readonly uploads: ColouredUploads,
     private readonly random: Random,
     private readonly keys: readonly string[],
     private readonly counts: ClientCounts,
@@ -61,7 +73,8 @@ export class NemesisClient {
       if (acknowledged && this.random() < 0.5) await this.readBack(key);
       return acknowledged;
     }
-    if (roll < 0.6) return this.readImage(key);
+    if (roll < 0.5) return this.readImage(key);
+    if (roll < 0.65) return this.readVariant(key);
     if (roll < 0.89) return this.readJson(key);
     if (roll < 0.97) return this.list();
     if (roll < 0.98) return this.clearCache();
@@ -69,7 +82,7 @@ export class NemesisClient {
   }
 
   async upload(key: string): Promise<boolean> {
-    const png = makePng(600);
+    const png = this.uploads.make();
     const op = this.history.invoke(this.name, key, 'write', hashOf(png), `${this.via} upload`);
     this.counts.uploads++;
     const form = new FormData();
@@ -97,6 +110,20 @@ export class NemesisClient {
     );
   }
 
+  /**
+   * A variant is a read of the upload it was rendered from (its colour), at the version its ETag
+   * names: an older variant after a newer upload is as stale as an older original.
+   */
+  async readVariant(key: string, through = { app: this.app, via: this.via }): Promise<boolean> {
+    const route = `/images/${encodeURIComponent(key)}?preset=${NEMESIS_PRESET}`;
+    this.counts.variantReads++;
+    return this.read(key, route, 'GET', through, async (res) => {
+      const source = await this.uploads.sourceOf(Buffer.from(await res.arrayBuffer()));
+      // Not rendered from any upload of this run: a value no write has, which the checker flags.
+      return source ?? Buffer.from('a variant of no upload');
+    });
+  }
+
   async readJson(key: string, through = { app: this.app, via: this.via }): Promise<boolean> {
     const route = `/api/key/${encodeURIComponent(key)}`;
     return this.read(key, route, 'POST', through, async (res) => {
@@ -106,7 +133,10 @@ export class NemesisClient {
   }
 
   private readBack(key: string): Promise<boolean> {
-    return this.random() < 0.5 ? this.readImage(key, this.other) : this.readJson(key, this.other);
+    const roll = this.random();
+    if (roll < 0.4) return this.readImage(key, this.other);
+    if (roll < 0.6) return this.readVariant(key, this.other);
+    return this.readJson(key, this.other);
   }
 
   async list(): Promise<boolean> {
@@ -163,7 +193,7 @@ export class NemesisClient {
     const res = await this.request(route, { method }, through.app);
     if (res?.status === 200) {
       const body = await image(res).catch(() => null);
-      if (body) op.ok({ value: hashOf(body), version: versionOf(res.headers.get('etag')) });
+      if (body) op.ok({ value: hashOf(body), version: etagVersion(res.headers.get('etag')) });
       else op.cancel(); // cut off in the middle of the answer: it returned nothing
       return body !== null;
     }

@@ -1,3 +1,4 @@
+import { ColouredUploads } from '../support/coloured-uploads';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TestMutant } from '../../src/protocol/test-mutants';
@@ -58,10 +59,12 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
   log(`seed ${options.seed}: world up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   try {
     const history = new History();
+    const uploads = new ColouredUploads();
     const keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `hot-${i}`);
     const counts: ClientCounts = {
       uploads: 0,
       reads: 0,
+      variantReads: 0,
       listings: 0,
       deleteAlls: 0,
       clearCaches: 0,
@@ -80,6 +83,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
             APP_NAMES[a],
             { app: world.apps[1 - a], via: APP_NAMES[1 - a] },
             history,
+            uploads,
             seededRandom(options.seed * 1000 + a * 100 + i),
             keys,
             counts,
@@ -131,6 +135,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
           APP_NAMES[a],
           { app: world.apps[1 - a], via: APP_NAMES[1 - a] },
           history,
+          uploads,
           random,
           keys,
           { ...counts, failures: {} },
@@ -140,6 +145,8 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
       for (const key of keys) {
         if (!(await client.readImage(key))) finalFailures.push(`${client.name} /images/${key}`);
         if (!(await client.readJson(key))) finalFailures.push(`${client.name} /api/key/${key}`);
+        if (!(await client.readVariant(key)))
+          finalFailures.push(`${client.name} variant of ${key}`);
       }
       if (!(await client.list())) finalFailures.push(`${client.name} list_keys`);
     }

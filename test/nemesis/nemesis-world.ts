@@ -1,3 +1,4 @@
+import { NEMESIS_PRESET } from './nemesis-clients';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -193,6 +194,8 @@ export class NemesisWorld {
         PIXPOOL_POOL_MIN: '1',
         PIXPOOL_POOL_HEALTH_INTERVAL_MS: '500',
         PIXPOOL_NEAR_CACHE_CAPACITY_MB: '8',
+        // Lossless, so a variant's pixels name the upload it shows (nemesis-clients.ts).
+        PIXPOOL_IMAGING_PRESETS: `${NEMESIS_PRESET}:w=8&fmt=png`,
         PIXPOOL_NEAR_CACHE_LEASE_MS: String(NEAR_LEASE_MS),
         PIXPOOL_COORDINATION_LEASE_MS: '3000',
         PIXPOOL_COORDINATION_RENEW_MS: '1000',

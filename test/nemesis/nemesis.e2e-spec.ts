@@ -19,7 +19,8 @@ function summary(r: NemesisResult): string {
   return (
     `nemesis seed ${r.seed}${r.mutant ? ` (mutant ${r.mutant})` : ''}: ${r.seconds} s of faults, ` +
     `${(r.durationMs / 1000).toFixed(0)} s in all\n` +
-    `  clients: ${r.counts.uploads} uploads (${r.acknowledged} acknowledged), ${r.counts.reads} reads, ` +
+    `  clients: ${r.counts.uploads} uploads (${r.acknowledged} acknowledged), ${r.counts.reads} reads ` +
+    `(${r.counts.variantReads} of a variant), ` +
     `${r.counts.listings} listings, ${r.counts.deleteAlls} delete_all, ${r.counts.clearCaches} clear cache, ` +
     `${r.counts.failed} failed requests\n` +
     `  failures: ${Object.entries(r.counts.failures)
@@ -55,6 +56,7 @@ describeWithMysql('nemesis', () => {
           expect(Object.values(r.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
           expect(r.acknowledged).toBeGreaterThan(10);
           expect(r.counts.reads).toBeGreaterThan(50);
+          expect(r.counts.variantReads).toBeGreaterThan(10);
           expect(r.report.acknowledged.keysChecked).toBeGreaterThan(0);
           expect({ seed, failures: r.report.acknowledged.failures }).toEqual({
             seed,

@@ -13,6 +13,16 @@ export function makePng(approxBytes = 2048): Buffer {
   return rgbPng(side, deflateSync(raw, { level: 0 }));
 }
 
+/** A `side` x `side` PNG of one colour: resized or re-encoded losslessly, its pixels keep it. */
+export function makeSolidPng(colour: readonly [number, number, number], side = 24): Buffer {
+  const rowBytes = 1 + side * 3;
+  const raw = Buffer.alloc(rowBytes * side);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) raw.set(colour, y * rowBytes + 1 + x * 3);
+  }
+  return rgbPng(side, deflateSync(raw));
+}
+
 /**
  * A decompression bomb: a PNG whose header claims `side` x `side` pixels (3 bytes each) while the
  * file holds a few hundred bytes. Only a decoder that trusts the header would allocate for it.
