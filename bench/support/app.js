@@ -21,6 +21,9 @@ function startApp(env = {}, { root } = {}) {
       PIXPOOL_STORAGE_DIR: path.join(dir, 'blobs'),
       PIXPOOL_DATABASE_FILE: path.join(dir, 'pixpool.sqlite'),
       PIXPOOL_POOL_BASE_PORT: '25001',
+      // The load tool is one address standing in for many clients: the per-client upload slot
+      // cap (4 by default) would refuse its 16 connections.
+      PIXPOOL_LIMITS_MAX_UPLOADS_PER_CLIENT: '64',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
