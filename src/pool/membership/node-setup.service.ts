@@ -55,10 +55,11 @@ export class NodeSetup {
       client.setOwnership(next.epoch, keep(node.id), 0, members),
     );
     const reachable = nodes.filter((n) => !failed.includes(n.id));
+    const holdMs = await this.holdMs(prev);
     failed.push(
       ...(await this.eachNode(reachable, 'take new regions', (client, node) =>
         // Gained regions are held for the previous owners' grants, near cache on here or not.
-        client.setOwnership(next.epoch, regionsOf(next, node.id), this.holdMs(prev), members),
+        client.setOwnership(next.epoch, regionsOf(next, node.id), holdMs, members),
       )),
     );
     return failed;
@@ -113,7 +114,8 @@ export class NodeSetup {
     }
   }
 
-  private holdMs(prev: PoolState | null): number {
+  private async holdMs(prev: PoolState | null): Promise<number> {
+    await this.router.learnLeases(prev);
     return this.router.leases.holdFor(prev, this.config.nearCache.leaseMs);
   }
 

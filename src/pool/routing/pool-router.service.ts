@@ -105,19 +105,35 @@ export class PoolRouter implements OnModuleDestroy {
 
   /**
    * The longest lease the nodes of `state` may have granted (NodeLeases.longest), after asking the
-   * nodes not heard from yet what they grant: a node another instance added a moment ago has not
-   * been probed here, and counting it at the protocol's bound held uploads for 30 s. One that does
-   * not answer within a request's deadline still counts at the bound.
+   * nodes not heard from yet what they grant (learnLeases). One that does not answer within a
+   * request's deadline still counts at the protocol's bound.
    */
   async longestLease(state: PoolState | null): Promise<number> {
+    await this.learnLeases(state);
+    return this.leases.longest(state);
+  }
+
+  /**
+   * Asks each node of `state` (or its previous assignment) not heard from yet what it grants: a
+   * node another instance added a moment ago has not been probed here, and counting it at the
+   * protocol's bound (lease waits) or at this instance's own setting (holds) held uploads for up
+   * to 30 s. A node without a client here is asked through a short-lived one.
+   */
+  async learnLeases(state: PoolState | null): Promise<void> {
+    const endpoints = [...(state?.nodes ?? []), ...(state?.previous?.nodes ?? [])];
     await Promise.all(
       this.leases.unheard(state).map(async (id) => {
         const routed = this.clients.get(id) ?? this.retiring.get(id);
-        const health = await routed?.client.health().catch(() => undefined);
-        this.leases.record(id, health?.nearLeaseMs);
+        const endpoint = endpoints.find((n) => n.id === id);
+        const client = routed?.client ?? (endpoint ? this.connect(endpoint).client : undefined);
+        try {
+          const health = await client?.health().catch(() => undefined);
+          this.leases.record(id, health?.nearLeaseMs);
+        } finally {
+          if (!routed) client?.close();
+        }
       }),
     );
-    return this.leases.longest(state);
   }
 
   nodes(): RoutedNode[] {

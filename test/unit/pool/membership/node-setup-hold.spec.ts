@@ -59,4 +59,42 @@ describe('NodeSetup: the hold a gaining node is asked for', () => {
       client.close();
     }
   });
+
+  it("is what a previous owner this instance has not heard from says it grants, not this instance's own setting", async () => {
+    // Another instance added `a` a moment ago; this one has not probed it yet. Assuming its own
+    // 10 s setting held every upload to the moved regions that long.
+    const previousOwner = inProcessNode({ nearLeaseMs: 300 });
+    const aUrl = `http://127.0.0.1:${(await previousOwner.listen()).port}`;
+    node = inProcessNode({ nearLeaseMs: 300 });
+    url = `http://127.0.0.1:${(await node.listen()).port}`;
+    await new Promise((resolve) => setTimeout(resolve, 350)); // their own start holds are over
+    const prev: PoolState = {
+      epoch: 1,
+      owners: ALL.map(() => 'a'),
+      nodes: [{ id: 'a', url: aUrl }],
+      previous: null,
+    };
+    const next: PoolState = {
+      epoch: 2,
+      owners: ALL.map(() => 'b'),
+      nodes: [{ id: 'b', url }],
+      previous: { owners: prev.owners, nodes: prev.nodes },
+    };
+    const config = loadConfig({ env: { PIXPOOL_NEAR_CACHE_LEASE_MS: '10000' } });
+    router = new PoolRouter(config, new InMemoryPoolStateStore(next));
+    router.adopt(next);
+    const setup = new NodeSetup(config, router, {
+      current: async () => ({ capacityMb: 1, policy: 'lru' }),
+    });
+    const client = new CacheNodeClient({ url, timeoutMs: 1000, waitTimeoutMs: 3000 });
+    try {
+      expect(await setup.pushOwnership(next.nodes, prev, next)).toEqual([]);
+      const started = Date.now();
+      await client.invalidate('k', 3, 2, 2); // an upload right after the move
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      client.close();
+      await previousOwner.close(100);
+    }
+  });
 });
