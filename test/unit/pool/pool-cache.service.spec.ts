@@ -8,7 +8,7 @@ import { partition } from '../../../src/protocol/hash-ring';
 import { NodeFailureService } from '../../../src/pool/membership/node-failure.service';
 import { PoolCacheService, StorageLoad } from '../../../src/pool/pool-cache.service';
 import { PoolRouter } from '../../../src/pool/routing/pool-router.service';
-import { deferred, eventually } from './fakes/deferred';
+import { deferred } from './fakes/deferred';
 import { FakeNodeFailures } from './fakes/fake-node-failures';
 import { allTo, FakePoolRouter } from './fakes/fake-pool-router';
 
@@ -76,17 +76,26 @@ describe('PoolCacheService', () => {
     });
 
     it('answers a miss once its fill is stored, so a read right after it hits', async () => {
-      const stored = deferred<CachePutResult>();
-      router.client('a').onPut = () => stored.promise;
-      let answered = false;
-      const reading = sut.read(KEY, storage().loader).then(() => (answered = true));
+      // Fake timers: the read waits for its fill only up to a bound (50 ms), which a loaded
+      // machine could pass between two real-time steps of this test and answer early.
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+      try {
+        const stored = deferred<CachePutResult>();
+        router.client('a').onPut = () => stored.promise;
+        let answered = false;
+        const reading = sut.read(KEY, storage().loader).then(() => (answered = true));
 
-      await eventually(() => router.client('a').callsOf('put').length === 1);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(answered).toBe(false);
-      stored.resolve({ kind: 'stored', epoch: 0 });
-      await reading;
-      expect(answered).toBe(true);
+        for (let i = 0; i < 100 && router.client('a').callsOf('put').length === 0; i++)
+          await new Promise((resolve) => setImmediate(resolve));
+        expect(router.client('a').callsOf('put')).toHaveLength(1);
+        await jest.advanceTimersByTimeAsync(40);
+        expect(answered).toBe(false);
+        stored.resolve({ kind: 'stored', epoch: 0 });
+        await reading;
+        expect(answered).toBe(true);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     it('a fill that never ends delays its miss only briefly', async () => {
