@@ -20,6 +20,33 @@ describe('NodeSetup: the hold a gaining node is asked for', () => {
   let url: string;
   let router: PoolRouter;
   beforeAll(() => Logger.overrideLogger(false));
+
+  /** Node a (at `aUrl`) owned every region; now node b (at `bUrl`) does. */
+  function everyRegionMoves(aUrl: string, bUrl: string): { prev: PoolState; next: PoolState } {
+    const prev: PoolState = {
+      epoch: 1,
+      owners: ALL.map(() => 'a'),
+      nodes: [{ id: 'a', url: aUrl }],
+      previous: null,
+    };
+    const next: PoolState = {
+      epoch: 2,
+      owners: ALL.map(() => 'b'),
+      nodes: [{ id: 'b', url: bUrl }],
+      previous: { owners: prev.owners, nodes: prev.nodes },
+    };
+    return { prev, next };
+  }
+
+  /** This instance's NodeSetup, with its router on `next` and these settings. */
+  function setupRoutingBy(next: PoolState, env: Record<string, string>): NodeSetup {
+    const config = loadConfig({ env });
+    router = new PoolRouter(config, new InMemoryPoolStateStore(next));
+    router.adopt(next);
+    return new NodeSetup(config, router, {
+      current: async () => ({ capacityMb: 1, policy: 'lru' }),
+    });
+  }
   afterEach(async () => {
     router?.onModuleDestroy();
     await node?.close(100);
@@ -29,25 +56,9 @@ describe('NodeSetup: the hold a gaining node is asked for', () => {
     node = inProcessNode({ nearLeaseMs: 300 });
     url = `http://127.0.0.1:${(await node.listen()).port}`;
     await new Promise((resolve) => setTimeout(resolve, 350)); // its own start hold is over
-    const prev: PoolState = {
-      epoch: 1,
-      owners: ALL.map(() => 'a'),
-      nodes: [{ id: 'a', url: 'http://127.0.0.1:1' }], // gone, untold
-      previous: null,
-    };
-    const next: PoolState = {
-      epoch: 2,
-      owners: ALL.map(() => 'b'),
-      nodes: [{ id: 'b', url }],
-      previous: { owners: prev.owners, nodes: prev.nodes },
-    };
-    const config = loadConfig({ env: { PIXPOOL_NEAR_CACHE_CAPACITY_MB: '0' } });
-    router = new PoolRouter(config, new InMemoryPoolStateStore(next));
-    router.adopt(next);
+    const { prev, next } = everyRegionMoves('http://127.0.0.1:1', url); // a: gone, untold
+    const setup = setupRoutingBy(next, { PIXPOOL_NEAR_CACHE_CAPACITY_MB: '0' });
     router.leases.record('a', 1500); // what a said it grants (its health answer)
-    const setup = new NodeSetup(config, router, {
-      current: async () => ({ capacityMb: 1, policy: 'lru' }),
-    });
 
     expect(await setup.pushOwnership(next.nodes, prev, next)).toEqual([]);
     const client = new CacheNodeClient({ url, timeoutMs: 1000, waitTimeoutMs: 3000 });
@@ -68,24 +79,8 @@ describe('NodeSetup: the hold a gaining node is asked for', () => {
     node = inProcessNode({ nearLeaseMs: 300 });
     url = `http://127.0.0.1:${(await node.listen()).port}`;
     await new Promise((resolve) => setTimeout(resolve, 350)); // their own start holds are over
-    const prev: PoolState = {
-      epoch: 1,
-      owners: ALL.map(() => 'a'),
-      nodes: [{ id: 'a', url: aUrl }],
-      previous: null,
-    };
-    const next: PoolState = {
-      epoch: 2,
-      owners: ALL.map(() => 'b'),
-      nodes: [{ id: 'b', url }],
-      previous: { owners: prev.owners, nodes: prev.nodes },
-    };
-    const config = loadConfig({ env: { PIXPOOL_NEAR_CACHE_LEASE_MS: '10000' } });
-    router = new PoolRouter(config, new InMemoryPoolStateStore(next));
-    router.adopt(next);
-    const setup = new NodeSetup(config, router, {
-      current: async () => ({ capacityMb: 1, policy: 'lru' }),
-    });
+    const { prev, next } = everyRegionMoves(aUrl, url);
+    const setup = setupRoutingBy(next, { PIXPOOL_NEAR_CACHE_LEASE_MS: '10000' });
     const client = new CacheNodeClient({ url, timeoutMs: 1000, waitTimeoutMs: 3000 });
     try {
       expect(await setup.pushOwnership(next.nodes, prev, next)).toEqual([]);
