@@ -41,6 +41,14 @@ export interface TestNetwork {
   /** One-way partition: `from` can no longer reach `to` (its packets are refused at once), others can. */
   block(from: string, to: string): void;
   unblock(from: string, to: string): void;
+  /**
+   * Two-way silent partition between `a` and `b`, as a switch that drops their frames: each side
+   * drops on arrival what the other sends (a policy rule that blackholes input from that address),
+   * so nothing is refused, connections hang until their own deadlines, and a message already sent
+   * on an open connection never arrives. Others still reach both.
+   */
+  partition(a: string, b: string): void;
+  heal(a: string, b: string): void;
   /** Kills every process still inside the hosts and removes namespaces, veths and the bridge. */
   destroy(): void;
 }
@@ -154,6 +162,14 @@ function freeSubnet(): string {
   throw new Error('no free /24 left in 198.18.0.0/15');
 }
 
+const PARTITION_RULE_PREF = '10';
+
+/** At `at`, packets that arrive from `from` are dropped (an input route lookup that blackholes). */
+function dropFrom(at: NetHost, from: NetHost, op: 'add' | 'del', allowFailure = false): void {
+  const rule = ['pref', PARTITION_RULE_PREF, 'from', `${from.address}/32`, 'blackhole'];
+  ip(['-n', at.ns, 'rule', op, ...rule], allowFailure);
+}
+
 /** Creates the bridge and one namespace per host name (addresses .11, .12, ... in host order). */
 export function createTestNetwork(hostNames: string[]): TestNetwork {
   removeStaleTestNetworks();
@@ -193,6 +209,10 @@ export function createTestNetwork(hostNames: string[]): TestNetwork {
       ip(['-n', ns, 'addr', 'add', `${host.address}/24`, 'dev', 'eth0']);
       ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
       ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+      // The local table is looked up at priority 0, before any other rule: moved behind, so a
+      // partition's rules (PARTITION_RULE_PREF) see arriving packets first.
+      ip(['-n', ns, 'rule', 'add', 'pref', '1000', 'lookup', 'local']);
+      ip(['-n', ns, 'rule', 'del', 'pref', '0']);
       ip(['link', 'set', hostLink, 'master', bridge, 'up']);
     });
   } catch (error) {
@@ -218,6 +238,14 @@ export function createTestNetwork(hostNames: string[]): TestNetwork {
       void ip(['-n', host(from).ns, 'route', 'add', 'unreachable', `${host(to).address}/32`]),
     unblock: (from, to) =>
       void ip(['-n', host(from).ns, 'route', 'del', 'unreachable', `${host(to).address}/32`]),
+    partition: (a, b) => {
+      dropFrom(host(a), host(b), 'add');
+      dropFrom(host(b), host(a), 'add');
+    },
+    heal: (a, b) => {
+      dropFrom(host(a), host(b), 'del', true);
+      dropFrom(host(b), host(a), 'del', true);
+    },
     destroy,
   };
 }
