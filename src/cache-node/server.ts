@@ -10,6 +10,7 @@ import { CacheStore } from './store';
 import { acceptSubscription } from './subscription-socket';
 import { SubscriptionTable } from './subscriptions';
 import { NODE_REGION_COUNT } from '../protocol/cache-node.protocol';
+import { testMutant } from '../protocol/test-mutants';
 
 const ALL_REGIONS = Array.from({ length: NODE_REGION_COUNT }, (_, region) => region);
 
@@ -40,7 +41,9 @@ export function createCacheNode(options: CacheNodeOptions): CacheNode {
   };
   // This may be a restart: front-ends that missed the old process's connection close may serve
   // near copies under its grants until they run out (subscriptions.ts, step 3).
-  context.subscriptions.holdGained(ALL_REGIONS, options.nearLeaseMs);
+  // (The mutant is the old defect: the restart owns every region at once and holds none.)
+  if (!testMutant('restarted-node-claims-all'))
+    context.subscriptions.holdGained(ALL_REGIONS, options.nearLeaseMs);
   const server = createServer({ noDelay: true, ServerResponse: PoolResponse }, (req, res) =>
     handle(context, req, res),
   );

@@ -13,7 +13,8 @@ export const TEST_MUTANTS = [
   'skip-lease-wait',
   /** delete_all removes every object in storage, also those of uploads committed meanwhile. */
   'delete-every-object',
-  /** A node restarted on its address owns every region at once, with no holds. */
+  /** A node restarted on its address owns every region at once, and holds none for the near
+   * copies its old process granted. */
   'restarted-node-claims-all',
   /** The upload is acknowledged before its invalidation is done (which then runs behind it). */
   'ack-before-invalidate',

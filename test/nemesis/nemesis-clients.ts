@@ -13,6 +13,8 @@ export interface ClientCounts {
   reads: number;
   /** Of the reads, those of a variant (a preset), judged as reads of the upload they show. */
   variantReads: number;
+  /** Of the reads, those a near cache answered (X-Near-Cache: HIT). */
+  nearHits: number;
   listings: number;
   deleteAlls: number;
   clearCaches: number;
@@ -34,11 +36,35 @@ export const hashOf = (body: Buffer) => createHash('sha256').update(body).digest
 export const NEMESIS_PRESET = 'nemesis';
 
 /**
+ * The keys the clients use. Hot keys take most uploads, so uploads through both front-ends
+ * overlap; cold keys are read as often but written about once every two seconds each, so near
+ * caches hold them between uploads, as they hold a site's images: the copies a missed
+ * invalidation or a lease not waited out would leave stale.
+ */
+export interface NemesisKeys {
+  hot: readonly string[];
+  cold: readonly string[];
+}
+
+export function nemesisKeys(hot: number, cold: number): NemesisKeys {
+  return {
+    hot: Array.from({ length: hot }, (_, i) => `hot-${i}`),
+    cold: Array.from({ length: cold }, (_, i) => `cold-${i}`),
+  };
+}
+
+export const allKeys = (keys: NemesisKeys): string[] => [...keys.hot, ...keys.cold];
+
+/** Of the uploads, the share that goes to a cold key. */
+const COLD_UPLOAD_SHARE = 0.1;
+
+/**
  * One client: one request at a time against its front-end, each recorded in the history.
- * Uploads of fresh images to a few hot keys (so uploads through both front-ends overlap), each a
- * colour of its own, reads by /images/:key, of a variant of it and by /api/key/:key, listings, and now and then delete_all and clear cache. Half of
- * its acknowledged uploads it reads back at once through the other front-end, as a person who
- * just uploaded tells a friend: the read that a late invalidation would answer with the old image.
+ * Uploads of fresh images (mostly to hot keys), each a colour of its own, reads by /images/:key,
+ * of a variant of it and by /api/key/:key (hot and cold keys alike), listings, and now and then
+ * delete_all and clear cache. Half of its acknowledged uploads it reads back at once through the
+ * other front-end, as a person who just uploaded tells a friend: the read that a late
+ * invalidation would answer with the old image.
  */
 export class NemesisClient {
   /** The last request found nothing listening (a front-end being restarted). */
@@ -52,9 +78,13 @@ export class NemesisClient {
     private readonly history: History,
     private readonly uploads: ColouredUploads,
     private readonly random: Random,
-    private readonly keys: readonly string[],
+    private readonly keys: NemesisKeys,
     private readonly counts: ClientCounts,
   ) {}
+
+  private pick(from: readonly string[]): string {
+    return from[Math.floor(this.random() * from.length)];
+  }
 
   async run(running: () => boolean): Promise<void> {
     while (running()) {
@@ -67,17 +97,20 @@ export class NemesisClient {
   /** One operation of the mix; false when it failed. */
   async one(): Promise<boolean> {
     const roll = this.random();
-    const key = this.keys[Math.floor(this.random() * this.keys.length)];
     if (roll < 0.3) {
+      const cold = this.random() < COLD_UPLOAD_SHARE;
+      const key = this.pick(cold ? this.keys.cold : this.keys.hot);
       const acknowledged = await this.upload(key);
       if (acknowledged && this.random() < 0.5) await this.readBack(key);
       return acknowledged;
     }
+    const key = this.pick(allKeys(this.keys));
     if (roll < 0.5) return this.readImage(key);
     if (roll < 0.65) return this.readVariant(key);
     if (roll < 0.89) return this.readJson(key);
-    if (roll < 0.97) return this.list();
-    if (roll < 0.98) return this.clearCache();
+    // Rare enough (about one of each every few seconds) that near caches fill between them.
+    if (roll < 0.998) return this.list();
+    if (roll < 0.999) return this.clearCache();
     return this.deleteAll();
   }
 
@@ -140,7 +173,8 @@ export class NemesisClient {
   }
 
   async list(): Promise<boolean> {
-    const ops = this.keys.map((key) =>
+    const keys = allKeys(this.keys);
+    const ops = keys.map((key) =>
       this.history.invoke(this.name, key, 'exists', null, `${this.via} list_keys`),
     );
     this.counts.listings++;
@@ -152,7 +186,7 @@ export class NemesisClient {
       return false;
     }
     const listed = new Set((body as { keys: string[] }).keys);
-    this.keys.forEach((key, i) => ops[i].ok({ value: listed.has(key) ? PRESENT : null }));
+    keys.forEach((key, i) => ops[i].ok({ value: listed.has(key) ? PRESENT : null }));
     return true;
   }
 
@@ -192,6 +226,7 @@ export class NemesisClient {
     this.counts.reads++;
     const res = await this.request(route, { method }, through.app);
     if (res?.status === 200) {
+      if (res.headers.get('x-near-cache') === 'HIT') this.counts.nearHits++;
       const body = await image(res).catch(() => null);
       if (body) op.ok({ value: hashOf(body), version: etagVersion(res.headers.get('etag')) });
       else op.cancel(); // cut off in the middle of the answer: it returned nothing

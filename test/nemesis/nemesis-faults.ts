@@ -9,6 +9,8 @@ import { NemesisNode, NemesisWorld } from './nemesis-world';
  */
 export interface Fault {
   name: string;
+  /** How often it is drawn relative to the others (1 unless given). */
+  weight?: number;
   /** A description of what it will do, or null when nothing it needs is free. */
   plan(world: NemesisWorld, random: Random, busy: Set<string>): Plan | null;
 }
@@ -22,9 +24,32 @@ export interface Plan {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A partition lasts at least this, beyond the drawn hold: past a node request's deadline. */
+const PARTITION_MIN_MS = 1000;
+
+/** A fault drawn by the seed, each as often as its weight says. */
+export function drawFault(random: Random): Fault {
+  const total = FAULTS.reduce((sum, fault) => sum + (fault.weight ?? 1), 0);
+  let at = random() * total;
+  for (const fault of FAULTS) {
+    at -= fault.weight ?? 1;
+    if (at < 0) return fault;
+  }
+  return FAULTS[FAULTS.length - 1];
+}
+
 function freeNode(world: NemesisWorld, random: Random, busy: Set<string>): NemesisNode | null {
   const free = world.nodes.filter((n) => n.process && !busy.has(`node:${n.name}`));
   return free.length > 0 ? pick(random, free) : null;
+}
+
+/**
+ * A node that owns one of the keys the world aims at (the cold keys, which near caches hold), or
+ * any node before owners are known: cutting a node that owns nothing read tests little.
+ */
+function aimedNode(world: NemesisWorld, random: Random): NemesisNode {
+  const key = world.aimAt.length > 0 ? pick(random, world.aimAt) : undefined;
+  return (key !== undefined && world.ownerOf(key)) || pick(random, world.nodes);
 }
 
 function freeApp(world: NemesisWorld, random: Random, busy: Set<string>): AppProcess | null {
@@ -106,6 +131,52 @@ export const FAULTS: Fault[] = [
           world.net.block(world.appName(app), node.name);
           await sleep(holdMs);
           world.net.unblock(world.appName(app), node.name);
+        },
+      };
+    },
+  },
+  {
+    // Silent, both ways: a push already on its way never arrives, and the front-end learns of the
+    // cut only when its own requests pass their deadlines, so it keeps serving near copies of the
+    // node's regions for a while: only the node's waiting out the lease keeps them fresh.
+    name: 'a front-end and a node partitioned',
+    // Drawn more often, and held longer than the front-end's request deadline: the fault that
+    // tests the leases, and only while near caches hold copies (calm runs; nemesis-run.ts).
+    weight: 3,
+    plan: (world, random, busy) => {
+      const node = aimedNode(world, random);
+      const app = pick(random, world.apps);
+      const target = `cut:${world.appName(app)}-${node.name}`;
+      if (busy.has(target)) return null;
+      return {
+        targets: [target],
+        run: async (holdMs) => {
+          world.net.partition(world.appName(app), node.name);
+          await sleep(PARTITION_MIN_MS + holdMs);
+          world.net.heal(world.appName(app), node.name);
+        },
+      };
+    },
+  },
+  {
+    // A restart the front-end cannot see (no close reaches it): the restarted process must not
+    // answer invalidations of regions that front-end may still serve near copies of, under grants
+    // of the old process, until they ran out.
+    name: 'kill -9 of a node partitioned from a front-end, restart',
+    weight: 2,
+    plan: (world, random, busy) => {
+      const node = aimedNode(world, random);
+      const app = pick(random, world.apps);
+      const cut = `cut:${world.appName(app)}-${node.name}`;
+      if (!node.process || busy.has(`node:${node.name}`) || busy.has(cut)) return null;
+      return {
+        targets: [`node:${node.name}`, cut],
+        run: async (holdMs) => {
+          world.net.partition(world.appName(app), node.name);
+          await world.killNode(node);
+          await world.startNode(node);
+          await sleep(PARTITION_MIN_MS + holdMs);
+          world.net.heal(world.appName(app), node.name);
         },
       };
     },

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import type { TestMutant } from '../../src/protocol/test-mutants';
 import { checkHistory, HistoryReport } from '../support/history/check-history';
 import { History } from '../support/history/history';
-import { between, pick, seededRandom } from '../support/seeded-random';
-import { ClientCounts, NemesisClient } from './nemesis-clients';
-import { FAULTS } from './nemesis-faults';
+import { between, seededRandom } from '../support/seeded-random';
+import { allKeys, ClientCounts, NemesisClient, nemesisKeys } from './nemesis-clients';
+import { drawFault } from './nemesis-faults';
 import { APP_NAMES, NemesisWorld } from './nemesis-world';
 
 /**
@@ -26,8 +26,9 @@ export interface NemesisOptions {
   /** Where a failing key's history and timeline go. */
   outDir: string;
   clientsPerApp?: number;
-  keys?: number;
-  /** Faults running at once, at most. */
+  /** Hot keys (most uploads) and cold ones (read as often, rarely written): nemesis-clients.ts. */
+  keys?: { hot: number; cold: number };
+  /** Faults running at once, at most (the tempo's, unless given). */
   maxFaults?: number;
   /** For the linearizability search over all keys. */
   timeLimitMs?: number;
@@ -43,6 +44,8 @@ export interface NemesisResult {
   acknowledged: number;
   faults: Record<string, number>;
   faultLog: string[];
+  /** The tempo of a short run; a long one alternates them (tempoAt). */
+  tempo: string;
   report: HistoryReport;
   finalFailures: string[];
   finalDisagreements: string[];
@@ -50,6 +53,30 @@ export interface NemesisResult {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * How densely faults come, drawn per seed. In a storm they overlap and the pool hardly settles, so
+ * near caches are mostly empty or silent (nearly every fault moves regions or stops a lease); in a
+ * calm run one fault at a time comes with quiet between, so near caches fill and are then tested
+ * by what comes next (a partition, a restart behind one): both kinds of run find different bugs.
+ */
+interface Tempo {
+  name: 'storm' | 'calm';
+  gapMs: [number, number];
+  maxFaults: number;
+}
+const STORM: Tempo = { name: 'storm', gapMs: [200, 1200], maxFaults: 3 };
+const CALM: Tempo = { name: 'calm', gapMs: [1500, 5000], maxFaults: 1 };
+
+/** A long run changes tempo every this long, so it has both. */
+const TEMPO_PHASE_MS = 60_000;
+
+/**
+ * Odd seeds start calm, even ones in a storm: any two seeds in a row (CI's among them) run both;
+ * a run longer than a phase alternates.
+ */
+export const tempoAt = (seed: number, elapsedMs: number): Tempo =>
+  (seed + Math.floor(elapsedMs / TEMPO_PHASE_MS)) % 2 === 1 ? CALM : STORM;
 
 export async function runNemesis(options: NemesisOptions): Promise<NemesisResult> {
   const started = Date.now();
@@ -60,11 +87,15 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
   try {
     const history = new History();
     const uploads = new ColouredUploads();
-    const keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `hot-${i}`);
+    const keySet = nemesisKeys(options.keys?.hot ?? 4, options.keys?.cold ?? 4);
+    const keys = allKeys(keySet);
+    world.aimAt = keySet.cold;
+    const stopWatching = world.watchOwners();
     const counts: ClientCounts = {
       uploads: 0,
       reads: 0,
       variantReads: 0,
+      nearHits: 0,
       listings: 0,
       deleteAlls: 0,
       clearCaches: 0,
@@ -85,7 +116,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
             history,
             uploads,
             seededRandom(options.seed * 1000 + a * 100 + i),
-            keys,
+            keySet,
             counts,
           ),
       ),
@@ -100,9 +131,10 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
     const end = faultsFrom + options.seconds * 1000;
     await sleep(Math.min(1000, options.seconds * 100)); // some history before the first fault
     while (Date.now() < end) {
-      await sleep(between(random, 200, 1200));
-      if (inFlight.size >= (options.maxFaults ?? 3)) continue;
-      const fault = pick(random, FAULTS);
+      const tempo = tempoAt(options.seed, Date.now() - faultsFrom);
+      await sleep(between(random, tempo.gapMs[0], tempo.gapMs[1]));
+      if (inFlight.size >= (options.maxFaults ?? tempo.maxFaults)) continue;
+      const fault = drawFault(random);
       const plan = fault.plan(world, random, busy);
       const holdMs = between(random, 300, 3000);
       if (!plan) continue;
@@ -120,6 +152,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
       inFlight.add(run);
     }
     await Promise.all(inFlight);
+    await stopWatching();
     await healEverything(world);
     running = false;
     await Promise.all(clientRuns);
@@ -137,7 +170,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
           history,
           uploads,
           random,
-          keys,
+          keySet,
           { ...counts, failures: {} },
         ),
     );
@@ -162,7 +195,8 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
 
     const label = `seed-${options.seed}${options.mutant ? `-${options.mutant}` : ''}`;
     const report = checkHistory(history, {
-      timeLimitMs: options.timeLimitMs ?? 120_000,
+      // A long run's keys have long histories: the search gets time in proportion.
+      timeLimitMs: options.timeLimitMs ?? Math.max(120_000, options.seconds * 200),
       outDir: options.outDir,
       label,
     });
@@ -185,6 +219,10 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
       acknowledged,
       faults,
       faultLog,
+      tempo:
+        options.seconds * 1000 > TEMPO_PHASE_MS
+          ? `${tempoAt(options.seed, 0).name} and ${tempoAt(options.seed, TEMPO_PHASE_MS).name} by turns, a minute each`
+          : tempoAt(options.seed, 0).name,
       report,
       finalFailures,
       finalDisagreements,
@@ -204,6 +242,7 @@ async function healEverything(world: NemesisWorld): Promise<void> {
       } catch {
         // it was not blocked
       }
+      world.net.heal(app, node.name);
     }
   await Promise.all([world.dbRelay.set('pass'), world.s3Relay.set('pass')]);
   for (const node of world.nodes) {

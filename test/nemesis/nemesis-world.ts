@@ -2,6 +2,7 @@ import { NEMESIS_PRESET } from './nemesis-clients';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { partition } from '../../src/protocol/hash-ring';
 import type { TestMutant } from '../../src/protocol/test-mutants';
 import { AppProcess, startApp } from '../support/app-process';
 import { FaultProxy, startFaultProxy } from '../support/fault-proxy';
@@ -19,11 +20,18 @@ export const APP_NAMES = ['a1', 'a2'] as const;
 export const NODE_NAMES = ['n1', 'n2', 'n3', 'n4'] as const;
 /** Nodes in the pool at the start; the fourth is the spare a resize up takes. */
 const INITIAL_NODES = 3;
-/** Short, so a cut-off front-end is waited out quickly; every instance runs the same. */
-const NEAR_LEASE_MS = 1000;
+/**
+ * The lease the nodes grant (the default): what an upload waits for a front-end it cannot reach,
+ * and so how long a partitioned front-end may go on serving near copies without being told.
+ */
+const NEAR_LEASE_MS = 3000;
 /** Starts of a front-end a fault made exit at start, and the pause between them (systemd's). */
 const APP_START_ATTEMPTS = 5;
 const APP_RESTART_DELAY_MS = 2000;
+
+interface PoolOwners {
+  nodes: Array<{ url: string; regions: number[] }>;
+}
 
 export interface NemesisNode {
   name: string;
@@ -41,7 +49,12 @@ export interface NemesisNode {
 export class NemesisWorld {
   readonly apps: AppProcess[] = [];
   readonly nodes: NemesisNode[] = [];
+  /** Keys whose owners the faults aim at (nemesis-faults.ts): the run's cold keys. */
+  aimAt: readonly string[] = [];
   private blobsDir = '';
+  /** Region → node, as a front-end last answered it (watchOwners). */
+  private owners = new Map<number, NemesisNode>();
+  private stopWatching: () => Promise<void> = () => Promise.resolve();
 
   private constructor(
     readonly net: TestNetwork,
@@ -72,6 +85,45 @@ export class NemesisWorld {
     return world;
   }
 
+  /**
+   * Keeps the region owners fresh, as a front-end reports them, until the returned stop is called:
+   * a fault aimed at a key's owner names the node that owns it now, or one that did a moment ago.
+   */
+  watchOwners(): () => Promise<void> {
+    let watching = true;
+    const poll = async () => {
+      while (watching) {
+        for (const app of this.apps) {
+          const view = await this.admin(app, '/api/manager/pool')
+            .then((res) => (res.ok ? (res.json() as Promise<PoolOwners>) : null))
+            .catch(() => null);
+          if (!view) continue;
+          const owners = new Map<number, NemesisNode>();
+          for (const viewed of view.nodes) {
+            const node = this.nodes.find((n) =>
+              viewed.url.includes(`//${this.net.host(n.name).address}:`),
+            );
+            if (node) for (const region of viewed.regions) owners.set(region, node);
+          }
+          this.owners = owners;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    };
+    const polling = poll();
+    this.stopWatching = () => {
+      watching = false;
+      return polling;
+    };
+    return this.stopWatching;
+  }
+
+  /** The node that owns `key`'s region, as last seen; undefined before the first answer. */
+  ownerOf(key: string): NemesisNode | undefined {
+    return this.owners.get(partition(key));
+  }
+
   appName(app: AppProcess): string {
     return APP_NAMES[this.apps.indexOf(app)];
   }
@@ -84,7 +136,7 @@ export class NemesisWorld {
       secret: SECRET,
       capacityMb: 16,
       startTimeoutMs: 30_000,
-      args: this.mutantArgs(),
+      args: ['--near-lease-ms', String(NEAR_LEASE_MS), ...this.mutantArgs()],
     });
     node.paused = false;
   }
@@ -147,6 +199,7 @@ export class NemesisWorld {
   }
 
   async stop(): Promise<void> {
+    await this.stopWatching();
     await Promise.all(this.apps.map((app) => app.stop()));
     for (const node of this.nodes) {
       if (node.paused) this.signalNode(node, 'SIGCONT');

@@ -10,7 +10,8 @@ import { nemesisSettings } from './nemesis-settings';
  * long as asked; with `--mutant NAME` it runs seeds in turn until one catches the mutant.
  */
 const settings = nemesisSettings();
-const perSeedMs = settings.seconds * 1000 + 240_000;
+// The run, set-up and settling, and the history search (nemesis-run.ts gives it 200 ms per second run).
+const perSeedMs = settings.seconds * 1200 + 240_000;
 
 function summary(r: NemesisResult): string {
   const faults = Object.entries(r.faults)
@@ -20,7 +21,7 @@ function summary(r: NemesisResult): string {
     `nemesis seed ${r.seed}${r.mutant ? ` (mutant ${r.mutant})` : ''}: ${r.seconds} s of faults, ` +
     `${(r.durationMs / 1000).toFixed(0)} s in all\n` +
     `  clients: ${r.counts.uploads} uploads (${r.acknowledged} acknowledged), ${r.counts.reads} reads ` +
-    `(${r.counts.variantReads} of a variant), ` +
+    `(${r.counts.variantReads} of a variant, ${r.counts.nearHits} near hits), ` +
     `${r.counts.listings} listings, ${r.counts.deleteAlls} delete_all, ${r.counts.clearCaches} clear cache, ` +
     `${r.counts.failed} failed requests\n` +
     `  failures: ${Object.entries(r.counts.failures)
@@ -28,15 +29,22 @@ function summary(r: NemesisResult): string {
       .slice(0, 8)
       .map(([reason, n]) => `${n}× ${reason}`)
       .join(', ')}\n` +
-    `  faults (${r.faultLog.length} events): ${faults}\n` +
+    `  faults (${r.tempo}, ${r.faultLog.length} events): ${faults}\n` +
     `  ${describeReport(r.report).replace(/\n/g, '\n  ')}\n` +
     `  final reads: ${r.finalFailures.length} failed, ${r.finalDisagreements.length} keys disagreeing`
   );
 }
 
-/** What a mutant must make the checker report. */
-function caught(r: NemesisResult): boolean {
-  return r.report.acknowledged.verdict !== 'ok' || r.finalDisagreements.length > 0;
+/** What a mutant made the checker report, if anything: the models it broke, or the final reads. */
+function caughtBy(r: NemesisResult): string | null {
+  const by = [
+    r.report.acknowledged.verdict !== 'ok' && 'the acknowledged model',
+    settings.requireLinearizable &&
+      r.report.linearizable.verdict !== 'ok' &&
+      'the linearizable model',
+    r.finalDisagreements.length > 0 && 'the final reads',
+  ].filter((found): found is string => typeof found === 'string');
+  return by.length > 0 ? by.join(', ') : null;
 }
 
 describeWithMysql('nemesis', () => {
@@ -92,9 +100,11 @@ describeWithMysql('nemesis', () => {
               log: console.log,
             });
             console.log(summary(r));
-            if (caught(r)) {
+            console.log(`  fault log:\n    ${r.faultLog.join('\n    ')}`);
+            const by = caughtBy(r);
+            if (by) {
               console.log(
-                `mutant ${mutant}: caught by seed ${seed}, after ${needed} seed(s), ${((Date.now() - started) / 1000).toFixed(0)} s`,
+                `mutant ${mutant}: caught by seed ${seed} (${by}), after ${needed} seed(s), ${((Date.now() - started) / 1000).toFixed(0)} s`,
               );
               return;
             }
