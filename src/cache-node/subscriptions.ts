@@ -189,6 +189,7 @@ export class SubscriptionTable {
     uploader?: string,
   ): void {
     const { id, ms, key } = mark;
+    if (key !== undefined && testMutant('skip-invalidation-push')) return done();
     const build = (seq: number): NearToFrontEnd =>
       key === undefined
         ? { t: 'pend', seq, id, ms, regions: [...regions] }

@@ -6,7 +6,8 @@
  * carries one by accident. Shared by app and node, hence here.
  */
 export const TEST_MUTANTS = [
-  /** The node applies an invalidation without pushing it to near-cache subscribers. */
+  /** The node applies an upload's pending mark and its invalidation without pushing either to
+   * near-cache subscribers (the mark alone, pushed before the commit, also drops their copies). */
   'skip-invalidation-push',
   /** Nothing waits out a lease: the node answers an invalidation without waiting for its
    * subscribers' acknowledgements, and an upload whose assignment changed does not wait. */

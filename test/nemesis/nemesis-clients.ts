@@ -36,8 +36,9 @@ export const hashOf = (body: Buffer) => createHash('sha256').update(body).digest
 export const NEMESIS_PRESET = 'nemesis';
 
 /**
- * The keys the clients use. Hot keys take most uploads, so uploads through both front-ends
- * overlap; cold keys are read as often but written about once every two seconds each, so near
+ * The keys the clients use. Hot keys take most uploads and reads, so uploads through both
+ * front-ends overlap and reads race them; cold keys are written about once every two seconds each
+ * and read in between, so near
  * caches hold them between uploads, as they hold a site's images: the copies a missed
  * invalidation or a lease not waited out would leave stale.
  */
@@ -57,6 +58,11 @@ export const allKeys = (keys: NemesisKeys): string[] => [...keys.hot, ...keys.co
 
 /** Of the uploads, the share that goes to a cold key. */
 const COLD_UPLOAD_SHARE = 0.1;
+/**
+ * Of the other operations, the share on a cold key: hot keys are read most, so reads race the
+ * uploads to them (a fill of the image before an upload landing after its commit, say).
+ */
+const COLD_READ_SHARE = 0.35;
 
 /**
  * One client: one request at a time against its front-end, each recorded in the history.
@@ -104,7 +110,7 @@ export class NemesisClient {
       if (acknowledged && this.random() < 0.5) await this.readBack(key);
       return acknowledged;
     }
-    const key = this.pick(allKeys(this.keys));
+    const key = this.pick(this.random() < COLD_READ_SHARE ? this.keys.cold : this.keys.hot);
     if (roll < 0.5) return this.readImage(key);
     if (roll < 0.65) return this.readVariant(key);
     if (roll < 0.89) return this.readJson(key);

@@ -183,6 +183,9 @@ export const FAULTS: Fault[] = [
   },
   {
     name: 'latency to the database or storage',
+    // Drawn more often: slow storage widens every window between a read of the database and of
+    // the object, and between a commit and what an upload does after it.
+    weight: 2,
     plan: (world, random, busy) => {
       const which = pick(random, ['db', 's3'] as const);
       if (busy.has(which)) return null;
