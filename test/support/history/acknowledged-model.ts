@@ -22,12 +22,37 @@ export function checkAcknowledged(ops: Op[]): AcknowledgedViolation[] {
   const violations: AcknowledgedViolation[] = [];
   const writes = ops.filter((op) => op.kind === 'write');
   const writeOf = new Map(writes.map((w) => [w.value, w]));
-  const acked = writes.filter((w) => w.completedAt !== undefined && w.version !== undefined);
   const deletes = ops.filter((op) => op.kind === 'delete');
   const observations = ops.filter(
     (op) => (op.kind === 'read' || op.kind === 'exists') && op.completedAt !== undefined,
   );
-  for (const read of observations) {
+  // One sweep in order of invocation: what ended before a read began only grows, so each read
+  // needs only two running maxima, not a pass over every upload (a 30-minute run has tens of
+  // thousands of operations per key). Among the uploads acknowledged before the read, the one of
+  // highest version is the one a returned image must not be older than, and the one that began
+  // last is the hardest for a delete to follow: if a delete can fall after it, one can fall after
+  // any of them.
+  const byEnd = (a: Op, b: Op) => endOf(a) - endOf(b);
+  const acked = writes
+    .filter((w) => w.completedAt !== undefined && w.version !== undefined)
+    .sort(byEnd);
+  const imagesSeen = observations
+    .filter((o) => o.value !== null && (o.kind === 'read' || o.value === PRESENT))
+    .sort(byEnd);
+  let nextAcked = 0;
+  let newest: Op | undefined;
+  let latest: Op | undefined;
+  let nextSeen = 0;
+  let lastImageBegan = -Infinity;
+  for (const read of [...observations].sort((a, b) => a.invokedAt - b.invokedAt)) {
+    for (; nextAcked < acked.length && endOf(acked[nextAcked]) < read.invokedAt; nextAcked++) {
+      const w = acked[nextAcked];
+      if (!newest || w.version! > newest.version!) newest = w;
+      if (!latest || w.invokedAt > latest.invokedAt) latest = w;
+    }
+    for (; nextSeen < imagesSeen.length && endOf(imagesSeen[nextSeen]) < read.invokedAt; nextSeen++)
+      lastImageBegan = Math.max(lastImageBegan, imagesSeen[nextSeen].invokedAt);
+
     const returned = read.kind === 'read' && read.value !== null ? writeOf.get(read.value) : null;
     if (returned === undefined) {
       violations.push({
@@ -47,22 +72,18 @@ export function checkAcknowledged(ops: Op[]): AcknowledgedViolation[] {
     }
     const empty = read.value === null;
     const version = read.version ?? returned?.version;
-    for (const w of acked) {
-      if (endOf(w) >= read.invokedAt) continue;
-      if (empty && !deletable(read, w, deletes, observations)) {
-        violations.push({
-          message: `${read.kind} #${read.id} found nothing; upload #${w.id} (v${w.version}) was acknowledged before it began and no delete can fall between`,
-          ops: [read.id, w.id],
-        });
-        break;
-      }
-      if (!empty && read.kind === 'read' && version !== undefined && version < w.version!) {
-        violations.push({
-          message: `read #${read.id} returned v${version}; upload #${w.id} (v${w.version}) was acknowledged before it began`,
-          ops: [read.id, w.id],
-        });
-        break;
-      }
+    if (empty && latest && !deletable(read, Math.max(latest.invokedAt, lastImageBegan), deletes)) {
+      violations.push({
+        message: `${read.kind} #${read.id} found nothing; upload #${latest.id} (v${latest.version}) was acknowledged before it began and no delete can fall between`,
+        ops: [read.id, latest.id],
+      });
+    }
+    const stale = !empty && read.kind === 'read' && version !== undefined;
+    if (stale && newest && version < newest.version!) {
+      violations.push({
+        message: `read #${read.id} returned v${version}; upload #${newest.id} (v${newest.version}) was acknowledged before it began`,
+        ops: [read.id, newest.id],
+      });
     }
     if (returned && returned.completedAt !== undefined) {
       const resurrecting = deletes.find(
@@ -79,12 +100,10 @@ export function checkAcknowledged(ops: Op[]): AcknowledgedViolation[] {
   return violations;
 }
 
-/** Can some delete fall after `write` and after the last image seen before `read`, yet before `read`? */
-function deletable(read: Op, write: Op, deletes: Op[], observations: Op[]): boolean {
-  let lastSeen = write.invokedAt;
-  for (const o of observations) {
-    const sawImage = o.value !== null && (o.kind === 'read' || o.value === PRESENT);
-    if (sawImage && endOf(o) < read.invokedAt) lastSeen = Math.max(lastSeen, o.invokedAt);
-  }
+/**
+ * Can some delete fall after `lastSeen` (when the last upload, or the last image seen, before
+ * `read` began), yet before `read`?
+ */
+function deletable(read: Op, lastSeen: number, deletes: Op[]): boolean {
   return deletes.some((d) => endOf(d) > lastSeen && d.invokedAt < endOf(read));
 }
