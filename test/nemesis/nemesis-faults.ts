@@ -68,6 +68,35 @@ async function leader(world: NemesisWorld): Promise<AppProcess | null> {
   return null;
 }
 
+/**
+ * A front-end and a node kept apart for the hold: `refused` one way (the front-end's packets to
+ * the node are refused at once), or `silent` both ways (TestNetwork.partition), aimed at the
+ * owner of a cold key.
+ */
+function apart(name: string, how: 'refused' | 'silent', weight = 1): Fault {
+  return {
+    name,
+    weight,
+    plan: (world, random, busy) => {
+      const node = how === 'silent' ? aimedNode(world, random) : pick(random, world.nodes);
+      const app = pick(random, world.apps);
+      const [from, to] = [world.appName(app), node.name];
+      const target = `cut:${from}-${to}`;
+      if (busy.has(target)) return null;
+      return {
+        targets: [target],
+        run: async (holdMs) => {
+          if (how === 'silent') world.net.partition(from, to);
+          else world.net.block(from, to);
+          await sleep(how === 'silent' ? PARTITION_MIN_MS + holdMs : holdMs);
+          if (how === 'silent') world.net.heal(from, to);
+          else world.net.unblock(from, to);
+        },
+      };
+    },
+  };
+}
+
 /** The relay to the database or to storage stops forwarding, open connections included. */
 function stall(name: string, which: 'db' | 's3'): Fault {
   return {
@@ -118,46 +147,13 @@ export const FAULTS: Fault[] = [
       };
     },
   },
-  {
-    name: 'a front-end cut from one node',
-    plan: (world, random, busy) => {
-      const node = pick(random, world.nodes);
-      const app = pick(random, world.apps);
-      const target = `cut:${world.appName(app)}-${node.name}`;
-      if (busy.has(target)) return null;
-      return {
-        targets: [target],
-        run: async (holdMs) => {
-          world.net.block(world.appName(app), node.name);
-          await sleep(holdMs);
-          world.net.unblock(world.appName(app), node.name);
-        },
-      };
-    },
-  },
-  {
-    // Silent, both ways: a push already on its way never arrives, and the front-end learns of the
-    // cut only when its own requests pass their deadlines, so it keeps serving near copies of the
-    // node's regions for a while: only the node's waiting out the lease keeps them fresh.
-    name: 'a front-end and a node partitioned',
-    // Drawn more often, and held longer than the front-end's request deadline: the fault that
-    // tests the leases, and only while near caches hold copies (calm runs; nemesis-run.ts).
-    weight: 3,
-    plan: (world, random, busy) => {
-      const node = aimedNode(world, random);
-      const app = pick(random, world.apps);
-      const target = `cut:${world.appName(app)}-${node.name}`;
-      if (busy.has(target)) return null;
-      return {
-        targets: [target],
-        run: async (holdMs) => {
-          world.net.partition(world.appName(app), node.name);
-          await sleep(PARTITION_MIN_MS + holdMs);
-          world.net.heal(world.appName(app), node.name);
-        },
-      };
-    },
-  },
+  apart('a front-end cut from one node', 'refused'),
+  // Silent, both ways: a push already on its way never arrives, and the front-end learns of the
+  // cut only when its own requests pass their deadlines, so it keeps serving near copies of the
+  // node's regions for a while: only the node's waiting out the lease keeps them fresh. Drawn
+  // more often, and held longer than the front-end's request deadline: the fault that tests the
+  // leases, and only while near caches hold copies (calm runs; nemesis-run.ts).
+  apart('a front-end and a node partitioned', 'silent', 3),
   {
     // A restart the front-end cannot see (no close reaches it): the restarted process must not
     // answer invalidations of regions that front-end may still serve near copies of, under grants
