@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DependencyUnavailableError } from '../common/dependency-unavailable.error';
+import { ServiceBusyError } from '../common/service-busy.error';
 import { BLOB_STORE, BlobStore } from '../storage/blob-store';
 import { IMAGE_TABLE, ImageTable } from '../database/image-table';
 import { IMAGE_TYPES } from '../image/image-formats';
@@ -23,7 +24,7 @@ export class ReadPathService {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly pool: PoolCacheService,
     private readonly near: NearCacheService,
-    config: AppConfig,
+    private readonly config: AppConfig,
   ) {
     // The fetch itself has the storage deadline (GuardedBlobStore); this one also bounds the
     // readers waiting on it, and forgets a fetch that somehow never settles, so no object can
@@ -97,12 +98,24 @@ export class ReadPathService {
    * upload acknowledged before it arrived; concurrent readers of the same object share one blob
    * fetch, which is always safe because an object name is never reused for other bytes.
    * An overwrite that commits between row and blob deletes the blob we were about to read; the
-   * row we would read now names the new one, so look again (a few times at most).
+   * row we would read now names the new one, so look again, as long as each row names a newer
+   * object: under a key overwritten faster than storage answers (the nemesis's hot keys behind
+   * slow storage lost three such races in a row once), a fixed number of tries would answer 404
+   * for an image that exists. A row that names the same missing object again means the object is
+   * gone (a clear racing this read, or removed behind our back): nothing. Overwrites that keep
+   * winning past the storage deadline: 503, retry.
    */
   async readFromStorage(key: string): Promise<StorageLoad> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    const { storageTimeoutMs, retryAfterSeconds } = this.config.resilience;
+    const deadline = Date.now() + storageTimeoutMs;
+    let missing: string | undefined;
+    for (;;) {
       const row = await this.table.find(key);
       if (!row) return { image: null, leader: false };
+      if (row.objectName === missing) {
+        this.logger.warn(`key ${JSON.stringify(key)} has a row but its object is missing`);
+        return { image: null, leader: false };
+      }
       let leader = false;
       const body = await this.blobFetches.run(row.objectName, () => {
         leader = true;
@@ -112,9 +125,12 @@ export class ReadPathService {
         const { contentType, version } = row;
         return { image: { key, body, contentType, version, source: 'storage' }, leader };
       }
+      missing = row.objectName;
+      if (Date.now() >= deadline)
+        throw new ServiceBusyError(
+          `${JSON.stringify(key)} was overwritten under every read of it for ${storageTimeoutMs} ms; retry`,
+          retryAfterSeconds,
+        );
     }
-    // Only a clear-data racing this read, or an object removed behind our back, ends here.
-    this.logger.warn(`key ${JSON.stringify(key)} has a row but its object is missing`);
-    return { image: null, leader: false };
   }
 }

@@ -135,3 +135,51 @@ describe('read path: what an upload and a clear do to the near cache, in order',
     ]);
   });
 });
+
+describe('read path: overwrites racing a read from storage', () => {
+  /** Each row read names a newer object; the first `lost` objects were deleted before the fetch. */
+  function racing(lost: number, storageTimeoutMs = 3000) {
+    let version = 0;
+    const table = {
+      find: async () => ({ ...ROW, objectName: `obj-${++version}`, version }),
+    } as unknown as ImageTable;
+    const blobs = {
+      get: async (name: string) => (Number(name.slice(4)) > lost ? STORED : null),
+    } as unknown as BlobStore;
+    const config = loadConfig({
+      env: { PIXPOOL_RESILIENCE_STORAGE_TIMEOUT_MS: String(storageTimeoutMs) },
+    });
+    return new ReadPathService(
+      table,
+      blobs,
+      {} as PoolCacheService,
+      {} as NearCacheService,
+      config,
+    );
+  }
+
+  it('an overwrite between row and object on five reads in a row: the sixth answers the image, not nothing', async () => {
+    await expect(racing(5).readFromStorage('k')).resolves.toMatchObject({
+      image: { key: 'k', body: STORED, version: 6, source: 'storage' },
+    });
+  });
+
+  it('overwrites that never stop: a busy answer after the storage deadline, never a 404', async () => {
+    await expect(racing(Infinity, 200).readFromStorage('k')).rejects.toMatchObject({
+      status: 503,
+    });
+  });
+
+  it('a row that names the same missing object twice: the object is gone, nothing is answered', async () => {
+    const table = { find: async () => ROW } as unknown as ImageTable;
+    const blobs = { get: async () => null } as unknown as BlobStore;
+    const path = new ReadPathService(
+      table,
+      blobs,
+      {} as PoolCacheService,
+      {} as NearCacheService,
+      loadConfig({ env: {} }),
+    );
+    await expect(path.readFromStorage('k')).resolves.toEqual({ image: null, leader: false });
+  });
+});
