@@ -47,7 +47,7 @@ async function run() {
       // on a busy machine.
       let check;
       let body;
-      for (const until = Date.now() + 15_000; Date.now() < until; ) {
+      for (const until = Date.now() + 15_000; Date.now() < until;) {
         check = await fetch(`${app.url}/images/hot`);
         body = Buffer.from(await check.arrayBuffer());
         if (check.headers.get('x-near-cache') === 'HIT') break;
