@@ -55,7 +55,7 @@ export interface NemesisResult {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * How densely faults come, drawn per seed. In a storm they overlap and the pool hardly settles, so
+ * How densely faults come, set by the seed (tempoAt). In a storm they overlap and the pool hardly settles, so
  * near caches are mostly empty or silent (nearly every fault moves regions or stops a lease); in a
  * calm run one fault at a time comes with quiet between, so near caches fill and are then tested
  * by what comes next (a partition, a restart behind one): both kinds of run find different bugs.
