@@ -10,6 +10,12 @@ import { VariantCacheService } from './variant-cache.service';
 import { AppConfig } from '../config/app-config';
 import { validateKey } from '../common/image-key';
 
+/**
+ * How many distinct (query, Accept) pairs nearVariant remembers the variant of: a page asks for a
+ * few presets in a few formats, so this holds every hot one; past it, it starts afresh.
+ */
+const RESOLVED_MAX = 1024;
+
 /** An image and how long others may keep it. */
 export interface ImageAnswer {
   image: StoredImage;
@@ -30,6 +36,13 @@ export class ImageUrlService {
     private readonly cache: VariantCacheService,
     private readonly config: AppConfig,
   ) {}
+
+  /**
+   * Unversioned query + Accept → the variant id it resolves to (presets, signing keys and limits
+   * are fixed for the process's life, so the same pair always resolves the same way). Only
+   * queries that resolved are kept: refusals go the full way each time, to answer their error.
+   */
+  private readonly resolved = new Map<string, string>();
 
   /** `path` as received and `query` without its `?` (both still URL-encoded). */
   async read(
@@ -64,11 +77,17 @@ export class ImageUrlService {
     accept: string | undefined,
   ): NearEntry | undefined {
     try {
-      const parsed = this.imaging.parse(path, query);
-      const spec = parsed.version === undefined ? this.imaging.resolve(parsed, accept) : null;
-      if (!spec) return undefined;
+      const asked = `${path}?${query}\n${accept ?? ''}`;
+      let id = this.resolved.get(asked);
+      if (id === undefined) {
+        const parsed = this.imaging.parse(path, query);
+        const spec = parsed.version === undefined ? this.imaging.resolve(parsed, accept) : null;
+        if (!spec) return undefined;
+        if (this.resolved.size >= RESOLVED_MAX) this.resolved.clear();
+        this.resolved.set(asked, (id = spec.id));
+      }
       const key = validateKey(rawKey, this.config.server.maxKeyLength);
-      return this.cache.nearHit(variantKey(key, spec.id));
+      return this.cache.nearHit(variantKey(key, id));
     } catch {
       return undefined;
     }
