@@ -16,8 +16,13 @@ function requireWrk() {
   if (!fs.existsSync(WRK)) throw new Error('wrk is missing: apt-get install wrk');
 }
 
-/** wrk against baseUrl for `seconds`, rotating over `paths`. */
+/**
+ * wrk against baseUrl for `seconds`: plain wrk on one path (no Lua: the load tool does the least
+ * work, the same on both sides), or rotating over several `paths` with a Lua script.
+ */
 function wrk(baseUrl, paths, { seconds = 10, connections = 64, threads = 1 } = {}) {
+  const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency'];
+  if (paths.length === 1) return runWrk([...args, `${baseUrl}${paths[0]}`]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixpool-wrk-'));
   const script = path.join(dir, 'rotate.lua');
   fs.writeFileSync(
@@ -30,13 +35,14 @@ request = function()
 end
 `,
   );
-  const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`];
+  return runWrk([...args, '-s', script, baseUrl]).finally(() =>
+    fs.rmSync(dir, { recursive: true, force: true }),
+  );
+}
+
+function runWrk(args) {
   return new Promise((resolve, reject) => {
-    execFile(WRK, [...args, '--latency', '-s', script, baseUrl], (err, stdout) => {
-      fs.rmSync(dir, { recursive: true, force: true });
-      if (err) return reject(err);
-      resolve(parseWrk(stdout));
-    });
+    execFile(WRK, args, (err, stdout) => (err ? reject(err) : resolve(parseWrk(stdout))));
   });
 }
 
