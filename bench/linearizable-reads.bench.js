@@ -7,9 +7,14 @@
  *   - CPU time per upload of the app and its node (from /proc), which a loaded machine disturbs
  *     far less than latency.
  * The earlier build is a checkout of the code before the change, built, named by
- * PIXPOOL_BENCH_BEFORE_ROOT (e.g. `git archive <commit> | tar -x -C /tmp/before`, node_modules
- * linked, `npx tsc -p tsconfig.build.json`). Goals: upload p50 after ≤ 1.1 × before; hot GET
- * after ≥ before.
+ * PIXPOOL_BENCH_BEFORE_ROOT (e.g. `git worktree add --detach /tmp/before <commit>`, node_modules
+ * linked, `npx tsc -p tsconfig.build.json`); PIXPOOL_BENCH_BEFORE_LABEL says in the report what it
+ * is. The change landed as 8364734; its parent merge is 4a2b2b4. The upload header check of the
+ * variants work (src/imaging/upload-check.ts, a sharp metadata() read per upload) landed after it
+ * and is not this change's cost, so a fair "before" is 4a2b2b4 with that check added: copy
+ * src/imaging/{upload-check,source-limits}.ts and call checkUploadHeader(file.buffer, contentType,
+ * { maxInputPixels: 40000000, maxFrames: 100 }) after detectImageType in ImageService.upload.
+ * Goals: upload p50 after ≤ 1.1 × before; hot GET after ≥ before.
  */
 const os = require('node:os');
 const { startApp, makePng, multipartUpload } = require('./support/app');
@@ -95,7 +100,10 @@ function report(rounds, load) {
     const median = sorted[Math.floor(sorted.length / 2)];
     return `**${median.toFixed(2)}×** (rounds: ${xs.map((x) => x.toFixed(2)).join(', ')})`;
   };
+  const before = process.env.PIXPOOL_BENCH_BEFORE_LABEL ?? process.env.PIXPOOL_BENCH_BEFORE_ROOT;
   return [
+    `Before: ${before}. After: this checkout.`,
+    '',
     `${ROUNDS} interleaved rounds, both apps with L1 on (64 MiB), SQLite + files, one local node; ` +
       `hot GET with wrk, 64 connections, ${SECONDS} s; uploads with autocannon, ${UPLOADS_PER_ROUND} ` +
       `distinct keys × 64 KiB PNG per app and round, 16 connections. Load average at start: ${load} ` +
