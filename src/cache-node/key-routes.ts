@@ -21,6 +21,7 @@ import type { NodeContext } from './context';
 import { ABSENT, intParam, MALFORMED, parseNonNegativeInt, stringParam } from './query';
 import { fillFromOlderEpoch } from './fill-fence';
 import { answerWhen } from './answer-when';
+import { applyRelease } from './releases';
 import type { NodeRequestHeaders } from './request-headers';
 import { sendEmpty, sendError, sendJson } from './responses';
 import type { WriteOutcome, WriteRequest } from './store';
@@ -266,9 +267,9 @@ function markOrRelease(
   };
   if (release !== undefined) {
     const committed = version === ABSENT ? undefined : version;
-    const removed = store.release(key, region, id, committed);
-    subscriptions.released({ t: 'rel', id, key, region, version: committed }, [region], uploader);
-    return answer({ removed });
+    return answer({
+      removed: applyRelease(ctx, { key, region, id, version: committed }, uploader),
+    });
   }
   const marked = store.markPending(key, region, id, ms);
   // Like an invalidation: answered once the subscribers went pending too, with 102 meanwhile.

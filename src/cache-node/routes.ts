@@ -4,6 +4,7 @@ import * as admin from './admin-routes';
 import type { NodeContext } from './context';
 import { importStream } from './import';
 import { handleKeyRoute } from './key-routes';
+import { releaseMany } from './releases';
 import { scanHeaders, secretMatches } from './request-headers';
 import { sendError } from './responses';
 import { transfer } from './transfer';
@@ -33,6 +34,7 @@ const table: Record<string, Partial<Record<string, Handler>>> = {
   [NODE_ROUTES.transfer]: { POST: (ctx, req, res) => transfer(ctx, req, res) },
   [NODE_ROUTES.import]: { POST: (ctx, req, res, url) => importStream(ctx, req, res, url) },
   [NODE_ROUTES.drop]: { POST: (ctx, req, res) => admin.drop(ctx, req, res) },
+  [NODE_ROUTES.releases]: { POST: (ctx, req, res) => releaseMany(ctx, req, res) },
 };
 /** A Map, so that paths like /constructor find nothing instead of Object.prototype members. */
 const ROUTES = new Map(Object.entries(table));

@@ -1,5 +1,13 @@
-import { NEAR_MAX_LEASE_MS } from '../protocol/near-cache.protocol';
-import { isNodePolicy, NODE_REGION_COUNT, type NodeConfig } from '../protocol/cache-node.protocol';
+import { NEAR_ID_PATTERN, NEAR_MAX_LEASE_MS } from '../protocol/near-cache.protocol';
+import {
+  isNodePolicy,
+  NODE_MARK_PATTERN,
+  NODE_MAX_KEY_BYTES,
+  NODE_MAX_RELEASES,
+  NODE_REGION_COUNT,
+  type NodeConfig,
+  type NodeReleasesBody,
+} from '../protocol/cache-node.protocol';
 
 /** Result of checking a JSON body: the typed value, or what is wrong with it. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -107,4 +115,30 @@ export function checkTransfer(
     return { ok: false, message: 'target must be a URL like http://host:port' };
   }
   return { ok: true, value: { regions: regions.value, target, epoch: body.epoch } };
+}
+
+const RELEASES_SHAPE =
+  `body must be {releases: [{key, region, id, version?}] (1..${NODE_MAX_RELEASES}), near?}: ` +
+  `key 1..${NODE_MAX_KEY_BYTES} UTF-8 bytes, region 0..${NODE_REGION_COUNT - 1}, ` +
+  'id 1..32 lowercase letters or digits, version a non-negative integer, near a subscriber id';
+
+/** POST /v1/releases: every item is checked before any is applied. */
+export function checkReleases(body: unknown): Checked<NodeReleasesBody> {
+  const bad = { ok: false, message: RELEASES_SHAPE } as const;
+  if (!isObject(body) || !Array.isArray(body.releases)) return bad;
+  const { releases, near } = body;
+  if (releases.length === 0 || releases.length > NODE_MAX_RELEASES) return bad;
+  if (near !== undefined && (typeof near !== 'string' || !NEAR_ID_PATTERN.test(near))) return bad;
+  const items: NodeReleasesBody['releases'] = [];
+  for (const item of releases as unknown[]) {
+    if (!isObject(item)) return bad;
+    const { key, region, id, version } = item;
+    if (typeof key !== 'string' || key.length === 0) return bad;
+    if (Buffer.byteLength(key) > NODE_MAX_KEY_BYTES) return bad;
+    if (!isNonNegativeInt(region) || region >= NODE_REGION_COUNT) return bad;
+    if (typeof id !== 'string' || !NODE_MARK_PATTERN.test(id)) return bad;
+    if (version !== undefined && !isNonNegativeInt(version)) return bad;
+    items.push({ key, region, id, version });
+  }
+  return { ok: true, value: { releases: items, near } };
 }

@@ -14,7 +14,8 @@
  *    routes around it, as an untold owner always was (PoolCacheService.markPending).
  * 2. commit the row (v) with its outbox record, within the mark's grant (counted from when we sent
  *    it, so it ends before the node's).
- * 3. close: release the mark with v, not waited for. Until it arrives the key is read from
+ * 3. close: release the mark with v, not waited for (and sent with the releases that queued at
+ *    that node meanwhile: src/pool/client/release-queue.ts). Until it arrives the key is read from
  *    storage only, which is linearizable; once it arrives, fills read the database after the
  *    commit and the node's tombstone of v refuses anything older. The outbox record is acked when
  *    the release was delivered.

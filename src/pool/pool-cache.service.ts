@@ -141,11 +141,10 @@ export class PoolCacheService {
   ): Promise<boolean> {
     const { region, node } = this.router.owner(key);
     const previous = this.router.previousOwner(region);
-    const epoch = this.router.epoch;
     const results = await Promise.all(
       [node, previous].map((n) =>
         n
-          ? n.client.release(key, region, id, version, epoch, nearId).then(
+          ? n.client.release(key, region, id, version, nearId).then(
               (answer) => answer.kind === 'invalidated' || n === previous,
               () => false,
             )

@@ -59,6 +59,12 @@ import { REGION_COUNT } from './hash-ring';
  *                                         a target not among the members → 403 not_member
  *   POST /v1/import?epoch=E               framed stream (src/cache-node/framing.ts) → NodeImportResult
  *   POST /v1/drop                         {regions} → {entries, bytes}
+ *   POST /v1/releases                     {releases: [{key, region, id, version?}], near?} →
+ *                                         {results: [{removed} | {error:'not_owner', region}]}:
+ *                                         each as DELETE ...&release=, in order; one bad item
+ *                                         refuses the whole body (400) and applies none. A
+ *                                         front-end sends the releases that queued up while its
+ *                                         previous one was in flight (src/pool/client/release-queue.ts).
  * Errors: 4xx/5xx with {error: NodeErrorCode, message}. Values are raw bytes, never base64.
  */
 
@@ -84,6 +90,7 @@ export const NODE_ROUTES = {
   transfer: '/v1/transfer',
   import: '/v1/import',
   drop: '/v1/drop',
+  releases: '/v1/releases',
 } as const;
 
 export const NODE_DEFAULT_PORT = 5001;
@@ -172,6 +179,27 @@ export interface NodeInvalidateBody {
 
 /** A pending mark's id: chosen by the uploader, so a retried mark or release is idempotent. */
 export const NODE_MARK_PATTERN = /^[0-9a-z]{1,32}$/;
+
+/** One item of POST /v1/releases: what DELETE /v1/keys/<key>?region=&release=&version= says. */
+export interface NodeReleaseItem {
+  key: string;
+  region: number;
+  id: string;
+  version?: number;
+}
+
+export interface NodeReleasesBody {
+  releases: NodeReleaseItem[];
+  /** The uploading front-end's subscriber id, left out of the push (as &near= on one key). */
+  near?: string;
+}
+
+/** Most items in one POST /v1/releases; the body must also fit NODE_MAX_JSON_BYTES. */
+export const NODE_MAX_RELEASES = 256;
+
+export interface NodeReleasesAnswer {
+  results: Array<{ removed: boolean } | NodeNotOwnerBody>;
+}
 
 export interface NodeHealth {
   status: 'ok';

@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { CacheNodeRequestError } from './cache-node-errors';
 import { NodeTransport, type NodeRequest, type NodeResponse } from './cache-node-transport';
+import { ReleaseQueue } from './release-queue';
 import {
   NODE_CLEAR_BELOW_PARAM,
   NODE_DEFAULT_CONTENT_TYPE,
@@ -13,6 +14,9 @@ import {
   type NodeErrorCode,
   type NodeHealth,
   type NodeOwnership,
+  type NodeReleaseItem,
+  type NodeReleasesAnswer,
+  type NodeReleasesBody,
   type NodeStaleReason,
   type NodeStats,
   type NodeTransferResult,
@@ -91,6 +95,10 @@ export class CacheNodeClient {
   private readonly waitTimeoutMs: number;
   /** The node's near-cache lease, once a health answer said it. */
   private nodeLeaseMs = 0;
+  private readonly releases = new ReleaseQueue<CacheInvalidateResult>(
+    (item, near) => this.releaseOne(item, near),
+    (items, near) => this.releaseMany(items, near),
+  );
 
   constructor(options: CacheNodeClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
@@ -199,24 +207,50 @@ export class CacheNodeClient {
     return this.notOwnerOrThrow(res, body);
   }
 
-  /** Ends mark `id`; with the committed `version`, nothing older is stored from then on. */
-  async release(
+  /**
+   * Ends mark `id`; with the committed `version`, nothing older is stored from then on. Sent at
+   * once, or with the others that queued while one was in flight (release-queue.ts).
+   */
+  release(
     key: string,
     region: number,
     id: string,
     version: number | undefined,
-    epoch?: number,
     /** The uploading front-end's subscriber id: the node does not tell it its own release. */
     nearId?: string,
+  ): Promise<CacheInvalidateResult> {
+    return this.releases.push({ key, region, id, version }, nearId);
+  }
+
+  private async releaseOne(
+    { key, region, id, version }: NodeReleaseItem,
+    nearId: string | undefined,
   ): Promise<CacheInvalidateResult> {
     let path = `${keyPath(key, region)}&release=${id}`;
     if (version !== undefined) path += `&version=${version}`;
     if (nearId !== undefined) path += `&near=${nearId}`;
-    const res = await this.send('DELETE', path, epoch);
+    const res = await this.send('DELETE', path, undefined);
     const body = jsonOf(res);
     if (res.status === 200)
       return { kind: 'invalidated', removed: body.removed === true, epoch: epochOf(res) };
     return this.notOwnerOrThrow(res, body);
+  }
+
+  private async releaseMany(
+    releases: NodeReleaseItem[],
+    near: string | undefined,
+  ): Promise<CacheInvalidateResult[]> {
+    const body: NodeReleasesBody = { releases, near };
+    const json = Buffer.from(JSON.stringify(body));
+    const res = await this.send('POST', NODE_ROUTES.releases, undefined, json, 'application/json');
+    const parsed = jsonOf(res);
+    if (res.status !== 200 || !Array.isArray(parsed.results)) throw this.failure(res, parsed);
+    const epoch = epochOf(res);
+    return (parsed.results as NodeReleasesAnswer['results']).map((result) =>
+      'error' in result
+        ? { kind: 'not_owner', epoch: result.epoch, region: result.region }
+        : { kind: 'invalidated', removed: result.removed === true, epoch },
+    );
   }
 
   /** clear(), and every key pending under mark `id` until released (delete_all). */

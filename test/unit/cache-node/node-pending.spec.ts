@@ -1,40 +1,8 @@
-import { performance } from 'node:perf_hooks';
-import {
-  type NearMark,
-  type NearRelease,
-  NodeSubscription,
-  type SubscriptionListener,
-} from '../../../src/near-cache/node-subscription';
 import { eventually } from '../../support/eventually';
 import { raw, startNode, value, type RunningNode } from './node-fixtures';
+import { subscriber } from './subscriber-fixture';
 
 const REGION = 5;
-
-/** A near-cache subscriber that records what the node pushes to it. */
-function subscriber(url: string) {
-  const events: string[] = [];
-  const listener: SubscriptionListener = {
-    granted: () => void events.push('granted'),
-    invalidate: (_s, key, _r, version) => void events.push(`inv ${key} v${version}`),
-    drop: () => void events.push('drop'),
-    pending: (_s, mark: NearMark) => void events.push(`pend ${mark.key ?? 'all'} ${mark.id}`),
-    released: (_s, mark: NearRelease) =>
-      void events.push(`rel ${mark.key ?? 'all'} ${mark.id} v${mark.version ?? '-'}`),
-    lost: () => void events.push('lost'),
-  };
-  const subscription = new NodeSubscription(
-    {
-      nodeId: 'n',
-      url,
-      secret: undefined,
-      id: 'c'.repeat(24),
-      connectTimeoutMs: 3000,
-      now: () => performance.now(),
-    },
-    listener,
-  );
-  return { events, subscription };
-}
 
 describe('cache node over real sockets: pending keys (invalidate before commit)', () => {
   let running: RunningNode;

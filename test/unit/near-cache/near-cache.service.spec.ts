@@ -133,7 +133,7 @@ describe('NearCacheService with a real cache node', () => {
     sut.offer(before, image('hot', 1));
     admit(image('hot', 1)); // reads that began during the mark (a pending node vouches for none)
     expect(sut.lookup('hot')).toBeUndefined();
-    await uploader.release('hot', partition('hot'), 'up1', 2, 1);
+    await uploader.release('hot', partition('hot'), 'up1', 2);
     await eventually('the release to arrive', () => {
       admit(image('hot', 2));
       return sut.lookup('hot')?.version === 2;

@@ -122,9 +122,8 @@ export class FakeNodeClient implements NodeClientCalls {
     region: number,
     _id: string,
     version?: number,
-    epoch?: number,
   ): Promise<CacheInvalidateResult> {
-    this.record({ method: 'release', key, region, version, epoch });
+    this.record({ method: 'release', key, region, version });
     return this.onInvalidate(key, region);
   }
 
