@@ -60,7 +60,7 @@ import { REGION_COUNT } from './hash-ring';
  *   POST /v1/import?epoch=E               framed stream (src/cache-node/framing.ts) → NodeImportResult
  *   POST /v1/drop                         {regions} → {entries, bytes}
  *   POST /v1/releases                     {releases: [{key, region, id, version?}], near?} →
- *                                         {results: [{removed} | {error:'not_owner', region}]}:
+ *                                         {results: [{removed} | {error:'not_owner', epoch, region}]}:
  *                                         each as DELETE ...&release=, in order; one bad item
  *                                         refuses the whole body (400) and applies none. A
  *                                         front-end sends the releases that queued up while its

@@ -19,9 +19,9 @@ const ENVELOPE_BYTES = 1024;
  * The releases to one node (src/frontend/write-fence.ts, step 3). One leaves at once when none
  * is in flight, as it always did; those that queue up while one is in flight leave together in
  * one request when it returns, the way a group commit batches a log's writers. Under a load of
- * uploads a node then answers one request per upload (its mark) and a few for all the releases,
- * not two per upload, and at rest nothing waits. Holding a release back by a round trip is safe:
- * it only ends a mark early, and until it arrives the key is read from storage, which is
+ * uploads a node then answers fewer requests than two per upload (a mark and a release each), and
+ * at rest nothing waits. Holding a release back by a round trip is safe: a release only ends a
+ * mark before its grant runs out, and until it arrives the key is read from storage, which is
  * linearizable; a release that never arrives ends with the mark's grant.
  */
 export class ReleaseQueue<R> {
