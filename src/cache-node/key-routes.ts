@@ -9,7 +9,6 @@ import {
   NODE_ROUTES,
   type NodeInvalidateBody,
   type NodeMissBody,
-  type NodeNotOwnerBody,
   type NodeStaleBody,
   type NodeTooLargeBody,
 } from '../protocol/cache-node.protocol';
@@ -21,6 +20,7 @@ import type { NodeContext } from './context';
 import { ABSENT, intParam, MALFORMED, parseNonNegativeInt, stringParam } from './query';
 import { fillFromOlderEpoch } from './fill-fence';
 import { answerWhen } from './answer-when';
+import { notOwnerBody } from './not-owner';
 import { applyRelease } from './releases';
 import type { NodeRequestHeaders } from './request-headers';
 import { sendEmpty, sendError, sendJson } from './responses';
@@ -290,9 +290,7 @@ function declaredLength(headers: NodeRequestHeaders): number {
 }
 
 function notOwner(ctx: NodeContext, res: ServerResponse, region: number): void {
-  ctx.stats.counters.notOwner++;
-  const body: NodeNotOwnerBody = { error: 'not_owner', epoch: ctx.ownership.epoch, region };
-  sendJson(res, 421, body, ctx.ownership.epochHeader);
+  sendJson(res, 421, notOwnerBody(ctx, region), ctx.ownership.epochHeader);
 }
 
 function tooLarge(ctx: NodeContext, res: ServerResponse, maxBytes: number): void {

@@ -1,11 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type {
-  NodeNotOwnerBody,
-  NodeReleaseItem,
-  NodeReleasesAnswer,
-} from '../protocol/cache-node.protocol';
+import type { NodeReleaseItem, NodeReleasesAnswer } from '../protocol/cache-node.protocol';
 import { readChecked } from './admin-routes';
 import type { NodeContext } from './context';
+import { notOwnerBody } from './not-owner';
 import { sendJson } from './responses';
 import { checkReleases } from './validation';
 
@@ -43,15 +40,7 @@ export async function releaseMany(
     stats.counters.requests++;
     const owner = ownership.owns(item.region);
     const removed = applyRelease(ctx, item, body.near);
-    if (!owner) {
-      stats.counters.notOwner++;
-      const notOwner: NodeNotOwnerBody = {
-        error: 'not_owner',
-        epoch: ownership.epoch,
-        region: item.region,
-      };
-      return notOwner;
-    }
+    if (!owner) return notOwnerBody(ctx, item.region);
     stats.counters.deletes++;
     return { removed };
   });

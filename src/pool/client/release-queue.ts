@@ -7,7 +7,6 @@ import {
 interface Queued<R> {
   item: NodeReleaseItem;
   near: string | undefined;
-  bytes: number;
   resolve: (result: R) => void;
   reject: (err: unknown) => void;
 }
@@ -35,8 +34,7 @@ export class ReleaseQueue<R> {
 
   push(item: NodeReleaseItem, near: string | undefined): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
-      this.queued.push({ item, near, bytes, resolve, reject });
+      this.queued.push({ item, near, resolve, reject });
       if (!this.sending) void this.sendNext();
     });
   }
@@ -72,13 +70,13 @@ export class ReleaseQueue<R> {
     const rest: Queued<R>[] = [];
     let bytes = ENVELOPE_BYTES;
     for (const q of this.queued) {
+      // Sized here, not when queued: a release sent alone (the usual case at rest) needs no size.
+      const size = this.queued.length === 1 ? 0 : Buffer.byteLength(JSON.stringify(q.item)) + 1;
       const fits =
-        q.near === near &&
-        batch.length < NODE_MAX_RELEASES &&
-        bytes + q.bytes <= NODE_MAX_JSON_BYTES;
+        q.near === near && batch.length < NODE_MAX_RELEASES && bytes + size <= NODE_MAX_JSON_BYTES;
       if (fits) {
         batch.push(q);
-        bytes += q.bytes;
+        bytes += size;
       } else rest.push(q);
     }
     this.queued = rest;
