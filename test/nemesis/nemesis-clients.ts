@@ -4,6 +4,7 @@ import { ALL_KEYS, History, PRESENT } from '../support/history/history';
 import { versionOf } from '../support/http';
 import type { ColouredUploads } from '../support/coloured-uploads';
 import { Random } from '../support/seeded-random';
+import { Focus, FOCUS_SHARE } from './nemesis-profile';
 
 /** Longer than any deadline in the app under CHAOS_RESILIENCE_ENV plus a lease wait or two. */
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -86,6 +87,7 @@ export class NemesisClient {
     private readonly random: Random,
     private readonly keys: NemesisKeys,
     private readonly counts: ClientCounts,
+    private readonly focus: () => Focus | null = () => null,
   ) {}
 
   private pick(from: readonly string[]): string {
@@ -102,6 +104,9 @@ export class NemesisClient {
 
   /** One operation of the mix; false when it failed. */
   async one(): Promise<boolean> {
+    const focus = this.focus();
+    if (focus && focus.until > Date.now() && this.random() < FOCUS_SHARE)
+      return this.onFocus(focus);
     const roll = this.random();
     if (roll < 0.3) {
       const cold = this.random() < COLD_UPLOAD_SHARE;
@@ -118,6 +123,22 @@ export class NemesisClient {
     if (roll < 0.998) return this.list();
     if (roll < 0.999) return this.clearCache();
     return this.deleteAll();
+  }
+
+  /**
+   * On the partitioned front-end, a read of the focus key (a near hit of its copy, if it still
+   * has one); on the other, an upload of it, read back through the partitioned one.
+   */
+  private async onFocus(focus: Focus): Promise<boolean> {
+    if (this.via === focus.partitioned) {
+      const roll = this.random();
+      if (roll < 0.5) return this.readImage(focus.key);
+      if (roll < 0.8) return this.readJson(focus.key);
+      return this.readVariant(focus.key);
+    }
+    const acknowledged = await this.upload(focus.key);
+    if (acknowledged) await this.readBack(focus.key);
+    return acknowledged;
   }
 
   async upload(key: string): Promise<boolean> {

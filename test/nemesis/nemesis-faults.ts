@@ -1,6 +1,6 @@
 import type { AppProcess } from '../support/app-process';
 import { between, pick, Random } from '../support/seeded-random';
-import { NemesisNode, NemesisWorld } from './nemesis-world';
+import { NEAR_LEASE_MS, NemesisNode, NemesisWorld } from './nemesis-world';
 
 /**
  * The faults the nemesis draws from. Each takes what it needs (a node, a front-end, a dependency)
@@ -44,12 +44,40 @@ function freeNode(world: NemesisWorld, random: Random, busy: Set<string>): Nemes
 }
 
 /**
- * A node that owns one of the keys the world aims at (the cold keys, which near caches hold), or
- * any node before owners are known: cutting a node that owns nothing read tests little.
+ * A cold key (the keys the world aims at, which near caches hold) and the node that owns it, or
+ * any node before owners are known: cutting a node that owns nothing read tests little. Under the
+ * aimed-clients profile, a node that owns no hot key when there is one: its restart is the one no
+ * front-end notices at once (nemesis-profile.ts).
  */
-function aimedNode(world: NemesisWorld, random: Random): NemesisNode {
+function aimedNode(world: NemesisWorld, random: Random): { node: NemesisNode; key?: string } {
+  if (world.profile.aimClients) {
+    const owned = world.aimAt.flatMap((key) => {
+      const node = world.ownerOf(key);
+      return node ? [{ node, key }] : [];
+    });
+    const busyOwners = new Set(world.hotKeys.map((key) => world.ownerOf(key)));
+    const quiet = owned.filter(({ node }) => !busyOwners.has(node));
+    if (quiet.length > 0 || owned.length > 0) return pick(random, quiet.length > 0 ? quiet : owned);
+  }
   const key = world.aimAt.length > 0 ? pick(random, world.aimAt) : undefined;
-  return (key !== undefined && world.ownerOf(key)) || pick(random, world.nodes);
+  const owner = key !== undefined ? world.ownerOf(key) : undefined;
+  return owner ? { node: owner, key } : { node: pick(random, world.nodes) };
+}
+
+/**
+ * Under the aimed-clients profile (nemesis-profile.ts): before an aimed fault, `app` holds a near
+ * copy of the key, and the key settles for a second (no upload is left pending on it).
+ */
+async function warmBefore(world: NemesisWorld, app: AppProcess, key?: string): Promise<void> {
+  if (!world.profile.aimClients || key === undefined) return;
+  await world.warm(app, key);
+  await sleep(1000);
+}
+
+/** Under the aimed-clients profile: the clients turn to the key for a lease. */
+function focusOn(world: NemesisWorld, app: AppProcess, key?: string): void {
+  if (!world.profile.aimClients || key === undefined) return;
+  world.focus = { key, partitioned: world.appName(app), until: Date.now() + NEAR_LEASE_MS };
 }
 
 function freeApp(world: NemesisWorld, random: Random, busy: Set<string>): AppProcess | null {
@@ -78,7 +106,8 @@ function apart(name: string, how: 'refused' | 'silent', weight = 1): Fault {
     name,
     weight,
     plan: (world, random, busy) => {
-      const node = how === 'silent' ? aimedNode(world, random) : pick(random, world.nodes);
+      const { node, key } =
+        how === 'silent' ? aimedNode(world, random) : { node: pick(random, world.nodes) };
       const app = pick(random, world.apps);
       const [from, to] = [world.appName(app), node.name];
       const target = `cut:${from}-${to}`;
@@ -86,8 +115,11 @@ function apart(name: string, how: 'refused' | 'silent', weight = 1): Fault {
       return {
         targets: [target],
         run: async (holdMs) => {
-          if (how === 'silent') world.net.partition(from, to);
-          else world.net.block(from, to);
+          if (how === 'silent') {
+            await warmBefore(world, app, key);
+            world.net.partition(from, to);
+            focusOn(world, app, key);
+          } else world.net.block(from, to);
           await sleep(how === 'silent' ? PARTITION_MIN_MS + holdMs : holdMs);
           if (how === 'silent') world.net.heal(from, to);
           else world.net.unblock(from, to);
@@ -161,16 +193,18 @@ export const FAULTS: Fault[] = [
     name: 'kill -9 of a node partitioned from a front-end, restart',
     weight: 2,
     plan: (world, random, busy) => {
-      const node = aimedNode(world, random);
+      const { node, key } = aimedNode(world, random);
       const app = pick(random, world.apps);
       const cut = `cut:${world.appName(app)}-${node.name}`;
       if (!node.process || busy.has(`node:${node.name}`) || busy.has(cut)) return null;
       return {
         targets: [`node:${node.name}`, cut],
         run: async (holdMs) => {
+          await warmBefore(world, app, key);
           world.net.partition(world.appName(app), node.name);
           await world.killNode(node);
           await world.startNode(node);
+          focusOn(world, app, key);
           await sleep(PARTITION_MIN_MS + holdMs);
           world.net.heal(world.appName(app), node.name);
         },

@@ -7,6 +7,7 @@ import { History } from '../support/history/history';
 import { between, seededRandom } from '../support/seeded-random';
 import { allKeys, ClientCounts, NemesisClient, nemesisKeys } from './nemesis-clients';
 import { drawFault } from './nemesis-faults';
+import { profileOf } from './nemesis-profile';
 import { APP_NAMES, NemesisWorld } from './nemesis-world';
 
 /**
@@ -46,6 +47,8 @@ export interface NemesisResult {
   faultLog: string[];
   /** The tempo of a short run; a long one alternates them (tempoAt). */
   tempo: string;
+  /** The seed's profile (nemesis-profile.ts). */
+  profile: string;
   report: HistoryReport;
   finalFailures: string[];
   finalDisagreements: string[];
@@ -82,7 +85,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
   const started = Date.now();
   const log = options.log ?? (() => undefined);
   const random = seededRandom(options.seed);
-  const world = await NemesisWorld.start(options.mutant);
+  const world = await NemesisWorld.start(profileOf(options.seed), options.mutant);
   log(`seed ${options.seed}: world up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   try {
     const history = new History();
@@ -90,6 +93,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
     const keySet = nemesisKeys(options.keys?.hot ?? 4, options.keys?.cold ?? 4);
     const keys = allKeys(keySet);
     world.aimAt = keySet.cold;
+    world.hotKeys = keySet.hot;
     const stopWatching = world.watchOwners();
     const counts: ClientCounts = {
       uploads: 0,
@@ -118,6 +122,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
             seededRandom(options.seed * 1000 + a * 100 + i),
             keySet,
             counts,
+            () => world.focus,
           ),
       ),
     );
@@ -223,6 +228,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
         options.seconds * 1000 > TEMPO_PHASE_MS
           ? `${tempoAt(options.seed, 0).name} and ${tempoAt(options.seed, TEMPO_PHASE_MS).name} by turns, a minute each`
           : tempoAt(options.seed, 0).name,
+      profile: world.profile.name,
       report,
       finalFailures,
       finalDisagreements,

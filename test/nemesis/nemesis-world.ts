@@ -11,6 +11,7 @@ import { createTestNetwork, TestNetwork } from '../support/netns';
 import { S3TestServer, startS3rver } from '../support/s3rver';
 import { spawnCacheNode, SpawnedCacheNode } from '../support/spawn-cache-node';
 import { CHAOS_RESILIENCE_ENV, CHAOS_START_TIMEOUT_MS } from '../chaos/chaos-env';
+import type { Focus, NemesisProfile } from './nemesis-profile';
 
 export const NEMESIS_TOKEN = 'nemesis-admin-token-padded-to-32-characters';
 const SECRET = 'nemesis-node-secret-padded-to-32-characters';
@@ -24,7 +25,7 @@ const INITIAL_NODES = 3;
  * The lease the nodes grant (the default): what an upload waits for a front-end it cannot reach,
  * and so how long a partitioned front-end may go on serving near copies without being told.
  */
-const NEAR_LEASE_MS = 3000;
+export const NEAR_LEASE_MS = 3000;
 /** Starts of a front-end a fault made exit at start, and the pause between them (systemd's). */
 const APP_START_ATTEMPTS = 5;
 const APP_RESTART_DELAY_MS = 2000;
@@ -51,6 +52,10 @@ export class NemesisWorld {
   readonly nodes: NemesisNode[] = [];
   /** Keys whose owners the faults aim at (nemesis-faults.ts): the run's cold keys. */
   aimAt: readonly string[] = [];
+  /** The keys written most (the run's hot keys): a node that owns one is seldom left alone. */
+  hotKeys: readonly string[] = [];
+  /** The key the clients are turned to for a while, under the aimed-clients profile. */
+  focus: Focus | null = null;
   private blobsDir = '';
   /** Region → node, as a front-end last answered it (watchOwners). */
   private owners = new Map<number, NemesisNode>();
@@ -63,9 +68,10 @@ export class NemesisWorld {
     readonly dbRelay: FaultProxy,
     readonly s3Relay: FaultProxy,
     private readonly mutant: TestMutant | undefined,
+    readonly profile: NemesisProfile,
   ) {}
 
-  static async start(mutant?: TestMutant): Promise<NemesisWorld> {
+  static async start(profile: NemesisProfile, mutant?: TestMutant): Promise<NemesisWorld> {
     const net = createTestNetwork([...APP_NAMES, ...NODE_NAMES]);
     const [db, s3] = await Promise.all([createTestMysqlDatabase(), startS3rver()]);
     const server = new URL(TEST_MYSQL_URL);
@@ -78,7 +84,7 @@ export class NemesisWorld {
       host: net.gateway,
       target: { host: s3Url.hostname, port: Number(s3Url.port) },
     });
-    const world = new NemesisWorld(net, db, s3, dbRelay, s3Relay, mutant);
+    const world = new NemesisWorld(net, db, s3, dbRelay, s3Relay, mutant, profile);
     for (const name of NODE_NAMES) world.nodes.push({ name, process: null, paused: false });
     await Promise.all(world.nodes.map((node) => world.startNode(node)));
     for (const name of APP_NAMES) world.apps.push(await world.startApp(name));
@@ -122,6 +128,20 @@ export class NemesisWorld {
   /** The node that owns `key`'s region, as last seen; undefined before the first answer. */
   ownerOf(key: string): NemesisNode | undefined {
     return this.owners.get(partition(key));
+  }
+
+  /**
+   * Reads `key` through `app` until its near cache answers it (or a few tries), unrecorded: the
+   * near copy that an aimed fault may then leave stale.
+   */
+  async warm(app: AppProcess, key: string): Promise<void> {
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${app.url}/images/${encodeURIComponent(key)}`, {
+        signal: AbortSignal.timeout(5_000),
+      }).catch(() => null);
+      await res?.arrayBuffer().catch(() => undefined);
+      if (res?.headers.get('x-near-cache') === 'HIT') return;
+    }
   }
 
   appName(app: AppProcess): string {
@@ -245,7 +265,7 @@ export class NemesisWorld {
         ).join(),
         PIXPOOL_POOL_INITIAL: String(INITIAL_NODES),
         PIXPOOL_POOL_MIN: '1',
-        PIXPOOL_POOL_HEALTH_INTERVAL_MS: '500',
+        PIXPOOL_POOL_HEALTH_INTERVAL_MS: String(this.profile.healthIntervalMs),
         PIXPOOL_NEAR_CACHE_CAPACITY_MB: '8',
         // Lossless, so a variant's pixels name the upload it shows (nemesis-clients.ts).
         PIXPOOL_IMAGING_PRESETS: `${NEMESIS_PRESET}:w=8&fmt=png`,

@@ -29,7 +29,7 @@ function summary(r: NemesisResult): string {
       .slice(0, 8)
       .map(([reason, n]) => `${n}× ${reason}`)
       .join(', ')}\n` +
-    `  faults (${r.tempo}, ${r.faultLog.length} events): ${faults}\n` +
+    `  faults (${r.tempo}; ${r.profile}; ${r.faultLog.length} events): ${faults}\n` +
     `  ${describeReport(r.report).replace(/\n/g, '\n  ')}\n` +
     `  final reads: ${r.finalFailures.length} failed, ${r.finalDisagreements.length} keys disagreeing`
   );
