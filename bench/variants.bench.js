@@ -19,7 +19,7 @@ const { startNginx, startFloor } = require('./app-read-path.bench');
 const SIGNING_KEY = 'bench-signing-key-bench-signing-key-0123';
 const SOURCES = 20;
 const WIDTHS = 12; // distinct signed widths per source: 240 misses per round
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.PIXPOOL_BENCH_ROUNDS ?? 3);
 const SECONDS = 8;
 const PORT_BASE = 25000 + Number(process.env.PIXPOOL_TEST_PORT_OFFSET ?? 0) + 400;
 
