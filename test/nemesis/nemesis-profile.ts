@@ -13,7 +13,7 @@
  * front-end while the partitioned one reads.
  *
  * A restart also goes unnoticed only while nobody uploads to the node: one failed pending mark
- * quarantines it. So the restart aims at a node that owns no hot key (nemesis-faults.ts).
+ * quarantines it. So the aimed faults pick a node that owns no hot key (nemesis-faults.ts).
  *
  * One profile for all seeds did not work: aiming every seed's clients lost the race that the
  * upload order needs (`commit-before-invalidate`; docs/nemesis.md). So odd seeds run the fast
