@@ -23,12 +23,13 @@ async function main() {
     const markdown = await bench.run();
     console.log(markdown);
     sections.push(
-      `## ${bench.title}\n\n${markdown.trim()}\n\n_${file}, ${((Date.now() - started) / 1000).toFixed(0)} s_\n`,
+      `## ${bench.title}\n\n${markdown.trim()}\n\n_${file}, ${((Date.now() - started) / 1000).toFixed(0)} s, Node ${process.version}_\n`,
     );
   }
   const header =
-    `# Benchmark results\n\nWritten by \`npm run bench\` (${require('node:os').cpus().length} cores, ` +
-    `Node ${process.version}). Ratios compare against a baseline measured in the same run.\n\n`;
+    `# Benchmark results\n\nWritten by \`npm run bench\` (${require('node:os').cpus().length} cores; ` +
+    `each section names the Node version it ran on, since a partial run replaces only its own). ` +
+    `Ratios compare against a baseline measured in the same run.\n\n`;
   // A partial run (`npm run bench -- name`) replaces only its own sections.
   const file = path.join(__dirname, 'RESULTS.md');
   const kept =
