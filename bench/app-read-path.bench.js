@@ -185,15 +185,22 @@ http {
 /**
  * The ceiling for any Node front-end on this machine: node:http in its own process (like the app)
  * answering the same files from memory with Content-Type and Content-Length, nothing else.
+ * `extraHeaders` ([name, value] pairs) are sent too: the app's own answer headers, to tell what
+ * the headers cost from what the process costs.
  */
-async function startFloor(root, keys) {
+async function startFloor(root, keys, extraHeaders = []) {
   const port = await freePort();
   const script = `
     const http = require('node:http'); const fs = require('node:fs'); const path = require('node:path');
     const files = new Map(${JSON.stringify(keys)}.map((k) => ['/' + k + '.png', fs.readFileSync(path.join(${JSON.stringify(root)}, 'www', k + '.png'))]));
+    const extra = ${JSON.stringify(extraHeaders.flat())};
+    const heads = new Map([...files].map(([url, body]) => [url, extra.length === 0
+      ? { 'Content-Type': 'image/png', 'Content-Length': body.length }
+      : ['Content-Type', 'image/png', 'Content-Length', String(body.length), ...extra]]));
     http.createServer((req, res) => {
       const body = files.get(req.url);
-      res.writeHead(body ? 200 : 404, { 'Content-Type': 'image/png', 'Content-Length': body ? body.length : 0 });
+      if (!body) { res.writeHead(404, { 'Content-Length': 0 }); res.end(); return; }
+      res.writeHead(200, heads.get(req.url));
       res.end(body);
     }).listen(${port}, '127.0.0.1');`;
   const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
